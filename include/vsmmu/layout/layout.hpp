@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: BSL-1.0
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+
+#include <vsmmu/layout/detail/checks.hpp>
+#include <vsmmu/layout/field.hpp>
+
+namespace vsmmu::layout {
+
+namespace detail {
+template <class Layout, class Tuple, check_result R>
+constexpr bool report() {
+  using tuple = Tuple;
+  if constexpr (R.error == layout_error::field_outside_layout) {
+    using f = std::tuple_element_t<R.first, tuple>;
+    static_assert(sizeof(error::field_outside_layout<Layout, f>) > 0,
+                  "vsmmu: a field lies outside its layout");
+    return false;
+  } else if constexpr (R.error == layout_error::fields_overlap) {
+    using a = std::tuple_element_t<R.first, tuple>;
+    using b = std::tuple_element_t<R.second, tuple>;
+    static_assert(sizeof(error::fields_overlap<a, b>) > 0,
+                  "vsmmu: two fields overlap (declare one as an alias if that is meant)");
+    return false;
+  } else if constexpr (R.error == layout_error::duplicate_name) {
+    using a = std::tuple_element_t<R.first, tuple>;
+    using b = std::tuple_element_t<R.second, tuple>;
+    static_assert(sizeof(error::duplicate_field_name<a, b>) > 0,
+                  "vsmmu: two fields of a layout share a name");
+    return false;
+  } else {
+    return true;
+  }
+}
+}  // namespace detail
+
+// A register or in-memory structure: Bits wide, stored as little-endian Words (std::uint32_t
+// for registers and PCIe config dwords, std::uint64_t for STEs, CDs, commands and events).
+template <fixed_string Name, std::size_t Bits, std::unsigned_integral Word, field_type... Fields>
+struct layout {
+  static_assert(Bits % (sizeof(Word) * 8) == 0, "vsmmu: a layout is a whole number of words");
+
+  using word_type = Word;
+  using fields = std::tuple<Fields...>;  // used only as a type list; never instantiated
+  static constexpr std::string_view name = Name.view();
+  static constexpr std::size_t bit_count = Bits;
+  static constexpr std::size_t word_bits = sizeof(Word) * 8;
+  static constexpr std::size_t word_count = Bits / word_bits;
+  static constexpr std::size_t byte_count = Bits / 8;
+  static constexpr std::size_t field_count = sizeof...(Fields);
+  static constexpr std::array<field_info, sizeof...(Fields)> field_infos{info_of<Fields>()...};
+
+  template <class F>
+  static constexpr bool has = (std::is_same_v<F, Fields> || ...);
+
+  // Every declared field, reserved ones included, as a mask per word: bits outside it are
+  // undeclared (RES0 unless the spec says otherwise).
+  static constexpr std::array<Word, word_count> declared_mask = [] {
+    std::array<Word, word_count> m{};
+    for (const auto& f : field_infos) {
+      for (unsigned b = f.lsb; b <= f.msb; ++b) {
+        m[b / word_bits] = static_cast<Word>(m[b / word_bits] | (Word{1} << (b % word_bits)));
+      }
+    }
+    return m;
+  }();
+
+ private:
+  static constexpr detail::check_result check = detail::check_layout(field_infos, Bits);
+
+ public:
+  static constexpr bool well_formed = detail::report<layout, fields, check>();
+};
+
+template <class L>
+concept layout_type = requires {
+  typename L::word_type;
+  L::bit_count;
+  L::field_infos;
+  requires L::well_formed;
+};
+
+// F is one of L's fields: `template <field_of<L> F>`.
+template <class F, class L>
+concept field_of = layout_type<L> && field_type<F> && L::template has<F>;
+
+namespace detail {
+
+template <class Word>
+[[nodiscard]] constexpr Word load_le(const std::byte* p) noexcept {
+  Word w = 0;
+  for (std::size_t i = 0; i < sizeof(Word); ++i) {
+    w = static_cast<Word>(w | (static_cast<Word>(std::to_integer<std::uint8_t>(p[i])) << (8 * i)));
+  }
+  return w;
+}
+
+template <class Word>
+constexpr void store_le(std::byte* p, Word w) noexcept {
+  for (std::size_t i = 0; i < sizeof(Word); ++i) {
+    p[i] = static_cast<std::byte>(static_cast<std::uint8_t>(w >> (8 * i)));
+  }
+}
+
+// Raw bits [F::msb:F::lsb] from words read through `word(i)`; a field may cross words.
+template <class F, class Word, class WordAt>
+[[nodiscard]] constexpr std::uint64_t extract(WordAt word) noexcept {
+  constexpr unsigned wb = sizeof(Word) * 8;
+  constexpr unsigned first = F::lsb / wb;
+  constexpr unsigned last = F::msb / wb;
+  constexpr unsigned shift = F::lsb % wb;
+  std::uint64_t raw = static_cast<std::uint64_t>(word(first)) >> shift;
+  if constexpr (last > first) {
+    [&]<unsigned... K>(std::integer_sequence<unsigned, K...>) {
+      ((raw |= static_cast<std::uint64_t>(word(first + 1 + K)) << (wb * (K + 1) - shift)), ...);
+    }(std::make_integer_sequence<unsigned, last - first>{});
+  }
+  return raw & F::raw_mask;
+}
+
+// Writes raw bits into [F::msb:F::lsb] through `word(i)` returning a Word&.
+template <class F, class Word, class WordRef>
+constexpr void insert(WordRef word, std::uint64_t raw) noexcept {
+  constexpr unsigned wb = sizeof(Word) * 8;
+  constexpr unsigned first = F::lsb / wb;
+  constexpr unsigned last = F::msb / wb;
+  constexpr unsigned shift = F::lsb % wb;
+  raw &= F::raw_mask;
+  [&]<unsigned... K>(std::integer_sequence<unsigned, K...>) {
+    auto put = [&](unsigned index, int offset) {
+      // offset: position of the field's bit 0 relative to this word's bit 0.
+      const std::uint64_t m = offset >= 0 ? F::raw_mask << offset : F::raw_mask >> -offset;
+      const std::uint64_t v = offset >= 0 ? raw << offset : raw >> -offset;
+      Word& w = word(index);
+      w = static_cast<Word>((w & ~static_cast<Word>(m)) | static_cast<Word>(v & m));
+    };
+    (put(first + K, static_cast<int>(shift) - static_cast<int>(wb * K)), ...);
+  }(std::make_integer_sequence<unsigned, last - first + 1>{});
+}
+
+}  // namespace detail
+
+}  // namespace vsmmu::layout
