@@ -180,3 +180,20 @@ TEST_CASE("run-time field access agrees with the typed accessors") {
   CHECK(vl::write_value(*info.find("Table"), out, 0x1230));
   CHECK(sample_value::from_bytes(out) == v);
 }
+
+namespace alias_sample {
+using vl::bits;
+using vl::field;
+// CMD_CFGI_ALL is CMD_CFGI_STE_RANGE with Range = 31: one field may be declared an alias.
+struct Range final : field<"Range", bits<36, 32>> {};
+struct RangeAll final : field<"RangeAll", bits<36, 32>, std::uint64_t, vl::access::rw, true> {};
+using layout = vl::layout<"CMD", 128, std::uint64_t, Range, RangeAll>;
+}  // namespace alias_sample
+
+TEST_CASE("an alias may overlap the field it aliases") {
+  STATIC_REQUIRE(alias_sample::layout::well_formed);
+  vl::value<alias_sample::layout> v;
+  v.set<alias_sample::RangeAll>(31);
+  CHECK(v.get<alias_sample::Range>() == 31);
+  CHECK(v.word(0) == (31ULL << 32));
+}

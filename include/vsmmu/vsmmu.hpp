@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: BSL-1.0
+// The umbrella header: everything vsmmu offers. Include the focused headers instead where
+// compile time matters (each compiles on its own).
+#pragma once
+
+#include <vsmmu/version.hpp>
+
+// The constexpr layout core.
+#include <vsmmu/layout/decode.hpp>
+#include <vsmmu/layout/dynamic.hpp>
+#include <vsmmu/layout/field.hpp>
+#include <vsmmu/layout/for_each_field.hpp>
+#include <vsmmu/layout/layout.hpp>
+#include <vsmmu/layout/value.hpp>
+
+// The SMMUv3 architecture as data (IHI 0070).
+#include <vsmmu/smmuv3/catalog.hpp>
+#include <vsmmu/smmuv3/cd.hpp>
+#include <vsmmu/smmuv3/commands.hpp>
+#include <vsmmu/smmuv3/conformance.hpp>
+#include <vsmmu/smmuv3/encodings.hpp>
+#include <vsmmu/smmuv3/events.hpp>
+#include <vsmmu/smmuv3/features.hpp>
+#include <vsmmu/smmuv3/l1.hpp>
+#include <vsmmu/smmuv3/registers.hpp>
+#include <vsmmu/smmuv3/ste.hpp>
+
+// PCIe extended capabilities.
+#include <vsmmu/pcie/ats.hpp>
+#include <vsmmu/pcie/config_space.hpp>
+#include <vsmmu/pcie/ext_cap.hpp>
+#include <vsmmu/pcie/pasid.hpp>
+#include <vsmmu/pcie/pri.hpp>

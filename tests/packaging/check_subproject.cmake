@@ -1,0 +1,12 @@
+# Fails when a consumer's build tree registered vsmmu's tests or built its CLI.
+file(GLOB_RECURSE ctest_files ${DIR}/vsmmu/*CTestTestfile.cmake)
+foreach(f ${ctest_files})
+  file(READ ${f} content)
+  if(content MATCHES "add_test")
+    message(FATAL_ERROR "vsmmu registered tests in a consumer: ${f}")
+  endif()
+endforeach()
+if(EXISTS ${DIR}/vsmmu/examples)
+  message(FATAL_ERROR "vsmmu added its examples to a consumer")
+endif()
+message(STATUS "vsmmu as a subproject: no tests, no examples")
