@@ -139,7 +139,8 @@ constexpr void insert(WordRef word, std::uint64_t raw) noexcept {
       const std::uint64_t m = offset >= 0 ? F::raw_mask << offset : F::raw_mask >> -offset;
       const std::uint64_t v = offset >= 0 ? raw << offset : raw >> -offset;
       Word& w = word(index);
-      w = static_cast<Word>((w & ~static_cast<Word>(m)) | static_cast<Word>(v & m));
+      // raw is already masked, so v lies inside m: no second mask (it would cost an instruction).
+      w = static_cast<Word>((w & ~static_cast<Word>(m)) | static_cast<Word>(v));
     };
     (put(first + K, static_cast<int>(shift) - static_cast<int>(wb * K)), ...);
   }(std::make_integer_sequence<unsigned, last - first + 1>{});
