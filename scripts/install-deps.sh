@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(
-  g++ clang-14 libclang-rt-14-dev cmake make pkg-config binutils
+  g++ clang-14 libclang-rt-14-dev cmake make pkg-config binutils pciutils
   catch2 librange-v3-dev libboost-dev libbenchmark-dev
 )
 
