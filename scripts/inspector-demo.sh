@@ -38,8 +38,8 @@ evt=$("$vsmmu" encode event F_TRANSLATION StreamID=0x10 InputAddr=0x1234000 RnW=
 # shellcheck disable=SC2086
 run decode event $evt
 
-step "Reading an ID register value (SMMU_IDR0 of a two-stage, 2-level-table SMMU)"
-run decode reg IDR0 0x0c0cafff --text
+step "Reading an ID register: SMMU_IDR0 of a two-stage SMMU (AArch64 tables, 2-level stream table, 16-bit ASID/VMID, MSIs, no stalls)"
+run decode reg IDR0 0x090c301b --text
 
 step "Bad input is refused with a one-line message"
 if "$vsmmu" decode ste 0x1 0x2 2>&1; then echo "unexpected success"; exit 1; fi
