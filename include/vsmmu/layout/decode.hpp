@@ -10,21 +10,26 @@
 namespace vsmmu::layout {
 
 namespace detail {
-template <class Tuple>
-struct decoded_storage;
-template <class... Fields>
-struct decoded_storage<std::tuple<Fields...>> {
-  using type = std::tuple<typename Fields::value_type...>;
+// One value per field, as a flat set of bases: O(n) to instantiate, where a std::tuple of a
+// 100-field STE costs O(n^2) (and dominated the compile time of a TU that decodes one).
+template <std::size_t I, class T>
+struct decoded_slot {
+  T value{};
+  friend constexpr bool operator==(const decoded_slot&, const decoded_slot&) noexcept = default;
 };
-template <class F, class Tuple, std::size_t I = 0>
-constexpr std::size_t index_of() {
-  static_assert(I < std::tuple_size_v<Tuple>, "vsmmu: the field is not part of this layout");
-  if constexpr (std::is_same_v<F, std::tuple_element_t<I, Tuple>>) {
-    return I;
-  } else {
-    return index_of<F, Tuple, I + 1>();
-  }
-}
+template <class Seq, class... Fields>
+struct decoded_slots;
+template <std::size_t... I, class... Fields>
+struct decoded_slots<std::index_sequence<I...>, Fields...>
+    : decoded_slot<I, typename Fields::value_type>... {
+  friend constexpr bool operator==(const decoded_slots&, const decoded_slots&) noexcept = default;
+};
+template <class Tuple>
+struct decoded_slots_of;
+template <class... Fields>
+struct decoded_slots_of<std::tuple<Fields...>> {
+  using type = decoded_slots<std::index_sequence_for<Fields...>, Fields...>;
+};
 }  // namespace detail
 
 // Every field of a layout as a plain value, decoded at once: read it, change it, encode it.
@@ -33,26 +38,24 @@ class decoded {
  public:
   template <field_of<L> F>
   [[nodiscard]] constexpr const typename F::value_type& get() const noexcept {
-    return std::get<detail::index_of<F, typename L::fields>()>(values_);
+    return static_cast<const slot<F>&>(values_).value;
   }
   template <field_of<L> F>
   [[nodiscard]] constexpr typename F::value_type& get() noexcept {
-    return std::get<detail::index_of<F, typename L::fields>()>(values_);
+    return static_cast<slot<F>&>(values_).value;
   }
   friend constexpr bool operator==(const decoded&, const decoded&) noexcept = default;
 
  private:
-  typename detail::decoded_storage<typename L::fields>::type values_{};
+  template <class F>
+  using slot = detail::decoded_slot<L::template index_of<F>, typename F::value_type>;
+  typename detail::decoded_slots_of<typename L::fields>::type values_{};
 };
 
 template <layout_type L, class X>
 [[nodiscard]] constexpr decoded<L> decode(const X& x) noexcept {
   decoded<L> out;
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((out.template get<std::tuple_element_t<I, typename L::fields>>() =
-          x.template get<std::tuple_element_t<I, typename L::fields>>()),
-     ...);
-  }(std::make_index_sequence<L::field_count>{});
+  L::visit_fields([&]<class F>() { out.template get<F>() = x.template get<F>(); });
   return out;
 }
 
@@ -66,14 +69,12 @@ template <class X>
 template <layout_type L>
 [[nodiscard]] constexpr value<L> encode(const decoded<L>& d) noexcept {
   value<L> out;
-  auto write = [&]<std::size_t I>(std::integral_constant<std::size_t, I>, bool aliases) {
-    using f = std::tuple_element_t<I, typename L::fields>;
-    if (f::alias == aliases) out.template init<f>(d.template get<f>());
-  };
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (write(std::integral_constant<std::size_t, I>{}, true), ...);
-    (write(std::integral_constant<std::size_t, I>{}, false), ...);
-  }(std::make_index_sequence<L::field_count>{});
+  L::visit_fields([&]<class F>() {
+    if constexpr (F::alias) out.template init<F>(d.template get<F>());
+  });
+  L::visit_fields([&]<class F>() {
+    if constexpr (!F::alias) out.template init<F>(d.template get<F>());
+  });
   return out;
 }
 

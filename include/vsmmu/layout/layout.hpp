@@ -8,6 +8,7 @@
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 #include <vsmmu/layout/detail/checks.hpp>
 #include <vsmmu/layout/field.hpp>
@@ -15,6 +16,19 @@
 namespace vsmmu::layout {
 
 namespace detail {
+// Field → index in O(1) per lookup: the map derives from indexed_field<I, F> for each field, and
+// overload resolution finds I (a fold or a recursive search would cost O(n) per field).
+template <std::size_t I, class F>
+struct indexed_field {};
+template <class Seq, class... Fields>
+struct field_index_map;
+template <std::size_t... I, class... Fields>
+struct field_index_map<std::index_sequence<I...>, Fields...> : indexed_field<I, Fields>... {};
+template <class F, std::size_t I>
+constexpr std::size_t index_in(const indexed_field<I, F>*) noexcept {
+  return I;
+}
+
 template <class Layout, class Tuple, check_result R>
 constexpr bool report() {
   using tuple = Tuple;
@@ -57,8 +71,21 @@ struct layout {
   static constexpr std::size_t field_count = sizeof...(Fields);
   static constexpr std::array<field_info, sizeof...(Fields)> field_infos{info_of<Fields>()...};
 
+  using index_map = detail::field_index_map<std::index_sequence_for<Fields...>, Fields...>;
+
   template <class F>
-  static constexpr bool has = (std::is_same_v<F, Fields> || ...);
+  static constexpr bool has =
+      requires { detail::index_in<F>(static_cast<const index_map*>(nullptr)); };
+
+  // Position of F in the declaration order (F must be one of the fields).
+  template <class F>
+  static constexpr std::size_t index_of = detail::index_in<F>(static_cast<const index_map*>(nullptr));
+
+  // Calls fn.template operator()<F>() for each field F, in declaration order.
+  template <class Fn>
+  static constexpr void visit_fields(Fn&& fn) {
+    (fn.template operator()<Fields>(), ...);
+  }
 
   // Every declared field, reserved ones included, as a mask per word: bits outside it are
   // undeclared (RES0 unless the spec says otherwise).

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <cstddef>
 
@@ -24,6 +23,18 @@ struct check_result {
   std::size_t second = 0;  // the other field, for overlaps and duplicates
 };
 
+// Insertion sort of indices: layouts have at most a few hundred fields, and std::sort would be
+// instantiated afresh for every layout size (a measurable share of a TU's compile time).
+template <std::size_t N, class Less>
+consteval void sort_indices(std::array<std::size_t, N>& order, Less less) {
+  for (std::size_t i = 1; i < N; ++i) {
+    const std::size_t key = order[i];
+    std::size_t j = i;
+    for (; j > 0 && less(key, order[j - 1]); --j) order[j] = order[j - 1];
+    order[j] = key;
+  }
+}
+
 template <std::size_t N>
 consteval check_result check_layout(const std::array<field_info, N>& fields, std::size_t bits) {
   for (std::size_t i = 0; i < N; ++i) {
@@ -32,7 +43,7 @@ consteval check_result check_layout(const std::array<field_info, N>& fields, std
   if constexpr (N > 1) {
     std::array<std::size_t, N> order{};
     for (std::size_t i = 0; i < N; ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    sort_indices(order, [&](std::size_t a, std::size_t b) {
       return fields[a].lsb < fields[b].lsb || (fields[a].lsb == fields[b].lsb && a < b);
     });
     // Among non-alias fields sorted by lsb, an overlap always shows between neighbours
@@ -43,14 +54,14 @@ consteval check_result check_layout(const std::array<field_info, N>& fields, std
       const std::size_t i = order[k];
       if (fields[i].alias) continue;
       if (have_previous && fields[i].lsb <= fields[previous].msb) {
-        return {layout_error::fields_overlap, std::min(previous, i), std::max(previous, i)};
+        return {layout_error::fields_overlap, previous < i ? previous : i, previous < i ? i : previous};
       }
       if (!have_previous || fields[i].msb > fields[previous].msb) previous = i;
       have_previous = true;
     }
     std::array<std::size_t, N> by_name{};
     for (std::size_t i = 0; i < N; ++i) by_name[i] = i;
-    std::sort(by_name.begin(), by_name.end(), [&](std::size_t a, std::size_t b) {
+    sort_indices(by_name, [&](std::size_t a, std::size_t b) {
       return fields[a].name < fields[b].name || (fields[a].name == fields[b].name && a < b);
     });
     for (std::size_t k = 1; k < N; ++k) {
