@@ -2,8 +2,10 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
 #include <tuple>
@@ -121,7 +123,26 @@ concept field_of = layout_type<L> && field_type<F> && L::template has<F>;
 namespace detail {
 
 template <class Word>
+[[nodiscard]] constexpr Word byte_swap(Word w) noexcept {
+  if constexpr (sizeof(Word) == 8) {
+    return __builtin_bswap64(w);
+  } else if constexpr (sizeof(Word) == 4) {
+    return __builtin_bswap32(w);
+  } else {
+    return __builtin_bswap16(w);
+  }
+}
+
+// Little-endian words from guest bytes. At run time one (possibly unaligned) load, swapped on a
+// big-endian host; in constant evaluation, byte by byte.
+template <class Word>
 [[nodiscard]] constexpr Word load_le(const std::byte* p) noexcept {
+  if (!std::is_constant_evaluated()) {
+    Word w;
+    std::memcpy(&w, p, sizeof(Word));
+    if constexpr (std::endian::native == std::endian::big) w = byte_swap(w);
+    return w;
+  }
   Word w = 0;
   for (std::size_t i = 0; i < sizeof(Word); ++i) {
     w = static_cast<Word>(w | (static_cast<Word>(std::to_integer<std::uint8_t>(p[i])) << (8 * i)));
@@ -131,6 +152,11 @@ template <class Word>
 
 template <class Word>
 constexpr void store_le(std::byte* p, Word w) noexcept {
+  if (!std::is_constant_evaluated()) {
+    if constexpr (std::endian::native == std::endian::big) w = byte_swap(w);
+    std::memcpy(p, &w, sizeof(Word));
+    return;
+  }
   for (std::size_t i = 0; i < sizeof(Word); ++i) {
     p[i] = static_cast<std::byte>(static_cast<std::uint8_t>(w >> (8 * i)));
   }
