@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "number.hpp"
+#include "pcie_command.hpp"
 #include "result.hpp"
 #include "structure.hpp"
 
@@ -32,6 +33,7 @@ using args_t = std::span<const std::string_view>;
 constexpr std::string_view usage_text =
     R"(usage: vsmmu decode [--text] KIND ARGUMENTS...
        vsmmu encode KIND [NAME] [FIELD=VALUE]...
+       vsmmu pcie show|insert|synth-pasid FILE [OPTIONS]...
        vsmmu --help | --version
 
 decode: print every field of a structure as one JSON object (--text: a table)
@@ -51,6 +53,15 @@ encode: build a structure from its fields; prints what decode accepts
   vsmmu encode reg NAME FIELD=VALUE...         prints the register value
   VALUEs are decimal or 0x-prefixed hex; address fields take the address (bits in place).
   Fields not given are zero (RES1 bits one).
+
+pcie: the PCIe Extended Capability list of a configuration space (docs/pcie.md); FILE is
+  lspci -xxxx text or raw bytes (a sysfs config file)
+  vsmmu pcie show FILE                         the list as JSON
+  vsmmu pcie insert FILE --id ID --version V --offset OFF --size N [--seed]
+  vsmmu pcie synth-pasid FILE --width W [--exec] [--priv] [--ssidsize S] [--offset OFF|--gap]
+                         [--seed]              PASID for a passed-through device (S: 20)
+  insert and synth-pasid print the new space as lspci -xxxx text. --seed: the seed series'
+  insertion rules (only headers protected) instead of the strict ones.
 
 exit status: 0 success, 1 bad data (numbers, names, values), 2 bad usage (shape of the line)
 )";
@@ -384,6 +395,14 @@ struct outcome {
     return {0, "vsmmu " + std::string{version()} + "\n"};
   }
   if (command == "decode" || command == "encode") return run_command(command, args.subspan(1));
+  if (command == "pcie") {
+    for (const std::string_view a : args) {
+      if (is_help(a)) return {0, std::string{usage_text}};
+    }
+    auto reply = run_pcie(args.subspan(1));
+    if (!reply.output) return fail(reply.context, reply.output.error());
+    return {0, std::move(*reply.output)};
+  }
   return {static_cast<int>(status::usage),
           "vsmmu: unknown command " + quoted(command) + " (try vsmmu --help)\n"};
 }

@@ -25,9 +25,18 @@
 #include <vsmmu/smmuv3/registers.hpp>
 #include <vsmmu/smmuv3/ste.hpp>
 
-// PCIe extended capabilities.
+// PCIe extended capabilities: layouts, the config-space model, the hostile-proof walk,
+// insertion, the gap finder and PASID synthesis.
 #include <vsmmu/pcie/ats.hpp>
+#include <vsmmu/pcie/capability_size.hpp>
+#include <vsmmu/pcie/config_model.hpp>
 #include <vsmmu/pcie/config_space.hpp>
 #include <vsmmu/pcie/ext_cap.hpp>
+#include <vsmmu/pcie/gap.hpp>
+#include <vsmmu/pcie/init.hpp>
+#include <vsmmu/pcie/insert.hpp>
+#include <vsmmu/pcie/lspci_dump.hpp>
 #include <vsmmu/pcie/pasid.hpp>
+#include <vsmmu/pcie/pasid_synthesis.hpp>
 #include <vsmmu/pcie/pri.hpp>
+#include <vsmmu/pcie/walk.hpp>
