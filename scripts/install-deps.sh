@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(
   g++ clang-14 libclang-rt-14-dev cmake make pkg-config binutils pciutils
-  catch2 librange-v3-dev libboost-dev libbenchmark-dev
+  catch2 librange-v3-dev libboost-dev libbenchmark-dev libglib2.0-dev
 )
 
 missing=()

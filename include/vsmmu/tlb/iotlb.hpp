@@ -1,0 +1,639 @@
+// SPDX-License-Identifier: BSL-1.0
+#pragma once
+
+#include <vsmmu/tlb/entry.hpp>
+#include <vsmmu/tlb/range_invalidation.hpp>
+
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+
+// The IOTLB: a fixed-capacity cache of last-level translations with the invalidation scopes of
+// IHI 0070 §4.4.
+//
+// Layout. Entries live in a pool of Capacity 64-byte nodes. One open-addressing hash index
+// (linear probing, backward-shift deletion, load <= 1/4) maps {tag, size, aligned input} to a
+// node. A lookup probes once per entry size present in the whole TLB, smallest first: with only
+// 4KB pages that is one probe; 4KB pages and 2MB blocks make a page hit one probe and a block hit
+// two. Never one probe per walk level. Global entries are probed only while some are cached.
+//
+// Invalidation. Nodes sharing a tag (regime, space, VMID, ASID, global) are linked in a
+// "context"; contexts sharing (regime, VMID) are linked in a "VM". An ASID or VMID invalidation
+// walks only its lists; an address or range invalidation probes the index for each size in use
+// when that is cheaper than walking the context. Cost follows what matches (plus the number of
+// live ASIDs of the VM for NH_VAA), never the TLB's capacity.
+//
+// Replacement: CLOCK (second chance) over the pool, a reference byte set on hit, when no node is
+// free. All memory is allocated by the constructor; nothing allocates afterwards.
+//
+// Not thread-safe: the embedder serialises calls (the concurrency model comes with the command
+// queue). A pointer lookup() returns stays valid until the next non-const call.
+namespace vsmmu::tlb {
+
+struct iotlb_options {
+  unsigned asid_bits = 16;  // 8 unless SMMU_IDR0.ASID16
+  unsigned vmid_bits = 16;  // 8 unless SMMU_IDR0.VMID16
+};
+
+namespace detail {
+
+// murmur3's 64-bit finaliser: every input bit reaches every output bit.
+[[nodiscard]] constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+// Two words to one: a 64x64->128 multiply folded to 64 bits (as wyhash does), two multiplies in
+// all. Good enough for linear probing over page numbers, and cheaper than mix64 on the hot path.
+[[nodiscard]] constexpr std::uint64_t hash2(std::uint64_t a, std::uint64_t b) noexcept {
+  __extension__ using u128 = unsigned __int128;
+  const u128 p = u128{b ^ (a * 0x9e3779b97f4a7c15ULL)} * 0xd6e8feb86659fd93ULL;
+  return static_cast<std::uint64_t>(p) ^ static_cast<std::uint64_t>(p >> 64);
+}
+
+inline constexpr std::uint32_t npos = 0xffffffffU;
+
+// Open-addressing index from a 64-bit hash to a 32-bit id. Each slot keeps the hash's low 32 bits
+// so that probing rarely touches the node, and so that deletion can find a slot's home again.
+class hash_index {
+ public:
+  explicit hash_index(std::size_t min_slots)
+      : mask_(std::bit_ceil(min_slots) - 1), slots_(std::make_unique<slot[]>(mask_ + 1)) {
+    clear();
+  }
+
+  void clear() noexcept {
+    for (std::size_t i = 0; i <= mask_; ++i) slots_[i] = slot{};
+  }
+
+  template <class Eq>
+  [[nodiscard]] std::uint32_t find(std::uint64_t h, Eq&& eq) const noexcept {
+    const auto fp = static_cast<std::uint32_t>(h);
+    for (std::size_t i = fp & mask_;; i = (i + 1) & mask_) {
+      const slot s = slots_[i];
+      if (s.id == npos) return npos;
+      if (s.fp == fp && eq(s.id)) return s.id;
+    }
+  }
+
+  void insert(std::uint64_t h, std::uint32_t id) noexcept {
+    const auto fp = static_cast<std::uint32_t>(h);
+    std::size_t i = fp & mask_;
+    while (slots_[i].id != npos) i = (i + 1) & mask_;
+    slots_[i] = slot{fp, id};
+  }
+
+  // The id must be present under h.
+  void erase(std::uint64_t h, std::uint32_t id) noexcept {
+    std::size_t i = static_cast<std::uint32_t>(h) & mask_;
+    while (slots_[i].id != id) i = (i + 1) & mask_;
+    // Backward shift: pull later members of the cluster into the hole when their home allows,
+    // so that no tombstones lengthen later probes.
+    for (std::size_t j = (i + 1) & mask_; slots_[j].id != npos; j = (j + 1) & mask_) {
+      const std::size_t home = slots_[j].fp & mask_;
+      if (((j - home) & mask_) >= ((j - i) & mask_)) {
+        slots_[i] = slots_[j];
+        i = j;
+      }
+    }
+    slots_[i] = slot{};
+  }
+
+  [[nodiscard]] std::size_t slot_count() const noexcept { return mask_ + 1; }
+
+ private:
+  struct slot {
+    std::uint32_t fp = 0;
+    std::uint32_t id = npos;
+  };
+  std::size_t mask_;
+  std::unique_ptr<slot[]> slots_;
+};
+
+// Packed tag: regime [7:0], space [15:8], VMID [31:16], ASID [47:32], global [48], which is the
+// byte layout of vsmmu::tlb::context on a little-endian host, so packing is one load. The node key
+// adds the size shift in [61:56].
+inline constexpr unsigned tag_shift_pos = 56;
+inline constexpr std::uint64_t asid_field = 0xffff'0000'0000ULL;
+inline constexpr std::uint64_t global_bit = std::uint64_t{1} << 48;
+inline constexpr std::uint64_t may_be_global_bit = std::uint64_t{1} << 49;  // lookups only
+inline constexpr std::uint64_t vm_mask = 0xffff'00ffULL;                    // regime and VMID
+inline constexpr std::uint64_t tag_mask = 0x1'ffff'ffff'ffffULL;            // no size shift
+inline constexpr std::uint64_t dead_key = ~std::uint64_t{0};                // a free node
+
+}  // namespace detail
+
+template <std::uint32_t Capacity = 4096>
+class iotlb {
+  static_assert(Capacity >= 1 && Capacity <= (1U << 24), "vsmmu: IOTLB capacity out of range");
+
+ public:
+  static constexpr std::uint32_t capacity = Capacity;
+
+  explicit iotlb(iotlb_options options = {})
+      : asid_mask_(options.asid_bits >= 16 ? 0xffffU : 0xffU),
+        vmid_mask_(options.vmid_bits >= 16 ? 0xffffU : 0xffU),
+        tag_masks_(make_tag_masks(asid_mask_, vmid_mask_)),
+        nodes_(std::make_unique<node[]>(Capacity)),
+        referenced_(std::make_unique<std::uint8_t[]>(Capacity)),
+        index_(std::size_t{Capacity} * 4),
+        contexts_(std::make_unique<group[]>(Capacity)),
+        context_index_(std::size_t{Capacity} * 2),
+        vms_(std::make_unique<group[]>(Capacity)),
+        vm_index_(std::size_t{Capacity} * 2) {
+    reset();
+  }
+
+  [[nodiscard]] std::uint32_t size() const noexcept { return size_; }
+
+  // The entry covering addr for a transaction of context c: first a non-global entry of c's
+  // ASID, then a global one, smallest size first within each. nullptr on a miss.
+  [[nodiscard]] const entry* lookup(const context& c, std::uint64_t addr) noexcept {
+    return lookup(tag_for(c), addr);
+  }
+
+  // The packed form of a context, for embedders that keep it next to their cached configuration
+  // (a CD's ASID and an STE's VMID change only with that configuration) and so skip packing it on
+  // every lookup.
+  struct packed_tag {
+    std::uint64_t bits = 0;
+  };
+  [[nodiscard]] packed_tag tag_for(const context& c) const noexcept {
+    return {tag_of(c, false) | (may_be_global(c) ? detail::may_be_global_bit : 0)};
+  }
+
+  [[nodiscard]] const entry* lookup(packed_tag t, std::uint64_t addr) noexcept {
+    const std::uint64_t tag = t.bits & detail::tag_mask;
+    if (const entry* e = probe(tag, addr)) return e;
+    if (global_count_ != 0 && (t.bits & detail::may_be_global_bit) != 0) {
+      return probe((tag & ~detail::asid_field) | detail::global_bit, addr);
+    }
+    return nullptr;
+  }
+
+  // Caches e, replacing an entry with the same tag, size and input address. The stored copy has
+  // the tags its regime does not use cleared (see normalise) and input aligned to its size.
+  void insert(const entry& in) noexcept {
+    const entry e = normalise(in);
+    const std::uint64_t key = key_of(e);
+    const std::uint64_t h = detail::hash2(key, e.input);
+    if (const std::uint32_t id = find_node(h, key, e.input); id != detail::npos) {
+      nodes_[id].e = e;
+      referenced_[id] = 1;
+      return;
+    }
+    const std::uint32_t id = take_node();  // may evict, so contexts are looked up afterwards
+    const std::uint32_t ctx = context_for(key & detail::tag_mask);
+    node& n = nodes_[id];
+    n.key = key;
+    n.e = e;
+    link(contexts_[ctx], id, [this](std::uint32_t i) -> node& { return nodes_[i]; });
+    ++contexts_[ctx].count;
+    index_.insert(h, id);
+    referenced_[id] = 0;  // a new entry must earn its second chance
+    if (shift_count_[e.size_shift]++ == 0) shift_mask_ |= std::uint64_t{1} << e.size_shift;
+    if (e.global) ++global_count_;
+    ++size_;
+  }
+
+  // Calls fn(const entry&) for every cached entry (tests, debugging; O(Capacity)).
+  template <class Fn>
+  void for_each(Fn&& fn) const {
+    for (std::uint32_t i = 0; i < Capacity; ++i) {
+      if (nodes_[i].key != detail::dead_key) fn(nodes_[i].e);
+    }
+  }
+
+  // ---- Invalidation, one function per command scope (IHI 0070 §4.4). The Non-secure queue only.
+
+  // Everything, whatever the regime: reset, SMMUEN transitions.
+  void invalidate_all() noexcept {
+    for (auto r : {regime::ns_el1, regime::ns_el2, regime::ns_el2_e2h}) drop_regime(r);
+  }
+
+  // CMD_TLBI_NSNH_ALL (§4.4.4.1): every NS-EL1 entry, both stages; EL2 entries stay.
+  void nsnh_all() noexcept { drop_regime(regime::ns_el1); }
+
+  // SMMU_CR0.VMW (§6.3.9): invalidations naming a VMID match VMID[N:vmw] for vmw 1 to 4;
+  // lookups always match the whole VMID. Other values behave as 0.
+  void set_vmid_wildcard(unsigned vmw) noexcept { vmw_ = vmw <= 4 ? vmw : 0; }
+
+  // In the functions below, a VMID stands for its wildcard group (at most 16 VMIDs).
+
+  // CMD_TLBI_NH_ALL (§4.4.2.1): stage 1 (and nested) NS-EL1 entries of vmid, global ones too.
+  void nh_all(std::uint16_t vmid) noexcept {
+    for_vmid_group(vmid, [&](std::uint16_t v) {
+      drop_vm(vm_key(regime::ns_el1, v), space_filter::va, address_range::everything());
+    });
+  }
+
+  // CMD_TLBI_NH_ASID (§4.4.2.2): non-global stage 1 entries of (vmid, asid).
+  void nh_asid(std::uint16_t vmid, std::uint16_t asid) noexcept {
+    for_vmid_group(vmid, [&](std::uint16_t v) {
+      drop_context(tag_of(context::stage1(v, asid), false), address_range::everything());
+    });
+  }
+
+  // CMD_TLBI_NH_VA (§4.4.2.4): entries of (vmid, asid) and global entries of vmid in range.
+  // Leaf does not narrow anything here: this cache holds last-level entries only. The TG/TTL
+  // hints are not used either: entries of another granule or level in range go too, which the
+  // spec permits (over-invalidation, §4.4) and which keeps a wrong hint harmless.
+  void nh_va(std::uint16_t vmid, std::uint16_t asid, const address_range& r) noexcept {
+    for_vmid_group(vmid, [&](std::uint16_t v) {
+      drop_context(tag_of(context::stage1(v, asid), false), r);
+      if (global_count_ != 0) drop_context(tag_of(context::stage1(v, 0), true), r);
+    });
+  }
+  void nh_va(std::uint16_t vmid, std::uint16_t asid, const tlbi_range& r) noexcept {
+    nh_va(vmid, asid, r.range);
+  }
+
+  // CMD_TLBI_NH_VAA (§4.4.2.3): stage 1 entries of every ASID of vmid, and global ones, in range.
+  void nh_vaa(std::uint16_t vmid, const address_range& r) noexcept {
+    for_vmid_group(
+        vmid, [&](std::uint16_t v) { drop_vm(vm_key(regime::ns_el1, v), space_filter::va, r); });
+  }
+  void nh_vaa(std::uint16_t vmid, const tlbi_range& r) noexcept { nh_vaa(vmid, r.range); }
+
+  // CMD_TLBI_S2_IPA (§4.4.3.1): stage 2-only entries of vmid in range. Nested entries need not go
+  // (the spec pairs this command with NH_ALL or NH_VAA for them), and they stay.
+  void s2_ipa(std::uint16_t vmid, const address_range& r) noexcept {
+    for_vmid_group(vmid,
+                   [&](std::uint16_t v) { drop_context(tag_of(context::stage2(v), false), r); });
+  }
+  void s2_ipa(std::uint16_t vmid, const tlbi_range& r) noexcept { s2_ipa(vmid, r.range); }
+
+  // CMD_TLBI_S12_VMALL (§4.4.3.2): every NS-EL1 entry of vmid, all stages.
+  void s12_vmall(std::uint16_t vmid) noexcept {
+    for_vmid_group(vmid, [&](std::uint16_t v) {
+      drop_vm(vm_key(regime::ns_el1, v), space_filter::any, address_range::everything());
+    });
+  }
+
+  // CMD_TLBI_EL2_ALL (§4.4.2.7): NS-EL2 and NS-EL2-E2H entries.
+  void el2_all() noexcept {
+    drop_regime(regime::ns_el2);
+    drop_regime(regime::ns_el2_e2h);
+  }
+
+  // CMD_TLBI_EL2_ASID (§4.4.2.10): non-global NS-EL2-E2H entries of asid.
+  void el2_asid(std::uint16_t asid) noexcept {
+    drop_context(tag_of({regime::ns_el2_e2h, space::va, 0, asid}, false),
+                 address_range::everything());
+  }
+
+  // CMD_TLBI_EL2_VA (§4.4.2.8): with e2h (SMMU_CR2.E2H), NS-EL2-E2H entries of asid or global;
+  // without, NS-EL2 entries whatever the ASID parameter.
+  void el2_va(std::uint16_t asid, const address_range& r, bool e2h) noexcept {
+    if (e2h) {
+      drop_context(tag_of({regime::ns_el2_e2h, space::va, 0, asid}, false), r);
+      if (global_count_ != 0) drop_context(tag_of({regime::ns_el2_e2h, space::va, 0, 0}, true), r);
+    } else {
+      drop_context(tag_of({regime::ns_el2, space::va, 0, 0}, false), r);
+    }
+  }
+
+  // CMD_TLBI_EL2_VAA (§4.4.2.9): as EL2_VA for every ASID.
+  void el2_vaa(const address_range& r, bool e2h) noexcept {
+    if (e2h) {
+      drop_vm(vm_key(regime::ns_el2_e2h, 0), space_filter::va, r);
+    } else {
+      drop_context(tag_of({regime::ns_el2, space::va, 0, 0}, false), r);
+    }
+  }
+
+ private:
+  struct node {
+    std::uint64_t key = detail::dead_key;  // packed tag | size shift, dead_key when free
+    entry e{};
+    std::uint32_t prev = detail::npos;  // in its context, or the free list (next only)
+    std::uint32_t next = detail::npos;
+  };
+
+  // A context (nodes of one tag) or a VM (contexts of one regime and VMID).
+  struct group {
+    std::uint64_t key = detail::dead_key;
+    std::uint32_t head = detail::npos;
+    std::uint32_t count = 0;
+    std::uint32_t prev = detail::npos;  // in the parent's list, or the free list (next only)
+    std::uint32_t next = detail::npos;
+  };
+
+  enum class space_filter : std::uint8_t { va, any };
+
+  template <class Fn>
+  void for_vmid_group(std::uint16_t vmid, Fn&& fn) noexcept {
+    const unsigned n = 1U << vmw_;
+    const unsigned base = vmid & vmid_mask_ & ~(n - 1);
+    for (unsigned i = 0; i < n; ++i) fn(static_cast<std::uint16_t>(base | i));
+  }
+
+  [[nodiscard]] entry normalise(entry e) const noexcept {
+    if (e.tag.kind == space::ipa || e.tag.world == regime::ns_el2) e.global = false;
+    if (e.tag.world != regime::ns_el1) e.tag.vmid = 0;
+    if (e.tag.kind == space::ipa || e.tag.world == regime::ns_el2 || e.global) e.tag.asid = 0;
+    e.tag.asid &= asid_mask_;
+    e.tag.vmid &= vmid_mask_;
+    e.size_shift &= 63U;
+    e.input &= ~(e.size() - 1);
+    return e;
+  }
+
+  // The packed tag of c: the world and space bits, and the VMID and ASID bits the regime has
+  // (tag_masks_), ASID cleared and the global bit set for a global entry.
+  [[nodiscard]] std::uint64_t tag_of(const context& c, bool global) const noexcept {
+    std::uint64_t raw = 0;
+    if constexpr (std::endian::native == std::endian::little && sizeof(context) == 6 &&
+                  offsetof(context, world) == 0 && offsetof(context, kind) == 1 &&
+                  offsetof(context, vmid) == 2 && offsetof(context, asid) == 4) {
+      // Two loads into registers: copying six bytes into an eight-byte stack word and reading
+      // it back defeats store forwarding and costs more than the packing it saves.
+      std::uint32_t lo = 0;
+      std::uint16_t hi = 0;
+      std::memcpy(&lo, &c, 4);
+      std::memcpy(&hi, reinterpret_cast<const unsigned char*>(&c) + 4, 2);
+      raw = lo | (std::uint64_t{hi} << 32);
+    } else {
+      raw = std::uint64_t{static_cast<std::uint8_t>(c.world)} |
+            (std::uint64_t{static_cast<std::uint8_t>(c.kind)} << 8) |
+            (std::uint64_t{c.vmid} << 16) | (std::uint64_t{c.asid} << 32);
+    }
+    const std::uint64_t m = tag_masks_[(raw | (raw >> 6)) & 7U];  // regime | space << 2
+    return global ? (raw & m & ~detail::asid_field) | detail::global_bit : raw & m;
+  }
+
+  // Global entries exist where ASIDs do (§3.17): VA entries of NS-EL1 and NS-EL2-E2H.
+  [[nodiscard]] static constexpr bool may_be_global(const context& c) noexcept {
+    return c.kind == space::va && (c.world == regime::ns_el1 || c.world == regime::ns_el2_e2h);
+  }
+
+  [[nodiscard]] static std::array<std::uint64_t, 8> make_tag_masks(std::uint16_t asid_mask,
+                                                                   std::uint16_t vmid_mask) {
+    std::array<std::uint64_t, 8> out{};
+    for (unsigned w = 0; w < 4; ++w) {
+      for (unsigned k = 0; k < 2; ++k) {
+        // §3.17: ASIDs tag VA entries of NS-EL1 and NS-EL2-E2H; VMIDs tag NS-EL1 entries.
+        const bool has_asid = k == 0 && (w == 0 || w == 2);
+        const bool has_vmid = w == 0;
+        out[w | (k << 2)] = 0xffffULL | (has_asid ? std::uint64_t{asid_mask} << 32 : 0U) |
+                            (has_vmid ? std::uint64_t{vmid_mask} << 16 : 0U);
+      }
+    }
+    return out;
+  }
+  [[nodiscard]] std::uint64_t vm_key(regime r, std::uint16_t vmid) const noexcept {
+    return tag_of({r, space::va, vmid, 0}, false) & detail::vm_mask;
+  }
+  [[nodiscard]] std::uint64_t key_of(const entry& e) const noexcept {
+    return tag_of(e.tag, e.global) | (std::uint64_t{e.size_shift} << detail::tag_shift_pos);
+  }
+
+  [[nodiscard]] std::uint32_t find_node(std::uint64_t h, std::uint64_t key,
+                                        std::uint64_t input) const noexcept {
+    return index_.find(
+        h, [&](std::uint32_t id) { return nodes_[id].key == key && nodes_[id].e.input == input; });
+  }
+
+  [[nodiscard]] const entry* probe(std::uint64_t tag, std::uint64_t addr) noexcept {
+    for (std::uint64_t m = shift_mask_; m != 0; m &= m - 1) {
+      const auto s = static_cast<unsigned>(std::countr_zero(m));
+      const std::uint64_t key = tag | (std::uint64_t{s} << detail::tag_shift_pos);
+      const std::uint64_t base = addr & ~((std::uint64_t{1} << s) - 1);
+      const std::uint32_t id = find_node(detail::hash2(key, base), key, base);
+      if (id != detail::npos) {
+        if (referenced_[id] == 0) referenced_[id] = 1;  // no store when already set
+        return &nodes_[id].e;
+      }
+    }
+    return nullptr;
+  }
+
+  // ---- intrusive lists
+
+  template <class At>
+  static void link(group& g, std::uint32_t id, At&& at) noexcept {
+    auto& n = at(id);
+    n.prev = detail::npos;
+    n.next = g.head;
+    if (g.head != detail::npos) at(g.head).prev = id;
+    g.head = id;
+  }
+  template <class At>
+  static void unlink(group& g, std::uint32_t id, At&& at) noexcept {
+    auto& n = at(id);
+    if (n.prev != detail::npos) {
+      at(n.prev).next = n.next;
+    } else {
+      g.head = n.next;
+    }
+    if (n.next != detail::npos) at(n.next).prev = n.prev;
+  }
+
+  [[nodiscard]] std::uint32_t find_group(const detail::hash_index& index, const group* pool,
+                                         std::uint64_t key) const noexcept {
+    return index.find(detail::mix64(key), [&](std::uint32_t id) { return pool[id].key == key; });
+  }
+
+  [[nodiscard]] std::uint32_t context_for(std::uint64_t tag) noexcept {
+    if (const auto id = find_group(context_index_, contexts_.get(), tag); id != detail::npos) {
+      return id;
+    }
+    const std::uint32_t vm = vm_for(tag & detail::vm_mask);
+    const std::uint32_t id = free_context_;
+    free_context_ = contexts_[id].next;
+    contexts_[id] = group{tag};
+    context_index_.insert(detail::mix64(tag), id);
+    link(vms_[vm], id, [this](std::uint32_t i) -> group& { return contexts_[i]; });
+    ++vms_[vm].count;
+    return id;
+  }
+
+  [[nodiscard]] std::uint32_t vm_for(std::uint64_t key) noexcept {
+    if (const auto id = find_group(vm_index_, vms_.get(), key); id != detail::npos) return id;
+    const std::uint32_t id = free_vm_;
+    free_vm_ = vms_[id].next;
+    vms_[id] = group{key};
+    vm_index_.insert(detail::mix64(key), id);
+    link(regimes_[regime_of(key)], id, [this](std::uint32_t i) -> group& { return vms_[i]; });
+    return id;
+  }
+
+  [[nodiscard]] static std::size_t regime_of(std::uint64_t key) noexcept {
+    return static_cast<std::size_t>(key & 3U);
+  }
+
+  // ---- removal
+
+  // Removes one node from the index and its context; the context is released by the caller.
+  void erase_node(std::uint32_t id, group& ctx) noexcept {
+    node& n = nodes_[id];
+    index_.erase(detail::hash2(n.key, n.e.input), id);
+    unlink(ctx, id, [this](std::uint32_t i) -> node& { return nodes_[i]; });
+    --ctx.count;
+    const unsigned s = n.e.size_shift;
+    if (--shift_count_[s] == 0) shift_mask_ &= ~(std::uint64_t{1} << s);
+    if (n.e.global) --global_count_;
+    --size_;
+    n.key = detail::dead_key;
+    n.next = free_node_;
+    free_node_ = id;
+  }
+
+  // Frees an empty context, and its VM when that empties too.
+  void release_if_empty(std::uint32_t ctx_id) noexcept {
+    group& ctx = contexts_[ctx_id];
+    if (ctx.count != 0) return;
+    const std::uint32_t vm_id = find_group(vm_index_, vms_.get(), ctx.key & detail::vm_mask);
+    group& vm = vms_[vm_id];
+    unlink(vm, ctx_id, [this](std::uint32_t i) -> group& { return contexts_[i]; });
+    --vm.count;
+    context_index_.erase(detail::mix64(ctx.key), ctx_id);
+    ctx.key = detail::dead_key;
+    ctx.next = free_context_;
+    free_context_ = ctx_id;
+    if (vm.count != 0) return;
+    unlink(regimes_[regime_of(vm.key)], vm_id,
+           [this](std::uint32_t i) -> group& { return vms_[i]; });
+    vm_index_.erase(detail::mix64(vm.key), vm_id);
+    vm.key = detail::dead_key;
+    vm.next = free_vm_;
+    free_vm_ = vm_id;
+  }
+
+  [[nodiscard]] std::uint32_t take_node() noexcept {
+    if (free_node_ == detail::npos) evict();
+    const std::uint32_t id = free_node_;
+    free_node_ = nodes_[id].next;
+    return id;
+  }
+
+  // CLOCK: the hand clears reference bytes until it meets a node without one. Runs only when the
+  // pool is full, so every node it passes is live.
+  void evict() noexcept {
+    for (;;) {
+      const std::uint32_t id = hand_;
+      hand_ = hand_ + 1 == Capacity ? 0 : hand_ + 1;
+      if (referenced_[id] != 0) {
+        referenced_[id] = 0;
+        continue;
+      }
+      const std::uint64_t tag = nodes_[id].key & detail::tag_mask;
+      const std::uint32_t ctx = find_group(context_index_, contexts_.get(), tag);
+      erase_node(id, contexts_[ctx]);
+      release_if_empty(ctx);
+      return;
+    }
+  }
+
+  // Drops the nodes of one context that overlap r: by probing each aligned address of r for each
+  // size in use when that is fewer probes than the context has nodes, else by walking the context.
+  void drop_in_context(std::uint32_t ctx_id, const address_range& r) noexcept {
+    group& ctx = contexts_[ctx_id];
+    const std::uint64_t budget = ctx.count;
+    std::uint64_t probes = 0;
+    for (std::uint64_t m = shift_mask_; m != 0 && probes <= budget; m &= m - 1) {
+      const auto s = static_cast<unsigned>(std::countr_zero(m));
+      const std::uint64_t pages_minus_one = (r.last >> s) - (r.first >> s);
+      probes = pages_minus_one >= budget ? ~std::uint64_t{0} : probes + pages_minus_one + 1;
+    }
+    if (probes <= budget) {
+      for (std::uint64_t m = shift_mask_; m != 0 && ctx.count != 0; m &= m - 1) {
+        const auto s = static_cast<unsigned>(std::countr_zero(m));
+        const std::uint64_t key = ctx.key | (std::uint64_t{s} << detail::tag_shift_pos);
+        for (std::uint64_t p = r.first >> s;; ++p) {
+          const std::uint64_t base = p << s;
+          if (const auto id = find_node(detail::hash2(key, base), key, base); id != detail::npos) {
+            erase_node(id, ctx);
+          }
+          if (p == (r.last >> s)) break;
+        }
+      }
+    } else {
+      for (std::uint32_t id = ctx.head; id != detail::npos;) {
+        const std::uint32_t next = nodes_[id].next;
+        if (r.overlaps(nodes_[id].e.input, nodes_[id].e.last())) erase_node(id, ctx);
+        id = next;
+      }
+    }
+    release_if_empty(ctx_id);
+  }
+
+  void drop_context(std::uint64_t tag, const address_range& r) noexcept {
+    if (const auto id = find_group(context_index_, contexts_.get(), tag); id != detail::npos) {
+      drop_in_context(id, r);
+    }
+  }
+
+  void drop_vm(std::uint64_t key, space_filter f, const address_range& r) noexcept {
+    const std::uint32_t vm_id = find_group(vm_index_, vms_.get(), key);
+    if (vm_id == detail::npos) return;
+    // Releasing the VM's last context frees the VM: stop on the count, not on a freed list.
+    for (std::uint32_t id = vms_[vm_id].head; id != detail::npos;) {
+      const std::uint32_t next = contexts_[id].next;
+      const bool last = next == detail::npos;
+      const bool is_va = ((contexts_[id].key >> 8) & 0xffU) == 0;
+      if (f == space_filter::any || is_va) drop_in_context(id, r);
+      if (last) break;
+      id = next;
+    }
+  }
+
+  void drop_regime(regime rg) noexcept {
+    group& list = regimes_[static_cast<std::size_t>(rg)];
+    while (list.head != detail::npos) {
+      drop_vm(vms_[list.head].key, space_filter::any, address_range::everything());
+    }
+  }
+
+  void reset() noexcept {
+    for (std::uint32_t i = 0; i < Capacity; ++i) {
+      nodes_[i] = node{};
+      nodes_[i].next = i + 1 == Capacity ? detail::npos : i + 1;
+      referenced_[i] = 0;
+      contexts_[i] = group{};
+      contexts_[i].next = nodes_[i].next;
+      vms_[i] = group{};
+      vms_[i].next = nodes_[i].next;
+    }
+    free_node_ = free_context_ = free_vm_ = 0;
+    index_.clear();
+    context_index_.clear();
+    vm_index_.clear();
+    regimes_ = {};
+    shift_count_ = {};
+    shift_mask_ = 0;
+    global_count_ = 0;
+    size_ = 0;
+    hand_ = 0;
+  }
+
+  std::uint16_t asid_mask_;
+  std::uint16_t vmid_mask_;
+  std::array<std::uint64_t, 8> tag_masks_;  // by regime | space << 2
+  std::unique_ptr<node[]> nodes_;
+  std::unique_ptr<std::uint8_t[]> referenced_;  // apart from the nodes: hits dirty one byte
+  detail::hash_index index_;
+  std::unique_ptr<group[]> contexts_;
+  detail::hash_index context_index_;
+  std::unique_ptr<group[]> vms_;
+  detail::hash_index vm_index_;
+  std::array<group, 4> regimes_{};  // list heads of VMs per regime
+  std::array<std::uint32_t, 64> shift_count_{};
+  std::uint64_t shift_mask_ = 0;
+  std::uint32_t global_count_ = 0;
+  std::uint32_t size_ = 0;
+  std::uint32_t hand_ = 0;
+  unsigned vmw_ = 0;
+  std::uint32_t free_node_ = 0;
+  std::uint32_t free_context_ = 0;
+  std::uint32_t free_vm_ = 0;
+};
+
+}  // namespace vsmmu::tlb
