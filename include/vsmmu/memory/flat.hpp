@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: BSL-1.0
+#pragma once
+
+#include <vsmmu/memory/adapter.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace vsmmu::memory {
+
+// One contiguous region of guest physical memory [base, base + Bytes), zero-initialised; every
+// access outside it is an external abort. Usable in constant evaluation: a whole translation can
+// run inside a static_assert over a constexpr flat_memory.
+//
+// Stored as little-endian 64-bit words so that the aligned reads a walker makes cost one load
+// (and one constant-evaluation step) each.
+template <std::size_t Bytes>
+class flat_memory {
+  static_assert(Bytes > 0 && Bytes % 8 == 0, "vsmmu: flat_memory holds whole 64-bit words");
+
+ public:
+  static constexpr std::size_t size_bytes = Bytes;
+
+  constexpr flat_memory() noexcept = default;
+  constexpr explicit flat_memory(std::uint64_t base) noexcept : base_(base) {}
+
+  [[nodiscard]] constexpr std::uint64_t base() const noexcept { return base_; }
+  [[nodiscard]] constexpr bool contains(std::uint64_t pa, std::uint64_t size) const noexcept {
+    return range_within(pa, size, base_, Bytes);
+  }
+
+  [[nodiscard]] constexpr read_result read64(std::uint64_t pa) const noexcept {
+    if (!contains(pa, 8)) return {0, access_status::external_abort};
+    const std::uint64_t offset = pa - base_;
+    if (offset % 8 == 0) return {words_[offset / 8], access_status::ok};
+    std::uint64_t v = 0;
+    for (unsigned i = 0; i < 8; ++i) v |= std::uint64_t{byte_at(offset + i)} << (8 * i);
+    return {v, access_status::ok};
+  }
+
+  constexpr access_status read_bytes(std::uint64_t pa, std::span<std::byte> out) const noexcept {
+    if (!contains(pa, out.size())) return access_status::external_abort;
+    const std::uint64_t offset = pa - base_;
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = std::byte{byte_at(offset + i)};
+    return access_status::ok;
+  }
+
+  constexpr access_status write64(std::uint64_t pa, std::uint64_t v) noexcept {
+    if (!contains(pa, 8)) return access_status::external_abort;
+    const std::uint64_t offset = pa - base_;
+    if (offset % 8 == 0) {
+      words_[offset / 8] = v;
+    } else {
+      for (unsigned i = 0; i < 8; ++i)
+        set_byte(offset + i, static_cast<std::uint8_t>(v >> (8 * i)));
+    }
+    return access_status::ok;
+  }
+
+  constexpr access_status write_bytes(std::uint64_t pa, std::span<const std::byte> in) noexcept {
+    if (!contains(pa, in.size())) return access_status::external_abort;
+    const std::uint64_t offset = pa - base_;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      set_byte(offset + i, static_cast<std::uint8_t>(in[i]));
+    }
+    return access_status::ok;
+  }
+
+ private:
+  [[nodiscard]] constexpr std::uint8_t byte_at(std::uint64_t offset) const noexcept {
+    return static_cast<std::uint8_t>(words_[offset / 8] >> (8 * (offset % 8)));
+  }
+  constexpr void set_byte(std::uint64_t offset, std::uint8_t b) noexcept {
+    const unsigned shift = static_cast<unsigned>(8 * (offset % 8));
+    std::uint64_t& w = words_[offset / 8];
+    w = (w & ~(std::uint64_t{0xff} << shift)) | (std::uint64_t{b} << shift);
+  }
+
+  std::uint64_t base_ = 0;
+  std::array<std::uint64_t, Bytes / 8> words_{};
+};
+
+}  // namespace vsmmu::memory
+
+namespace vsmmu::memory {
+static_assert(guest_memory<flat_memory<8>>);
+}  // namespace vsmmu::memory

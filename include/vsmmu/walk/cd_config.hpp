@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: BSL-1.0
+#pragma once
+
+#include <vsmmu/memory/adapter.hpp>
+#include <vsmmu/smmuv3/cd.hpp>
+#include <vsmmu/smmuv3/encodings.hpp>
+#include <vsmmu/smmuv3/l1.hpp>
+#include <vsmmu/walk/result.hpp>
+#include <vsmmu/walk/smmu_features.hpp>
+#include <vsmmu/walk/ste_config.hpp>
+#include <vsmmu/walk/vmsa.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <optional>
+
+// CD lookup (IHI 0070 §3.3.2, S1Fmt/S1CDMax §5.2, L1CD §5.3) and CD validation (§5.4, pseudocode
+// CdIllegal in §5.4.2) for the model ste_config.hpp describes.
+namespace vsmmu::walk {
+
+enum class cd_error : std::uint8_t {
+  none,
+  not_valid,   // V == 0
+  stall,       // S against STALL_MODEL or STE.S1STALLD
+  term_model,  // A == 0 with IDR0.TERM_MODEL == 1
+  endi,        // unimplemented endianness
+  aa64,        // VMSAv8-32 LPAE (not implemented), or VMSAv8-64 without TTF[1]
+  httu,        // HA / HD against IDR0.HTTU
+  asid,        // 16-bit ASID without IDR0.ASID16
+  txsz,        // T0SZ / T1SZ out of range for the granule
+  tg,          // TG0 / TG1 unsupported or reserved
+  ttb,         // TTB0 / TTB1 beyond the effective IPS, or beyond 48 bits with 4KB/16KB
+};
+
+// One of the two VA ranges of a CD.
+struct tt_range {
+  bool enabled = false;  // !EPDx
+  bool tbi = false;
+  bool e0pd = false;  // unprivileged accesses fault
+  vmsa::walk_params walk{};
+};
+
+// The decoded, validated CD.
+struct context_config {
+  std::array<tt_range, 2> tt{};
+  bool el2 = false;  // single VA range, no unprivileged accesses (StreamWorld NS-EL2)
+  unsigned ips_bits = 48;
+  bool affd = false;
+  bool ha = false;
+  bool hd = false;
+  bool wxn = false;
+  bool pan = false;
+  bool a = true;
+  bool r = true;
+  bool s = false;
+  std::uint16_t asid = 0;
+  std::uint64_t mair = 0;
+};
+
+struct cd_decode {
+  cd_error error = cd_error::none;
+  context_config config{};
+  [[nodiscard]] constexpr bool illegal() const noexcept { return error != cd_error::none; }
+};
+
+namespace detail {
+template <class X, class TTB, class TSZ, class EPD, class TBI, class E0PD>
+constexpr cd_error decode_range(const X& cd, const smmu_features& f, unsigned ips,
+                                std::optional<unsigned> g, bool big_endian, tt_range& out) {
+  out.enabled = !cd.template get<EPD>();
+  if (!out.enabled) return cd_error::none;  // TxSZ, TGx and TTBx are IGNORED (§5.4.1.1)
+  const unsigned txsz = cd.template get<TSZ>();
+  // CDTxSZInvalid without STT: max 39; min 12 with the 64KB granule and 52-bit VAs, else 16.
+  const unsigned min_txsz = g && *g == 16 && f.vax52 ? 12U : 16U;
+  if (txsz < min_txsz || txsz > 39) return cd_error::txsz;
+  if (!g || !f.granule_supported(*g)) return cd_error::tg;
+  const std::uint64_t ttb = bits_55_4(cd.template get<TTB>());
+  if ((ttb >> ips) != 0 || (*g != 16 && (ttb >> 48) != 0)) return cd_error::ttb;
+  out.tbi = cd.template get<TBI>();
+  out.e0pd = cd.template get<E0PD>();
+  vmsa::walk_params& w = out.walk;
+  w.granule_shift = *g;
+  w.ia_bits = 64 - txsz;
+  w.start_level = vmsa::start_level_for(*g, w.ia_bits);
+  w.oa_bits = ips;
+  w.big_endian = big_endian;
+  w.stage2 = false;
+  w.table_base =
+      ttb & ~vmsa::mask_below(vmsa::start_table_shift(*g, w.ia_bits, w.start_level, ips >= 52));
+  return cd_error::none;
+}
+}  // namespace detail
+
+// Decodes a CD reached through `ste` and applies every CdIllegal rule the model has.
+template <class X>
+[[nodiscard]] constexpr cd_decode decode_cd(const X& cd, const stream_config& ste,
+                                            const smmu_features& f) noexcept {
+  namespace C = smmuv3::cd;
+  // Every path returns `out` itself (built in place, as decode_ste).
+  cd_decode out;
+  context_config& c = out.config;
+  if (!cd.template get<C::V>()) {
+    out.error = cd_error::not_valid;
+    return out;
+  }
+  c.s = cd.template get<C::S>();
+  c.a = cd.template get<C::A>();
+  c.r = cd.template get<C::R>();
+  if (ste.s1stalld && c.s) {
+    out.error = cd_error::stall;
+    return out;
+  }
+  if (f.term_model && !c.a) {
+    out.error = cd_error::term_model;
+    return out;
+  }
+  if (f.stall_model == stall_model::terminate_only && c.s) {
+    out.error = cd_error::stall;
+    return out;
+  }
+  if (f.stall_model == stall_model::stall_forced && !c.s) {
+    out.error = cd_error::stall;
+    return out;
+  }
+
+  c.el2 = ste.el2;
+  // EPD1 is effectively 1 in the EL2 StreamWorld: it has one VA range (EffectiveCDEPD1).
+  const bool epd0 = cd.template get<C::EPD0>();
+  const bool epd1 = c.el2 || cd.template get<C::EPD1>();
+  const bool endi = cd.template get<C::ENDI>();
+  if ((!epd0 || !epd1) &&
+      ((f.ttendian == tt_endian::little && endi) || (f.ttendian == tt_endian::big && !endi))) {
+    out.error = cd_error::endi;
+    return out;
+  }
+  if (!cd.template get<C::AA64>() || !f.aa64_tables) {
+    out.error = cd_error::aa64;
+    return out;
+  }
+  c.ha = cd.template get<C::HA>();
+  c.hd = cd.template get<C::HD>();
+  if ((c.ha || c.hd) && f.httu == httu::none) {
+    out.error = cd_error::httu;
+    return out;
+  }
+  if (c.hd && f.httu == httu::access_flag) {
+    out.error = cd_error::httu;
+    return out;
+  }
+  c.asid = cd.template get<C::ASID>();
+  if (!c.el2 && !f.asid16 && (c.asid >> 8) != 0) {
+    out.error = cd_error::asid;
+    return out;
+  }
+  if (c.el2) c.asid = 0;  // no ASID in the EL2 StreamWorld without E2H
+
+  // Effective IPS: capped to the OAS; 52 bits only with the 64KB granule (checked per range).
+  const auto ips_field = cd.template get<C::IPS>();
+  const auto g0 = smmuv3::granule_shift(cd.template get<C::TG0>());
+  const auto g1 = smmuv3::granule_shift(cd.template get<C::TG1>());
+  if (!epd0) {
+    const unsigned ips0 = effective_output_bits(ips_field, g0.value_or(12), f);
+    const auto e = detail::decode_range<X, C::TTB0, C::T0SZ, C::EPD0, C::TBI0, C::E0PD0>(
+        cd, f, ips0, g0, endi, c.tt[0]);
+    if (e != cd_error::none) {
+      out.error = e;
+      return out;
+    }
+  }
+  if (!epd1) {
+    const unsigned ips1 = effective_output_bits(ips_field, g1.value_or(12), f);
+    const auto e = detail::decode_range<X, C::TTB1, C::T1SZ, C::EPD1, C::TBI1, C::E0PD1>(
+        cd, f, ips1, g1, endi, c.tt[1]);
+    if (e != cd_error::none) {
+      out.error = e;
+      return out;
+    }
+  }
+  c.ips_bits = std::min(smmuv3::address_bits(ips_field), f.oas_bits());
+  c.affd = cd.template get<C::AFFD>();
+  c.wxn = cd.template get<C::WXN>();
+  c.pan = cd.template get<C::PAN>();
+  c.mair = (std::uint64_t{cd.template get<C::MAIR1>()} << 32) | cd.template get<C::MAIR0>();
+  return out;
+}
+
+// Where the CD of a SubstreamID is, or why there is none.
+enum class cd_locate_status : std::uint8_t {
+  ok,
+  bad_substreamid,  // C_BAD_SUBSTREAMID: SSID out of range, L1CD.V == 0, L2Ptr out of range
+  fault,            // F_CD_FETCH or a stage 2 fault (CLASS == CD) on an L1CD fetch
+};
+
+struct cd_fetch {
+  cd_locate_status status = cd_locate_status::ok;
+  smmuv3::cd::value cd{};
+  fault_info fault{};
+};
+
+// Fetches the CD for `ssid` (0 when substreams are disabled). `to_pa(ipa_or_pa)` maps a CD
+// table address to the PA to read: identity with stage 1 only, a stage 2 translation with
+// CLASS == CD when nested; it returns or_fault<std::uint64_t>. The caller has checked the
+// SubstreamID against S1CDMax.
+template <memory::readable_memory M, class ToPa>
+[[nodiscard]] constexpr cd_fetch fetch_cd(const M& mem, const stream_config& ste,
+                                          const smmu_features& f, std::uint32_t ssid,
+                                          ToPa&& to_pa) noexcept {
+  cd_fetch out;  // every path returns `out` itself (built in place)
+  auto fetch_abort = [&out](std::uint64_t pa) {
+    out.status = cd_locate_status::fault;
+    out.fault.type = smmuv3::evt::type::f_cd_fetch;
+    out.fault.fetch_addr = pa;
+  };
+  std::uint64_t cd_addr = ste.s1_context_ptr;
+  const unsigned range = ste.s2_enabled() ? f.ias_bits() : f.oas_bits();
+  if (ste.s1cdmax != 0) {
+    if (ste.s1fmt == smmuv3::s1_fmt::linear) {
+      cd_addr += std::uint64_t{ssid} * smmuv3::cd::size_bytes;
+    } else {
+      // 2-level: L1CD at SSID[S1CDMax-1:split], CD at SSID[split-1:0] (§5.2 S1Fmt).
+      const unsigned split = ste.s1fmt == smmuv3::s1_fmt::two_level_4k ? 6 : 10;
+      const std::uint64_t l1_addr =
+          ste.s1_context_ptr + (std::uint64_t{ssid} >> split) * smmuv3::l1cd::size_bytes;
+      const auto l1_pa = to_pa(l1_addr);
+      if (!l1_pa.ok()) {
+        out.status = cd_locate_status::fault;
+        out.fault = l1_pa.fault;
+        return out;
+      }
+      const auto r = (l1_pa.value >> f.oas_bits()) != 0
+                         ? memory::read_result{0, memory::access_status::external_abort}
+                         : mem.read64(l1_pa.value);
+      if (!r.ok()) {
+        fetch_abort(l1_pa.value);
+        return out;
+      }
+      const smmuv3::l1cd::value l1({r.value});
+      const std::uint64_t l2 = l1.get<smmuv3::l1cd::L2Ptr>();
+      // §3.4.3 (3)/(4): an out-of-range L2Ptr is C_BAD_SUBSTREAMID in SMMUv3.1+.
+      if (!l1.get<smmuv3::l1cd::V>() || (l2 >> range) != 0) {
+        out.status = cd_locate_status::bad_substreamid;
+        return out;
+      }
+      cd_addr = l2 + (ssid & vmsa::mask_below(split)) * smmuv3::cd::size_bytes;
+    }
+  }
+  const auto pa = to_pa(cd_addr);
+  if (!pa.ok()) {
+    out.status = cd_locate_status::fault;
+    out.fault = pa.fault;
+    return out;
+  }
+  // A PA beyond the OAS is fetched as an abort (§3.4.3).
+  const bool beyond = (pa.value >> f.oas_bits()) != 0;
+  auto& words = out.cd.words();
+  for (unsigned i = 0; i < words.size(); ++i) {
+    const auto r = beyond ? memory::read_result{0, memory::access_status::external_abort}
+                          : mem.read64(pa.value + 8 * i);
+    if (!r.ok()) {
+      fetch_abort(pa.value);
+      return out;
+    }
+    words[i] = r.value;
+  }
+  return out;
+}
+
+}  // namespace vsmmu::walk

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: BSL-1.0
+#pragma once
+
+#include <vsmmu/memory/adapter.hpp>
+#include <vsmmu/walk/cd_config.hpp>
+#include <vsmmu/walk/result.hpp>
+#include <vsmmu/walk/vmsa.hpp>
+
+#include <cstdint>
+
+// Stage 1 translation of a VA through a validated CD (IHI 0070 §3.4 stage 1 checks; DDI 0487
+// D8.2 (VA ranges, TBI), D8.3 (descriptors), D8.4 (direct permissions, pseudocode
+// AArch64.S1DirectBasePermissions)).
+namespace vsmmu::walk {
+
+struct s1_request {
+  std::uint64_t va = 0;
+  bool write = false;
+  bool exec = false;        // InD after STE.INSTCFG
+  bool privileged = false;  // PnU after STE.PRIVCFG
+};
+
+struct s1_leaf {
+  std::uint64_t ipa = 0;
+  unsigned size_shift = 0;
+  int level = 0;
+  permissions perm{};  // for the request's privilege
+  std::uint8_t attr_index = 0;
+  std::uint8_t sh = 0;
+  bool global = false;
+};
+
+namespace detail {
+// AArch64.S1DirectBasePermissions for the EL1&0 regime (two VA ranges, unprivileged accesses)
+// and the EL2 regime (one range, privileged only), followed by PAN and WXN. Computed as bit
+// masks (r = 1, w = 2, x = 4): cheaper than assembling bools.
+[[nodiscard]] constexpr unsigned s1_permission_bits(const vmsa::leaf& l, const context_config& c,
+                                                    bool privileged) noexcept {
+  constexpr unsigned r = 1, w = 2, x = 4;
+  const std::uint64_t d = l.descriptor;
+  unsigned ap = static_cast<unsigned>((d >> 6) & 3);  // AP[2:1]
+  // With hardware dirty state, DBM (bit 51) makes a writable-clean page writable: AP[2] reads
+  // as 0 (the SMMU would then set it; this model does not write descriptors back).
+  if (c.hd && ((d >> 51) & 1) != 0) ap &= 1U;
+  const bool pxn = ((d >> 53) & 1) != 0;
+  const bool uxn = ((d >> 54) & 1) != 0;
+  unsigned p = 0;
+  if (c.el2) {
+    // AP[1] is RES1 and APTable[0] RES0 in a regime without unprivileged accesses; XN is [54].
+    p = r | ((ap & 2) == 0 && (l.ap_table & 2) == 0 ? w : 0) | (!uxn && !l.uxn_table ? x : 0);
+  } else {
+    // AP[2:1] = 00: privileged RW; 01: RW at both; 10: privileged RO; 11: RO at both.
+    const bool ap_table_priv_only = (l.ap_table & 1) != 0;  // APTable[0]: no EL0 access
+    const bool ap_table_ro = (l.ap_table & 2) != 0;         // APTable[1]: no writes
+    const bool pw = (ap & 2) == 0 && !ap_table_ro;
+    const bool ur = (ap & 1) != 0 && !ap_table_priv_only;
+    const bool uw = ur && (ap & 2) == 0 && !ap_table_ro;
+    // Locations writable by unprivileged accesses are never privileged-executable.
+    const bool px = !(pxn || l.pxn_table || uw);
+    const bool ux = !(uxn || l.uxn_table);
+    if (privileged) {
+      // PAN: privileged data accesses to unprivileged-accessible locations fault.
+      const bool pan_block = c.pan && ur;
+      p = (pan_block ? 0 : r | (pw ? w : 0)) | (px ? x : 0);
+    } else {
+      p = (ur ? r : 0) | (uw ? w : 0) | (ux ? x : 0);
+    }
+  }
+  if (c.wxn && (p & w) != 0) p &= ~x;
+  return p;
+}
+}  // namespace detail
+
+// Translates req.va. `table_pa(ipa)` maps each table descriptor address to the PA to fetch
+// (identity, or stage 2 with CLASS == TT) and returns or_fault<std::uint64_t>.
+template <memory::readable_memory M, class TablePa>
+[[nodiscard]] constexpr or_fault<s1_leaf> s1_translate(const M& mem, const context_config& c,
+                                                       const s1_request& req,
+                                                       TablePa&& table_pa) noexcept {
+  or_fault<s1_leaf> res;  // every path returns `res` itself (built in place)
+  // Stage 1 faults: S2 == 0, CLASS == IN (TT for a walk abort, set below).
+  auto fail = [&res](smmuv3::evt::type t, int level) {
+    res.fault.type = t;
+    res.fault.level = level;
+    res.failed = true;
+  };
+  const std::uint64_t va = req.va;
+  // Range selection by VA[55] (TBI never changes which range an address is in).
+  const unsigned sel = c.el2 ? 0U : static_cast<unsigned>((va >> 55) & 1);
+  const tt_range& range = c.tt[sel];
+  if (!range.enabled) {  // EPDx == 1
+    fail(smmuv3::evt::type::f_translation, 0);
+    return res;
+  }
+  const unsigned addr_top = range.tbi ? 55 : 63;
+  const unsigned ia = range.walk.ia_bits;
+  // VA[AddrTop:ia] must all equal the range's sign (AArch64.VAIsOutOfRange).
+  const std::uint64_t top = (va >> ia) & vmsa::mask_below(addr_top - ia + 1);
+  const std::uint64_t expect = sel == 1 ? vmsa::mask_below(addr_top - ia + 1) : 0;
+  if (top != expect) {
+    fail(smmuv3::evt::type::f_translation, 0);
+    return res;
+  }
+  if (range.e0pd && !req.privileged && !c.el2) {
+    fail(smmuv3::evt::type::f_translation, 0);
+    return res;
+  }
+
+  const auto walked = vmsa::walk(mem, range.walk, va, fault_info{}, table_pa);
+  if (!walked.ok()) {
+    res.fault = walked.fault;
+    res.failed = true;
+    // A stage 1 descriptor fetch abort reports CLASS == TT (§7.3.12).
+    if (res.fault.type == smmuv3::evt::type::f_walk_eabt && !res.fault.s2) {
+      res.fault.cls = smmuv3::evt::fault_class::tt;
+    }
+    return res;
+  }
+  const vmsa::leaf& l = walked.value;
+  const std::uint64_t d = l.descriptor;
+  // An Access flag fault takes priority over a Permission fault (DDI 0487 D8.15.5).
+  if ((d & vmsa::desc_af) == 0 && !c.affd && !c.ha) {
+    fail(smmuv3::evt::type::f_access, l.level);
+    return res;
+  }
+  s1_leaf& out = res.value;
+  out.ipa = l.output_address;
+  out.size_shift = l.size_shift;
+  out.level = l.level;
+  const unsigned bits = detail::s1_permission_bits(l, c, req.privileged);
+  out.perm = {(bits & 1) != 0, (bits & 2) != 0, (bits & 4) != 0};
+  out.attr_index = static_cast<std::uint8_t>((d >> 2) & 7);
+  out.sh = static_cast<std::uint8_t>((d >> 8) & 3);
+  out.global = c.el2 || ((d >> 11) & 1) == 0;
+  if ((bits & (req.exec ? 4U : req.write ? 2U : 1U)) == 0) {
+    fail(smmuv3::evt::type::f_permission, l.level);
+  }
+  return res;
+}
+
+}  // namespace vsmmu::walk

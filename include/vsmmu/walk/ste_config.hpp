@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: BSL-1.0
+#pragma once
+
+#include <vsmmu/smmuv3/encodings.hpp>
+#include <vsmmu/smmuv3/ste.hpp>
+#include <vsmmu/walk/smmu_features.hpp>
+#include <vsmmu/walk/stage2.hpp>
+#include <vsmmu/walk/vmsa.hpp>
+
+#include <algorithm>
+#include <cstdint>
+
+// STE decode and validation (IHI 0070 §5.2, pseudocode SteIllegal in §5.2.2) into the
+// configuration a translation uses. The model is a Non-secure SMMUv3.1+ with VMSAv8-64 only
+// (IDR0.TTF == 0b10), no DS, no STT, no D128, no DPT, no MPAM/VMS, no permission indirection or
+// overlays, CR2.E2H == 0.
+namespace vsmmu::walk {
+
+// STE.Config, reserved values folded into abort.
+enum class stream_mode : std::uint8_t { abort, bypass, s1, s2, nested };
+
+// Why an STE is ILLEGAL: which rule of SteIllegal fired. For diagnostics and tests; the event
+// is C_BAD_STE whatever the reason.
+enum class ste_error : std::uint8_t {
+  none,
+  not_valid,         // V == 0
+  s1_not_supported,  // Config 0b1x1 without IDR0.S1P
+  s2_not_supported,  // Config 0b11x without IDR0.S2P
+  eats,              // EATS combination §5.2 EATS lists
+  strw,              // reserved STRW
+  s1stalld,          // S1STALLD == 1 with STALL_MODEL != 0b00
+  s1cdmax,           // S1CDMax > IDR1.SSIDSIZE
+  s1fmt,             // 2-level CD table without IDR0.CD2L
+  s1contextptr,      // S1ContextPtr beyond the OAS (PA) or the IAS (IPA)
+  s2s,               // S2S against STALL_MODEL
+  s2aa64,            // VMSAv8-32 LPAE stage 2 (not implemented), or VMSAv8-64 without TTF[1]
+  s2httu,            // S2HA / S2HD against IDR0.HTTU
+  s2tg,              // unsupported or reserved granule
+  s2ttb,             // S2TTB beyond the effective S2PS, or beyond 48 bits with 4KB/16KB
+  s2t0sz,            // S2T0SZ out of range for the granule
+  s2sl0,             // S2SL0 invalid, or inconsistent with S2T0SZ and S2TG
+  s2endi,            // unimplemented endianness
+  s2vmid,            // 16-bit VMID without IDR0.VMID16
+};
+
+// The decoded, validated STE.
+struct stream_config {
+  stream_mode mode = stream_mode::abort;
+  // stage 1 (mode s1 / nested)
+  smmuv3::s1_fmt s1fmt = smmuv3::s1_fmt::linear;
+  std::uint64_t s1_context_ptr = 0;
+  unsigned s1cdmax = 0;
+  smmuv3::s1_dss s1dss = smmuv3::s1_dss::terminate;
+  bool s1stalld = false;
+  bool el2 = false;  // StreamWorld NS-EL2 (STRW == 0b10 with IDR0.Hyp, stage 1 only)
+  // overrides
+  std::uint8_t privcfg = 0;
+  std::uint8_t instcfg = 0;
+  // stage 2 (mode s2 / nested)
+  s2_config s2{};
+
+  [[nodiscard]] constexpr bool s1() const noexcept {
+    return mode == stream_mode::s1 || mode == stream_mode::nested;
+  }
+  [[nodiscard]] constexpr bool s2_enabled() const noexcept {
+    return mode == stream_mode::s2 || mode == stream_mode::nested;
+  }
+};
+
+struct ste_decode {
+  ste_error error = ste_error::none;
+  stream_config config{};
+  [[nodiscard]] constexpr bool illegal() const noexcept { return error != ste_error::none; }
+};
+
+// Effective output size of S2PS / CD.IPS: capped to the OAS, and to 48 bits unless the granule
+// is 64KB (52-bit output needs the 64KB granule without DS). IHI 0070 §3.4, §5.2 S2PS.
+[[nodiscard]] constexpr unsigned effective_output_bits(smmuv3::address_size ps,
+                                                       unsigned granule_shift,
+                                                       const smmu_features& f) noexcept {
+  unsigned bits = std::min(smmuv3::address_bits(ps), f.oas_bits());
+  if (bits > 48 && granule_shift != 16) bits = 48;
+  return std::min(bits, 52U);  // 56-bit output is VMSAv9-128 only
+}
+
+namespace detail {
+// AArch64.S2StartLevel / S2InvalidSL / S2InconsistentSL without DS and FEAT_TTST: the start
+// level S2SL0 selects, or -1 when invalid or inconsistent with the input size.
+[[nodiscard]] constexpr int s2_start_level(unsigned g, unsigned sl0, unsigned ia_bits,
+                                           unsigned pa_max) noexcept {
+  int level = -1;
+  switch (g) {
+    case 12: {
+      constexpr int lv[] = {2, 1, 0, -1};  // 0b11 (level 3) needs FEAT_TTST
+      level = lv[sl0 & 3];
+      if (level == 0 && pa_max < 44) level = -1;
+      break;
+    }
+    case 14: {
+      constexpr int lv[] = {3, 2, 1, -1};  // 0b11 (level 0) needs DS
+      level = lv[sl0 & 3];
+      if (level == 1 && pa_max < 42) level = -1;
+      break;
+    }
+    case 16: {
+      constexpr int lv[] = {3, 2, 1, -1};
+      level = lv[sl0 & 3];
+      if (level == 1 && pa_max < 44) level = -1;
+      break;
+    }
+    default:
+      return -1;
+  }
+  if (level < 0) return -1;
+  // The start level resolves at least one bit and at most stride + 4 (16 concatenated tables).
+  const unsigned lsb = vmsa::level_lsb(g, level);
+  if (ia_bits < lsb + 1 || ia_bits > lsb + vmsa::stride(g) + 4) return -1;
+  return level;
+}
+
+[[nodiscard]] constexpr std::uint64_t bits_55_4(std::uint64_t a) noexcept {
+  return a & vmsa::mask_below(56) & ~vmsa::mask_below(4);
+}
+}  // namespace detail
+
+// Decodes an STE and applies every SteIllegal rule the modelled SMMU has.
+template <class X>
+[[nodiscard]] constexpr ste_decode decode_ste(const X& ste, const smmu_features& f) noexcept {
+  namespace S = smmuv3::ste;
+  // Every path returns `out` itself, so that it is built in place (a copy of a struct written
+  // byte by byte costs store-forwarding stalls on the hot path).
+  ste_decode out;
+  stream_config& c = out.config;
+  if (!ste.template get<S::V>()) {
+    out.error = ste_error::not_valid;
+    return out;
+  }
+
+  const unsigned config = static_cast<unsigned>(ste.template get<S::Config>()) & 7U;
+  if ((config & 4U) == 0) {  // 0b0xx: abort (0b001-0b011 reserved, behave as abort)
+    c.mode = stream_mode::abort;
+    return out;
+  }
+  constexpr stream_mode modes[] = {stream_mode::bypass, stream_mode::s1, stream_mode::s2,
+                                   stream_mode::nested};
+  c.mode = modes[config & 3U];
+  const bool s1 = (config & 1U) != 0;
+  const bool s2 = (config & 2U) != 0;
+  if (s1 && !f.s1p) {
+    out.error = ste_error::s1_not_supported;
+    return out;
+  }
+  if (s2 && !f.s2p) {
+    out.error = ste_error::s2_not_supported;
+    return out;
+  }
+
+  const bool s2s = ste.template get<S::S2S>();
+  // EATS is IGNORED without IDR0.ATS and for Config 0bx00 (§5.2 EATS, SteIllegal).
+  if (f.ats && config != 0b100) {
+    const unsigned eats = static_cast<unsigned>(ste.template get<S::EATS>());
+    if (eats == 0b10 && (config != 0b111 || s2s || f.ns1ats)) {
+      out.error = ste_error::eats;
+      return out;
+    }
+    if (eats == 0b01 && s2s && s2) {
+      out.error = ste_error::eats;
+      return out;
+    }
+    // 0b11 (DPT) is Reserved without IDR3.DPT and behaves as 0b00.
+  }
+
+  // STRW is used only with stage 1, stage 2 off, and IDR0.Hyp (IgnoreSTESTRW).
+  const bool strw_used = f.s1p && f.hyp && !s2 && config != 0b100;
+  const unsigned strw = static_cast<unsigned>(ste.template get<S::STRW>());
+  if (strw_used && (strw & 1U) != 0) {
+    out.error = ste_error::strw;
+    return out;
+  }
+  c.el2 = strw_used && strw == 0b10;
+  c.privcfg = ste.template get<S::PRIVCFG>();
+  c.instcfg = ste.template get<S::INSTCFG>();
+
+  if (s1) {
+    c.s1stalld = ste.template get<S::S1STALLD>();
+    if (c.s1stalld && f.stall_model != stall_model::stall_and_terminate) {
+      {
+        out.error = ste_error::s1stalld;
+        return out;
+      }
+    }
+    c.s1cdmax = f.ssidsize == 0 ? 0U : ste.template get<S::S1CDMax>();
+    if (c.s1cdmax > f.ssidsize) {
+      out.error = ste_error::s1cdmax;
+      return out;
+    }
+    const unsigned fmt = static_cast<unsigned>(ste.template get<S::S1Fmt>());
+    if (c.s1cdmax != 0 && !f.cd2l && (fmt == 0b01 || fmt == 0b10)) {
+      {
+        out.error = ste_error::s1fmt;
+        return out;
+      }
+    }
+    c.s1fmt = fmt == 0b11 ? smmuv3::s1_fmt::linear : static_cast<smmuv3::s1_fmt>(fmt);
+    c.s1_context_ptr = ste.template get<S::S1ContextPtr>();
+    // §3.4.3 (1)/(2): beyond the OAS (PA) or the IAS (IPA) the STE is ILLEGAL in SMMUv3.1+.
+    const unsigned range = s2 ? f.ias_bits() : f.oas_bits();
+    if ((c.s1_context_ptr >> range) != 0) {
+      out.error = ste_error::s1contextptr;
+      return out;
+    }
+    const unsigned dss = static_cast<unsigned>(ste.template get<S::S1DSS>());
+    c.s1dss = dss == 0b11 ? smmuv3::s1_dss::terminate : static_cast<smmuv3::s1_dss>(dss);
+  }
+
+  // S2VMID is checked unless ignored (IgnoreSTES2VMID): Config 0b1x1 with STRW == EL1 uses it
+  // as well, to tag stage 1 TLB entries.
+  const bool vmid_used = f.s2p && config != 0b100 && !(strw_used && strw != 0);
+  const std::uint16_t vmid = ste.template get<S::S2VMID>();
+  if (vmid_used && !f.vmid16 && (vmid >> 8) != 0) {
+    out.error = ste_error::s2vmid;
+    return out;
+  }
+  c.s2.vmid = vmid_used ? vmid : 0;
+
+  if (!s2) return out;
+
+  if (s2s && f.stall_model == stall_model::terminate_only) {
+    out.error = ste_error::s2s;
+    return out;
+  }
+  if (!s2s && f.stall_model == stall_model::stall_forced) {
+    out.error = ste_error::s2s;
+    return out;
+  }
+  if (!ste.template get<S::S2AA64>() || !f.aa64_tables) {
+    out.error = ste_error::s2aa64;
+    return out;
+  }
+  const bool ha = ste.template get<S::S2HA>();
+  const bool hd = ste.template get<S::S2HD>();
+  if ((ha || hd) && f.httu == httu::none) {
+    out.error = ste_error::s2httu;
+    return out;
+  }
+  if (hd && f.httu == httu::access_flag) {
+    out.error = ste_error::s2httu;
+    return out;
+  }
+
+  const auto g = smmuv3::granule_shift(ste.template get<S::S2TG>());
+  if (!g || !f.granule_supported(*g)) {
+    out.error = ste_error::s2tg;
+    return out;
+  }
+  const unsigned ps = effective_output_bits(ste.template get<S::S2PS>(), *g, f);
+  const std::uint64_t ttb = detail::bits_55_4(ste.template get<S::S2TTB>());
+  if ((ttb >> ps) != 0) {
+    out.error = ste_error::s2ttb;
+    return out;
+  }
+  if (*g != 16 && (ttb >> 48) != 0) {
+    out.error = ste_error::s2ttb;
+    return out;
+  }
+
+  // STES2T0SZInvalid without STT: max 39; min 64 - IAS, at least 16 (12 with the 64KB granule).
+  const unsigned t0sz = ste.template get<S::S2T0SZ>();
+  const unsigned min_t0sz = std::max(*g == 16 ? 12U : 16U, 64U - f.ias_bits());
+  if (t0sz < min_t0sz || t0sz > 39) {
+    out.error = ste_error::s2t0sz;
+    return out;
+  }
+  const unsigned ia_bits = 64 - t0sz;
+  const int level = detail::s2_start_level(*g, ste.template get<S::S2SL0>(), ia_bits, f.oas_bits());
+  if (level < 0) {
+    out.error = ste_error::s2sl0;
+    return out;
+  }
+
+  const bool endi = ste.template get<S::S2ENDI>();
+  if ((f.ttendian == tt_endian::little && endi) || (f.ttendian == tt_endian::big && !endi)) {
+    out.error = ste_error::s2endi;
+    return out;
+  }
+
+  vmsa::walk_params& w = c.s2.walk;
+  w.granule_shift = *g;
+  w.ia_bits = ia_bits;
+  w.start_level = level;
+  w.oa_bits = ps;
+  w.big_endian = endi;
+  w.stage2 = true;
+  // Bits of S2TTB below the start table's alignment are ignored (AArch64.S2TTBaseAddress).
+  w.table_base = ttb & ~vmsa::mask_below(vmsa::start_table_shift(*g, ia_bits, level, ps >= 52));
+  c.s2.affd = ste.template get<S::S2AFFD>();
+  c.s2.ptw = ste.template get<S::S2PTW>();
+  c.s2.ha = ha;
+  c.s2.hd = hd;
+  c.s2.s = s2s;
+  c.s2.r = ste.template get<S::S2R>();
+  return out;
+}
+
+}  // namespace vsmmu::walk

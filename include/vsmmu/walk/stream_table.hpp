@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: BSL-1.0
+#pragma once
+
+#include <vsmmu/memory/adapter.hpp>
+#include <vsmmu/smmuv3/l1.hpp>
+#include <vsmmu/smmuv3/ste.hpp>
+#include <vsmmu/walk/smmu_features.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+// Stream table lookup, IHI 0070 §3.3.1, SMMU_STRTAB_BASE(_CFG) §6.3, L1STD §5.1.
+namespace vsmmu::walk {
+
+enum class ste_fetch_status : std::uint8_t {
+  ok,
+  bad_streamid,  // C_BAD_STREAMID: out of range, or no valid L1STD/level 2 entry
+  fetch_abort,   // F_STE_FETCH: the L1STD or STE read aborted, or its PA is beyond the OAS
+};
+
+struct ste_fetch {
+  ste_fetch_status status = ste_fetch_status::ok;
+  smmuv3::ste::value ste{};
+  std::uint64_t ste_addr = 0;    // where the STE is (ok)
+  std::uint64_t fetch_addr = 0;  // the PA whose fetch aborted (fetch_abort)
+};
+
+namespace detail {
+[[nodiscard]] constexpr std::uint64_t low_bits(unsigned n) noexcept {
+  return n >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+}
+// STRTAB_BASE.ADDR and the structure pointers are address bits [55:6].
+inline constexpr std::uint64_t addr_55_6 = low_bits(56) & ~low_bits(6);
+
+// SPLIT: 6, 8 and 10 are defined; other values are reserved and behave as 6 (§6.3 SPLIT).
+[[nodiscard]] constexpr unsigned effective_split(unsigned split) noexcept {
+  return split == 8 || split == 10 ? split : 6;
+}
+
+template <memory::readable_memory M>
+constexpr void read_ste(const M& mem, std::uint64_t pa, unsigned oas, ste_fetch& out) noexcept {
+  // §3.4.3 (5): an STE address beyond the OAS is reported as F_STE_FETCH (the alternative,
+  // truncation, would silently read another structure).
+  const bool beyond = (pa >> oas) != 0;
+  auto& words = out.ste.words();
+  for (unsigned i = 0; i < words.size(); ++i) {
+    const auto r = beyond ? memory::read_result{0, memory::access_status::external_abort}
+                          : mem.read64(pa + 8 * i);
+    if (!r.ok()) {
+      out.status = ste_fetch_status::fetch_abort;
+      out.fetch_addr = pa;
+      return;
+    }
+    words[i] = r.value;
+  }
+  out.ste_addr = pa;
+}
+}  // namespace detail
+
+// Locates and reads the STE of `sid`. The table base is aligned as §6.3 STRTAB_BASE.ADDR says
+// (to the literal LOG2SIZE); the range check uses the effective LOG2SIZE, MIN(LOG2SIZE, SIDSIZE).
+template <memory::readable_memory M>
+[[nodiscard]] constexpr ste_fetch fetch_ste(const M& mem, const smmu_features& features,
+                                            const stream_table_config& st,
+                                            std::uint32_t sid) noexcept {
+  ste_fetch out;  // every path returns `out` itself (built in place)
+  const unsigned log2size = st.log2size & 0x3f;
+  const unsigned eff_log2size = std::min(log2size, std::min(features.sidsize, 32U));
+  const unsigned oas = features.oas_bits();
+  if (std::uint64_t{sid} >= (std::uint64_t{1} << eff_log2size)) {
+    out.status = ste_fetch_status::bad_streamid;
+    return out;
+  }
+  const std::uint64_t addr = st.base & detail::addr_55_6;
+  if (!st.two_level || !features.two_level_stream_table) {
+    const std::uint64_t base = addr & ~detail::low_bits(log2size + 6);
+    detail::read_ste(mem, base + std::uint64_t{sid} * smmuv3::ste::size_bytes, oas, out);
+    return out;
+  }
+
+  // 2-level: L1STD at StreamID[LOG2SIZE-1:SPLIT], STE at StreamID[SPLIT-1:0] of its span.
+  const unsigned split = detail::effective_split(st.split);
+  const unsigned l1_bits = log2size > split ? log2size - split : 0;
+  const std::uint64_t l1_base = addr & ~detail::low_bits(std::max(6U, l1_bits + 3));
+  const std::uint64_t l1_addr = l1_base + (std::uint64_t{sid} >> split) * smmuv3::l1std::size_bytes;
+  const auto l1 = (l1_addr >> oas) != 0
+                      ? memory::read_result{0, memory::access_status::external_abort}
+                      : mem.read64(l1_addr);
+  if (!l1.ok()) {
+    out.status = ste_fetch_status::fetch_abort;
+    out.fetch_addr = l1_addr;
+    return out;
+  }
+  const smmuv3::l1std::value desc({l1.value});
+  const unsigned span = desc.get<smmuv3::l1std::Span>();
+  const std::uint64_t index = sid & detail::low_bits(split);
+  // §5.1.1: Span 0, a reserved Span (12-31) and a Span beyond SPLIT + 1 make the StreamIDs
+  // of the descriptor invalid, as does a StreamID beyond the level 2 array.
+  if (span == 0 || span > 11 || span > split + 1 ||
+      index >= smmuv3::l1std::ste_count(static_cast<std::uint8_t>(span))) {
+    out.status = ste_fetch_status::bad_streamid;
+    return out;
+  }
+  // L2Ptr[5 + Span - 1:0] are treated as 0: the array is aligned to its size.
+  const std::uint64_t l2 = desc.get<smmuv3::l1std::L2Ptr>() & ~detail::low_bits(5 + span);
+  detail::read_ste(mem, l2 + index * smmuv3::ste::size_bytes, oas, out);
+  return out;
+}
+
+}  // namespace vsmmu::walk

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: BSL-1.0
+#pragma once
+
+#include <vsmmu/memory/adapter.hpp>
+#include <vsmmu/walk/result.hpp>
+
+#include <cstdint>
+
+// The VMSAv8-64 translation table walk shared by stage 1 and stage 2 (DDI 0487 D8.2-D8.4;
+// pseudocode AArch64.S1Walk / AArch64.S2Walk, J1.1.4). 64-bit descriptors, 4KB/16KB/64KB
+// granules, 52-bit output addresses with the 64KB granule (descriptor bits [15:12] are
+// OA[51:48]); no FEAT_LPA2 (DS), no VMSAv9-128.
+//
+// The walk is bounded by the architecture: at most four lookups (levels 0-3), each one 8-byte
+// read; every descriptor the guest wrote is checked before use.
+namespace vsmmu::walk {
+
+namespace vmsa {
+
+[[nodiscard]] constexpr std::uint64_t mask_below(unsigned n) noexcept {
+  return n >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+}
+
+[[nodiscard]] constexpr std::uint64_t byteswap64(std::uint64_t v) noexcept {
+  std::uint64_t r = 0;
+  for (unsigned i = 0; i < 8; ++i) r = (r << 8) | ((v >> (8 * i)) & 0xff);
+  return r;
+}
+
+// Descriptor bits (DDI 0487 D8.3).
+inline constexpr std::uint64_t desc_valid = 1U << 0;
+inline constexpr std::uint64_t desc_table = 1U << 1;  // table (levels 0-2) or page (level 3)
+inline constexpr std::uint64_t desc_af = 1U << 10;
+inline constexpr unsigned desc_contiguous_bit = 52;
+
+// Everything a walk needs, derived from a validated CD (stage 1) or STE (stage 2).
+struct walk_params {
+  unsigned granule_shift = 12;  // 12, 14 or 16
+  unsigned ia_bits = 48;        // 64 - TxSZ
+  int start_level = 0;
+  std::uint64_t table_base = 0;  // start-level table, aligned to its size
+  unsigned oa_bits = 48;         // effective IPS / S2PS: output beyond it is an Address size fault
+  bool big_endian = false;       // CD.ENDI / STE.S2ENDI
+  bool stage2 = false;           // descriptors carry stage 2 attributes (no table attributes)
+};
+
+[[nodiscard]] constexpr unsigned stride(unsigned granule_shift) noexcept {
+  return granule_shift - 3;
+}
+
+// Lowest address bit a lookup at `level` resolves (also log2 of its block or page size).
+[[nodiscard]] constexpr unsigned level_lsb(unsigned granule_shift, int level) noexcept {
+  return granule_shift + static_cast<unsigned>(3 - level) * stride(granule_shift);
+}
+
+// AArch64.S1StartLevel: the level at which an input of ia_bits starts.
+[[nodiscard]] constexpr int start_level_for(unsigned granule_shift, unsigned ia_bits) noexcept {
+  return 3 - static_cast<int>((ia_bits - 1 - granule_shift) / stride(granule_shift));
+}
+
+// log2 of the size in bytes of the start-level table (AArch64.S1TTBaseAddress tsize), at least
+// 64 bytes when BADDR expresses 52 bits (64KB granule, 52-bit output).
+[[nodiscard]] constexpr unsigned start_table_shift(unsigned granule_shift, unsigned ia_bits,
+                                                   int start_level, bool pa52) noexcept {
+  const unsigned t = ia_bits - level_lsb(granule_shift, start_level) + 3;
+  return pa52 && t < 6 ? 6 : t;
+}
+
+// AArch64.BlockDescSupported without DS / D128.
+[[nodiscard]] constexpr bool block_supported(unsigned granule_shift, int level,
+                                             unsigned oa_bits) noexcept {
+  switch (granule_shift) {
+    case 12:
+      return level == 1 || level == 2;
+    case 14:
+      return level == 2;
+    case 16:
+      return level == 2 || (level == 1 && oa_bits >= 52);
+    default:
+      return false;
+  }
+}
+
+// The output address a table, block or page descriptor holds: bits [47:lsb], plus OA[51:48]
+// from descriptor bits [15:12] with the 64KB granule when 52-bit addresses are in use.
+[[nodiscard]] constexpr std::uint64_t output_address(std::uint64_t desc, unsigned lsb,
+                                                     unsigned granule_shift,
+                                                     unsigned oa_bits) noexcept {
+  std::uint64_t oa = desc & mask_below(48) & ~mask_below(lsb);
+  if (granule_shift == 16 && oa_bits >= 52) oa |= ((desc >> 12) & 0xf) << 48;
+  return oa;
+}
+
+// A leaf the walk reached, with the hierarchical attributes collected on the way (stage 1).
+struct leaf {
+  std::uint64_t descriptor = 0;
+  std::uint64_t output_address = 0;  // block/page base | input offset
+  int level = 0;
+  unsigned size_shift = 0;
+  std::uint8_t ap_table = 0;  // APTable, ORed over the table descriptors
+  bool uxn_table = false;     // UXNTable / XNTable
+  bool pxn_table = false;
+};
+
+// Walks `ia` through the tables of `p`. `table_pa(addr)` turns each descriptor address into the
+// PA to fetch (identity without stage 2; a stage 2 translation with CLASS == TT when nested) and
+// returns or_fault<std::uint64_t>. `fault_template` supplies S2 / CLASS / IPA for faults this
+// walk reports; the walk fills type, level and (for F_WALK_EABT) FetchAddr.
+template <memory::readable_memory M, class TablePa>
+[[nodiscard]] constexpr or_fault<leaf> walk(const M& mem, const walk_params& p, std::uint64_t ia,
+                                            const fault_info& fault_template,
+                                            TablePa&& table_pa) noexcept {
+  or_fault<leaf> res;  // every path returns `res` itself (built in place)
+  auto fail = [&res, &fault_template](smmuv3::evt::type t, int level, std::uint64_t fetch = 0) {
+    res.fault = fault_template;
+    res.fault.type = t;
+    res.fault.level = level;
+    res.fault.fetch_addr = fetch;
+    res.failed = true;
+  };
+  const unsigned g = p.granule_shift;
+  std::uint64_t table = p.table_base;
+  leaf& out = res.value;
+  for (int level = p.start_level; level <= 3; ++level) {
+    const unsigned lsb = level_lsb(g, level);
+    const unsigned msb = level == p.start_level ? p.ia_bits - 1 : lsb + stride(g) - 1;
+    const std::uint64_t index = (ia >> lsb) & mask_below(msb - lsb + 1);
+    const auto pa = table_pa(table | (index << 3));
+    if (!pa.ok()) {
+      res.fault = pa.fault;
+      res.failed = true;
+      return res;
+    }
+    const auto r = mem.read64(pa.value);
+    if (!r.ok()) {
+      fail(smmuv3::evt::type::f_walk_eabt, level, pa.value);
+      return res;
+    }
+    const std::uint64_t d = p.big_endian ? byteswap64(r.value) : r.value;
+
+    if ((d & desc_valid) == 0) {
+      fail(smmuv3::evt::type::f_translation, level);
+      return res;
+    }
+    if (level < 3 && (d & desc_table) != 0) {
+      const std::uint64_t next = output_address(d, g, g, p.oa_bits);
+      if ((next >> p.oa_bits) != 0) {
+        fail(smmuv3::evt::type::f_addr_size, level);
+        return res;
+      }
+      if (!p.stage2) {
+        out.ap_table |= static_cast<std::uint8_t>((d >> 61) & 3);
+        out.uxn_table = out.uxn_table || ((d >> 60) & 1) != 0;
+        out.pxn_table = out.pxn_table || ((d >> 59) & 1) != 0;
+      }
+      table = next;
+      continue;
+    }
+    // A level 3 descriptor with bit[1] == 0 is reserved; a block where the granule has none is
+    // invalid: both are Translation faults.
+    if (level == 3 ? (d & desc_table) == 0 : !block_supported(g, level, p.oa_bits)) {
+      fail(smmuv3::evt::type::f_translation, level);
+      return res;
+    }
+    const std::uint64_t base = output_address(d, lsb, g, p.oa_bits);
+    if ((base >> p.oa_bits) != 0) {
+      fail(smmuv3::evt::type::f_addr_size, level);
+      return res;
+    }
+    out.descriptor = d;
+    out.level = level;
+    out.size_shift = lsb;
+    out.output_address = base | (ia & mask_below(lsb));
+    return res;
+  }
+  // Unreachable for a validated start level in 0..3; kept as a fault, not UB.
+  fail(smmuv3::evt::type::f_translation, 3);
+  return res;
+}
+
+}  // namespace vmsa
+}  // namespace vsmmu::walk

@@ -1,0 +1,135 @@
+#pragma once
+
+// Shared set-up for the walk tests: an SMMU state, a flat memory, and builders for the STEs and
+// CDs the scenarios vary. Everything is constexpr so scenarios can run inside static_assert.
+
+#include <vsmmu/memory/flat.hpp>
+#include <vsmmu/smmuv3/cd.hpp>
+#include <vsmmu/smmuv3/ste.hpp>
+#include <vsmmu/testing/table_builder.hpp>
+#include <vsmmu/walk/translate.hpp>
+
+#include <cstdint>
+
+namespace fx {
+
+namespace vw = vsmmu::walk;
+namespace vt = vsmmu::testing;
+namespace S = vsmmu::smmuv3::ste;
+namespace C = vsmmu::smmuv3::cd;
+using vsmmu::smmuv3::address_size;
+using vsmmu::smmuv3::granule;
+using vsmmu::smmuv3::granule_tg1;
+using vsmmu::smmuv3::ste_config;
+
+// Physical memory map of every scenario (the flat memory starts at 0):
+//   0x0000  linear Stream table, 16 STEs (LOG2SIZE 4)
+//   0x0800  CD (or CD table / L1CD table)
+//   0x1000+ translation tables and level 2 tables, from the builder's pool
+inline constexpr std::uint64_t strtab = 0x0;
+inline constexpr std::uint64_t cd_ptr = 0x800;
+inline constexpr std::uint64_t pool = 0x1000;
+
+template <std::size_t Bytes = 0x20000>
+using memory = vsmmu::memory::flat_memory<Bytes>;
+
+constexpr vw::smmu_state state(unsigned log2size = 4) {
+  vw::smmu_state st;
+  st.strtab.base = strtab;
+  st.strtab.log2size = log2size;
+  return st;
+}
+
+// A stage 1 CD: TTB0 range of ia_bits with granule g, TTB1 disabled, IPS, A = R = 1.
+constexpr C::value s1_cd(std::uint64_t ttb0, unsigned ia_bits = 48, granule g = granule::size_4k,
+                         address_size ips = address_size::bits48) {
+  C::value cd;
+  cd.set<C::V>(true)
+      .set<C::AA64>(true)
+      .set<C::T0SZ>(static_cast<std::uint8_t>(64 - ia_bits))
+      .set<C::TG0>(g)
+      .set<C::EPD1>(true)
+      .set<C::TG1>(granule_tg1::size_4k)
+      .set<C::T1SZ>(16)
+      .set<C::IPS>(ips)
+      .set<C::A>(true)
+      .set<C::R>(true)
+      .set<C::ASID>(0x42)
+      .set<C::MAIR0>(0x0000'ff44)  // Attr0 = Normal NC, Attr1 = Normal WB
+      .set<C::TTB0>(ttb0);
+  return cd;
+}
+
+constexpr S::value s1_ste(std::uint64_t context_ptr = cd_ptr) {
+  S::value ste;
+  ste.set<S::V>(true).set<S::Config>(ste_config::s1_trans).set<S::S1ContextPtr>(context_ptr);
+  return ste;
+}
+
+// Stage 2 fields: granule g, input ia_bits, SL0, S2PS, S2R = 1.
+constexpr S::value with_s2(S::value ste, std::uint64_t s2ttb, unsigned ia_bits, unsigned sl0,
+                           granule g = granule::size_4k, address_size ps = address_size::bits48) {
+  ste.set<S::S2T0SZ>(static_cast<std::uint8_t>(64 - ia_bits))
+      .set<S::S2SL0>(static_cast<std::uint8_t>(sl0))
+      .set<S::S2TG>(g)
+      .set<S::S2PS>(ps)
+      .set<S::S2AA64>(true)
+      .set<S::S2R>(true)
+      .set<S::S2VMID>(7)
+      .set<S::S2TTB>(s2ttb);
+  return ste;
+}
+
+constexpr vw::transaction read_at(std::uint64_t addr, std::uint32_t sid = 1) {
+  vw::transaction t;
+  t.sid = sid;
+  t.address = addr;
+  return t;
+}
+constexpr vw::transaction with_access(vw::transaction t, vw::access_kind a, bool priv = false) {
+  t.access = a;
+  t.privileged = priv;
+  return t;
+}
+
+}  // namespace fx
+
+#include <memory>
+
+namespace fx {
+
+namespace E = vsmmu::smmuv3::evt;
+
+// A run-time scenario: 256KB of flat memory from PA 0, the builder's pool 0x1000-0x30000;
+// 0x30000-0x40000 is free for tests that place structures themselves.
+struct world {
+  using mem_type = memory<0x40000>;
+  mem_type mem;
+  vw::smmu_state st = state();
+  vt::table_builder<mem_type> b{mem, pool, 0x2f000};
+
+  vw::result run(const vw::transaction& t) const { return vw::translate(mem, st, t); }
+  // A stage 1 stream for SID 1 with one CD at cd_ptr; returns the TTB0 root.
+  std::uint64_t stage1(const vt::tt_format& fmt, C::value cd_template = {}) {
+    const std::uint64_t root = b.new_root(fmt);
+    C::value cd = cd_template == C::value{} ? s1_cd(root, fmt.ia_bits,
+                                                    fmt.granule_shift == 12   ? granule::size_4k
+                                                    : fmt.granule_shift == 14 ? granule::size_16k
+                                                                              : granule::size_64k)
+                                            : cd_template;
+    cd.set<C::TTB0>(root);
+    b.install_ste(st.strtab, 1, s1_ste());
+    b.install_cd(cd_ptr, vsmmu::smmuv3::s1_fmt::linear, 0, 0, cd);
+    return root;
+  }
+  void put_ste(const S::value& ste, std::uint32_t sid = 1) { b.install_ste(st.strtab, sid, ste); }
+  void put_cd(const C::value& cd) { b.install_cd(cd_ptr, vsmmu::smmuv3::s1_fmt::linear, 0, 0, cd); }
+};
+
+inline std::unique_ptr<world> make_world() { return std::make_unique<world>(); }
+
+inline constexpr granule tg(unsigned g) {
+  return g == 12 ? granule::size_4k : g == 14 ? granule::size_16k : granule::size_64k;
+}
+
+}  // namespace fx
