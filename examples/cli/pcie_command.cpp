@@ -196,6 +196,8 @@ struct loaded_space {
       return range + " overlaps the header of " + describe(*r.conflict);
     case pcie::insert_error::overlaps_body:
       return range + " overlaps " + describe(*r.conflict);
+    case pcie::insert_error::null_header:
+      return "a Null capability (ID 0) of version 0 would read as no capability";
     case pcie::insert_error::not_ascending:
       return "the list is not ascending: " + describe(*r.conflict) + " links to " +
              hex(r.conflict->next) + " (--seed inserts in list order)";

@@ -133,6 +133,26 @@ TEST_CASE("insertion into an empty list") {
   CHECK(load32(m.config, 0x100) == 0x0001'001Bu);
 }
 
+TEST_CASE("a Null capability of version 0 is refused: its header could read as no capability") {
+  // Found by the pcie_walk fuzzer (docs/reliability.md, F1): accepted, ID 0 version 0 with Next
+  // 0 wrote 00000000h, which walks as an empty list at 100h and as a broken list elsewhere.
+  for (const insert_mode mode : {insert_mode::strict, insert_mode::seed}) {
+    config_model empty = pcie_test::device_with({});
+    const config_model before = empty;
+    CHECK(insert_ext_cap(empty, ext_cap_id::null, 0, 0x100, 8, mode).error ==
+          insert_error::null_header);
+    CHECK(empty.config == before.config);
+
+    config_model one = pcie_test::device_with({{0x100, ext_cap_id::aer, 1, 0}});
+    CHECK(append_ext_cap(one, ext_cap_id::null, 0, 0x200, 8, mode).error ==
+          insert_error::null_header);
+    CHECK(walk_ext_caps(one.config).ok());
+    // A Null capability with a version is a header like any other.
+    REQUIRE(append_ext_cap(one, ext_cap_id::null, 1, 0x200, 8, mode));
+    CHECK(walk_ext_caps(one.config).count == 2);
+  }
+}
+
 TEST_CASE("the seed's blind spots, and what strict mode says") {
   // Seed patch 34 review: inserting at 148h with size 8 when a capability starts at 14Ch
   // passes, and the PASID registers written at +4 would overwrite the 14Ch header.

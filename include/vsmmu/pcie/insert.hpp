@@ -41,6 +41,7 @@ enum class insert_error : std::uint8_t {
   overlaps_header,         // over an existing header: see conflict
   overlaps_body,           // strict: over the body of a capability of known size: see conflict
   not_ascending,           // strict: the list, or the list after an append, is not ascending
+  null_header,             // ID 0 version 0: its header could read 00000000h, "no capability"
 };
 
 [[nodiscard]] constexpr std::string_view to_string(insert_error e) noexcept {
@@ -67,6 +68,8 @@ enum class insert_error : std::uint8_t {
       return "overlaps_body";
     case insert_error::not_ascending:
       return "not_ascending";
+    case insert_error::null_header:
+      return "null_header";
   }
   return "unknown";
 }
@@ -138,9 +141,13 @@ constexpr void set_next(config_model& m, std::uint16_t at, std::uint16_t next) n
 }
 
 // Rules shared by insert and append, before anything is written.
-[[nodiscard]] constexpr insert_result check_range(std::uint8_t version, std::uint32_t offset,
+[[nodiscard]] constexpr insert_result check_range(ext_cap_id id, std::uint8_t version,
+                                                  std::uint32_t offset,
                                                   std::uint32_t size) noexcept {
   if (version > 0xF) return refused(insert_error::bad_version);
+  // A Null capability of version 0 has header 00000000h whenever its Next is 0: at 100h that
+  // reads as an empty list, elsewhere it ends the walk as a broken list (found by fuzzing).
+  if (id == ext_cap_id::null && version == 0) return refused(insert_error::null_header);
   if (offset % capability_alignment != 0) return refused(insert_error::misaligned);
   if (size < 8) return refused(insert_error::too_small);
   if (offset < extended_config_start || offset >= config_space_size ||
@@ -209,7 +216,7 @@ constexpr void write_new(config_model& m, ext_cap_id id, std::uint8_t version, s
 [[nodiscard]] constexpr insert_result insert_ext_cap(
     config_model& m, ext_cap_id id, std::uint8_t version, std::uint32_t offset, std::uint32_t size,
     insert_mode mode = insert_mode::strict) noexcept {
-  if (auto r = detail::check_range(version, offset, size); !r) return r;
+  if (auto r = detail::check_range(id, version, offset, size); !r) return r;
   const ext_cap_list list = collect_ext_caps(m.config);
   const auto off = static_cast<std::uint16_t>(offset);
   const auto sz = static_cast<std::uint16_t>(size);
@@ -254,7 +261,7 @@ constexpr void write_new(config_model& m, ext_cap_id id, std::uint8_t version, s
 [[nodiscard]] constexpr insert_result append_ext_cap(
     config_model& m, ext_cap_id id, std::uint8_t version, std::uint32_t offset, std::uint32_t size,
     insert_mode mode = insert_mode::strict) noexcept {
-  if (auto r = detail::check_range(version, offset, size); !r) return r;
+  if (auto r = detail::check_range(id, version, offset, size); !r) return r;
   const ext_cap_list list = collect_ext_caps(m.config);
   const auto off = static_cast<std::uint16_t>(offset);
   const auto sz = static_cast<std::uint16_t>(size);
