@@ -25,6 +25,17 @@
 #include <vsmmu/smmuv3/registers.hpp>
 #include <vsmmu/smmuv3/ste.hpp>
 
+// Guest memory, translation (stream table, STE/CD, stage-1/stage-2/nested walks, faults), the
+// IOTLB, and the table builder for tests.
+#include <vsmmu/memory/adapter.hpp>
+#include <vsmmu/memory/flat.hpp>
+#include <vsmmu/memory/sparse.hpp>
+#include <vsmmu/testing/table_builder.hpp>
+#include <vsmmu/tlb/iotlb.hpp>
+#include <vsmmu/tlb/range_invalidation.hpp>
+#include <vsmmu/walk/from_registers.hpp>
+#include <vsmmu/walk/translate.hpp>
+
 // PCIe extended capabilities: layouts, the config-space model, the hostile-proof walk,
 // insertion, the gap finder and PASID synthesis.
 #include <vsmmu/pcie/ats.hpp>
