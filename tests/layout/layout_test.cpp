@@ -197,3 +197,19 @@ TEST_CASE("an alias may overlap the field it aliases") {
   CHECK(v.get<alias_sample::Range>() == 31);
   CHECK(v.word(0) == (31ULL << 32));
 }
+
+TEST_CASE("ranges left undeclared on purpose (IMPLEMENTATION DEFINED) can be allowed") {
+  // dword 2 is declared by no field of the sample layout.
+  constexpr vl::word_mask<sample::layout> impdef{0, 0, 0xff, 0, 0, 0, 0, 0};
+  STATIC_REQUIRE(vl::outside_declared_fields<sample::layout>(impdef));
+  STATIC_REQUIRE_FALSE(
+      vl::outside_declared_fields<sample::layout>({1, 0, 0, 0, 0, 0, 0, 0}));  // Valid's bit
+  sample_value v;
+  v.words()[2] = 0x80;
+  CHECK_FALSE(vl::undeclared_bits_clear(v));
+  CHECK(vl::undeclared_bits_clear(v, impdef));
+  const auto bytes = v.bytes();
+  CHECK(vl::undeclared_bits_clear(vl::view<sample::layout>(bytes), impdef));
+  v.words()[2] = 0x100;  // outside the allowed range too
+  CHECK_FALSE(vl::undeclared_bits_clear(v, impdef));
+}

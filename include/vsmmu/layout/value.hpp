@@ -136,12 +136,7 @@ class value : public accessors<value<L>, L> {
   }
 
   // Bits set outside every declared field (undeclared space is RES0 in the spec).
-  [[nodiscard]] constexpr bool undeclared_bits_clear() const noexcept {
-    for (std::size_t i = 0; i < L::word_count; ++i) {
-      if ((words_[i] & static_cast<word_type>(~L::declared_mask[i])) != 0) return false;
-    }
-    return true;
-  }
+  [[nodiscard]] constexpr bool undeclared_bits_clear() const noexcept;
 
   friend constexpr bool operator==(const value& a, const value& b) noexcept {
     return a.words_ == b.words_;
@@ -196,6 +191,37 @@ class mutable_view : public accessors<mutable_view<L>, L> {
  private:
   std::byte* bytes_;
 };
+
+// A per-word bit mask over a layout's storage.
+template <layout_type L>
+using word_mask = std::array<typename L::word_type, L::word_count>;
+
+// True when `mask` shares no bit with a declared field: for ranges a structure deliberately
+// leaves undeclared, such as IMPLEMENTATION DEFINED ones.
+template <layout_type L>
+[[nodiscard]] constexpr bool outside_declared_fields(const word_mask<L>& mask) noexcept {
+  for (std::size_t i = 0; i < L::word_count; ++i) {
+    if ((mask[i] & L::declared_mask[i]) != 0) return false;
+  }
+  return true;
+}
+
+// True when no bit is set outside the declared fields and `also_allowed` (a value or a view).
+template <class X>
+[[nodiscard]] constexpr bool undeclared_bits_clear(
+    const X& x, const word_mask<typename X::layout_type>& also_allowed = {}) noexcept {
+  using L = typename X::layout_type;
+  for (unsigned i = 0; i < L::word_count; ++i) {
+    const auto allowed = static_cast<typename L::word_type>(L::declared_mask[i] | also_allowed[i]);
+    if ((x.word(i) & static_cast<typename L::word_type>(~allowed)) != 0) return false;
+  }
+  return true;
+}
+
+template <layout_type L>
+constexpr bool value<L>::undeclared_bits_clear() const noexcept {
+  return vsmmu::layout::undeclared_bits_clear(*this);
+}
 
 // Free-function spellings, convenient in generic code (no `.template`).
 template <field_type F, class X>

@@ -171,26 +171,15 @@ static_assert(layout::byte_count == size_bytes);
 // The IMPLEMENTATION DEFINED range per dword: [351:320].
 inline constexpr std::array<std::uint64_t, layout::word_count> implementation_defined_mask{
     0, 0, 0, 0, 0, 0x0000'0000'ffff'ffff, 0, 0};
-static_assert(
-    [] {
-      for (unsigned i = 0; i < layout::word_count; ++i) {
-        if ((implementation_defined_mask[i] & layout::declared_mask[i]) != 0) return false;
-      }
-      return true;
-    }(),
-    "vsmmu: a CD field overlaps an IMPLEMENTATION DEFINED range");
+static_assert(vsmmu::layout::outside_declared_fields<layout>(implementation_defined_mask),
+              "vsmmu: a CD field overlaps an IMPLEMENTATION DEFINED range");
 
 // True when every RES0 bit (outside every field and the IMPLEMENTATION DEFINED range) is zero.
 // Works on a value or a view.
 template <class X>
 requires std::is_same_v<typename X::layout_type, layout>
 [[nodiscard]] constexpr bool res0_bits_clear(const X& x) noexcept {
-  for (unsigned i = 0; i < layout::word_count; ++i) {
-    if ((x.word(i) & ~(layout::declared_mask[i] | implementation_defined_mask[i])) != 0) {
-      return false;
-    }
-  }
-  return true;
+  return vsmmu::layout::undeclared_bits_clear(x, implementation_defined_mask);
 }
 
 }  // namespace vsmmu::smmuv3::cd

@@ -166,26 +166,15 @@ static_assert(layout::byte_count == size_bytes);
 // The IMPLEMENTATION DEFINED ranges per dword: [127:116], [159:144], [271:256].
 inline constexpr std::array<std::uint64_t, layout::word_count> implementation_defined_mask{
     0, 0xfff0'0000'0000'0000, 0x0000'0000'ffff'0000, 0, 0x0000'0000'0000'ffff, 0, 0, 0};
-static_assert(
-    [] {
-      for (unsigned i = 0; i < layout::word_count; ++i) {
-        if ((implementation_defined_mask[i] & layout::declared_mask[i]) != 0) return false;
-      }
-      return true;
-    }(),
-    "vsmmu: an STE field overlaps an IMPLEMENTATION DEFINED range");
+static_assert(vsmmu::layout::outside_declared_fields<layout>(implementation_defined_mask),
+              "vsmmu: an STE field overlaps an IMPLEMENTATION DEFINED range");
 
 // True when every RES0 bit (outside every field and every IMPLEMENTATION DEFINED range) is
 // zero. Works on a value or a view.
 template <class X>
 requires std::is_same_v<typename X::layout_type, layout>
 [[nodiscard]] constexpr bool res0_bits_clear(const X& x) noexcept {
-  for (unsigned i = 0; i < layout::word_count; ++i) {
-    if ((x.word(i) & ~(layout::declared_mask[i] | implementation_defined_mask[i])) != 0) {
-      return false;
-    }
-  }
-  return true;
+  return vsmmu::layout::undeclared_bits_clear(x, implementation_defined_mask);
 }
 
 }  // namespace vsmmu::smmuv3::ste
