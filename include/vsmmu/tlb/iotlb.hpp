@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <memory>
+#include <vector>
 
 // The IOTLB: a fixed-capacity cache of last-level translations with the invalidation scopes of
 // IHI 0070 §4.4.
@@ -65,7 +65,7 @@ inline constexpr std::uint32_t npos = 0xffffffffU;
 class hash_index {
  public:
   explicit hash_index(std::size_t min_slots)
-      : mask_(std::bit_ceil(min_slots) - 1), slots_(std::make_unique<slot[]>(mask_ + 1)) {
+      : mask_(std::bit_ceil(min_slots) - 1), slots_(mask_ + 1) {
     clear();
   }
 
@@ -114,7 +114,7 @@ class hash_index {
     std::uint32_t id = npos;
   };
   std::size_t mask_;
-  std::unique_ptr<slot[]> slots_;
+  std::vector<slot> slots_;
 };
 
 // Packed tag: regime [7:0], space [15:8], VMID [31:16], ASID [47:32], global [48], which is the
@@ -141,12 +141,12 @@ class iotlb {
       : asid_mask_(options.asid_bits >= 16 ? 0xffffU : 0xffU),
         vmid_mask_(options.vmid_bits >= 16 ? 0xffffU : 0xffU),
         tag_masks_(make_tag_masks(asid_mask_, vmid_mask_)),
-        nodes_(std::make_unique<node[]>(Capacity)),
-        referenced_(std::make_unique<std::uint8_t[]>(Capacity)),
+        nodes_(Capacity),
+        referenced_(Capacity),
         index_(std::size_t{Capacity} * 4),
-        contexts_(std::make_unique<group[]>(Capacity)),
+        contexts_(Capacity),
         context_index_(std::size_t{Capacity} * 2),
-        vms_(std::make_unique<group[]>(Capacity)),
+        vms_(Capacity),
         vm_index_(std::size_t{Capacity} * 2) {
     reset();
   }
@@ -442,7 +442,7 @@ class iotlb {
   }
 
   [[nodiscard]] std::uint32_t context_for(std::uint64_t tag) noexcept {
-    if (const auto id = find_group(context_index_, contexts_.get(), tag); id != detail::npos) {
+    if (const auto id = find_group(context_index_, contexts_.data(), tag); id != detail::npos) {
       return id;
     }
     const std::uint32_t vm = vm_for(tag & detail::vm_mask);
@@ -456,7 +456,7 @@ class iotlb {
   }
 
   [[nodiscard]] std::uint32_t vm_for(std::uint64_t key) noexcept {
-    if (const auto id = find_group(vm_index_, vms_.get(), key); id != detail::npos) return id;
+    if (const auto id = find_group(vm_index_, vms_.data(), key); id != detail::npos) return id;
     const std::uint32_t id = free_vm_;
     free_vm_ = vms_[id].next;
     vms_[id] = group{key};
@@ -490,7 +490,7 @@ class iotlb {
   void release_if_empty(std::uint32_t ctx_id) noexcept {
     group& ctx = contexts_[ctx_id];
     if (ctx.count != 0) return;
-    const std::uint32_t vm_id = find_group(vm_index_, vms_.get(), ctx.key & detail::vm_mask);
+    const std::uint32_t vm_id = find_group(vm_index_, vms_.data(), ctx.key & detail::vm_mask);
     group& vm = vms_[vm_id];
     unlink(vm, ctx_id, [this](std::uint32_t i) -> group& { return contexts_[i]; });
     --vm.count;
@@ -525,7 +525,7 @@ class iotlb {
         continue;
       }
       const std::uint64_t tag = nodes_[id].key & detail::tag_mask;
-      const std::uint32_t ctx = find_group(context_index_, contexts_.get(), tag);
+      const std::uint32_t ctx = find_group(context_index_, contexts_.data(), tag);
       erase_node(id, contexts_[ctx]);
       release_if_empty(ctx);
       return;
@@ -566,13 +566,13 @@ class iotlb {
   }
 
   void drop_context(std::uint64_t tag, const address_range& r) noexcept {
-    if (const auto id = find_group(context_index_, contexts_.get(), tag); id != detail::npos) {
+    if (const auto id = find_group(context_index_, contexts_.data(), tag); id != detail::npos) {
       drop_in_context(id, r);
     }
   }
 
   void drop_vm(std::uint64_t key, space_filter f, const address_range& r) noexcept {
-    const std::uint32_t vm_id = find_group(vm_index_, vms_.get(), key);
+    const std::uint32_t vm_id = find_group(vm_index_, vms_.data(), key);
     if (vm_id == detail::npos) return;
     // Releasing the VM's last context frees the VM: stop on the count, not on a freed list.
     for (std::uint32_t id = vms_[vm_id].head; id != detail::npos;) {
@@ -617,12 +617,12 @@ class iotlb {
   std::uint16_t asid_mask_;
   std::uint16_t vmid_mask_;
   std::array<std::uint64_t, 8> tag_masks_;  // by regime | space << 2
-  std::unique_ptr<node[]> nodes_;
-  std::unique_ptr<std::uint8_t[]> referenced_;  // apart from the nodes: hits dirty one byte
+  std::vector<node> nodes_;
+  std::vector<std::uint8_t> referenced_;  // apart from the nodes: hits dirty one byte
   detail::hash_index index_;
-  std::unique_ptr<group[]> contexts_;
+  std::vector<group> contexts_;
   detail::hash_index context_index_;
-  std::unique_ptr<group[]> vms_;
+  std::vector<group> vms_;
   detail::hash_index vm_index_;
   std::array<group, 4> regimes_{};  // list heads of VMs per regime
   std::array<std::uint32_t, 64> shift_count_{};
