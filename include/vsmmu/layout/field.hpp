@@ -116,13 +116,15 @@ struct reserved_bits : field<"RES0", Position, std::uint64_t, Access> {
                 "vsmmu: reserved_bits is RES0 or RES1");
 };
 
+// Plain member checks, without return-type constraints: this concept is checked for every field
+// a layout names, and std::convertible_to there is measurable in compile time.
 template <class F>
 concept field_type = requires {
   typename F::value_type;
-  { F::name } -> std::convertible_to<std::string_view>;
-  { F::msb } -> std::convertible_to<unsigned>;
-  { F::lsb } -> std::convertible_to<unsigned>;
-  { F::access_mode } -> std::convertible_to<access>;
+  F::name;
+  F::msb;
+  F::lsb;
+  F::access_mode;
 };
 
 // Run-time description of a field: what the CLI, dumps and by-name lookup work from.

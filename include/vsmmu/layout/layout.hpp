@@ -162,7 +162,9 @@ constexpr void store_le(std::byte* p, Word w) noexcept {
   }
 }
 
-// Raw bits [F::msb:F::lsb] from words read through `word(i)`; a field may cross words.
+// Raw bits [F::msb:F::lsb] from words read through `word(i)`; a field may cross words. Plain
+// loops with constant bounds: the optimiser unrolls them (tests/zero_cost), and they cost less
+// to instantiate than index-sequence folds, once per field access in every TU.
 template <class F, class Word, class WordAt>
 [[nodiscard]] constexpr std::uint64_t extract(WordAt word) noexcept {
   constexpr unsigned wb = sizeof(Word) * 8;
@@ -170,10 +172,8 @@ template <class F, class Word, class WordAt>
   constexpr unsigned last = F::msb / wb;
   constexpr unsigned shift = F::lsb % wb;
   std::uint64_t raw = static_cast<std::uint64_t>(word(first)) >> shift;
-  if constexpr (last > first) {
-    [&]<unsigned... K>(std::integer_sequence<unsigned, K...>) {
-      ((raw |= static_cast<std::uint64_t>(word(first + 1 + K)) << (wb * (K + 1) - shift)), ...);
-    }(std::make_integer_sequence<unsigned, last - first>{});
+  for (unsigned i = first + 1; i <= last; ++i) {
+    raw |= static_cast<std::uint64_t>(word(i)) << (wb * (i - first) - shift);
   }
   return raw & F::raw_mask;
 }
@@ -186,17 +186,15 @@ constexpr void insert(WordRef word, std::uint64_t raw) noexcept {
   constexpr unsigned last = F::msb / wb;
   constexpr unsigned shift = F::lsb % wb;
   raw &= F::raw_mask;
-  [&]<unsigned... K>(std::integer_sequence<unsigned, K...>) {
-    auto put = [&](unsigned index, int offset) {
-      // offset: position of the field's bit 0 relative to this word's bit 0.
-      const std::uint64_t m = offset >= 0 ? F::raw_mask << offset : F::raw_mask >> -offset;
-      const std::uint64_t v = offset >= 0 ? raw << offset : raw >> -offset;
-      Word& w = word(index);
-      // raw is already masked, so v lies inside m: no second mask (it would cost an instruction).
-      w = static_cast<Word>((w & ~static_cast<Word>(m)) | static_cast<Word>(v));
-    };
-    (put(first + K, static_cast<int>(shift) - static_cast<int>(wb * K)), ...);
-  }(std::make_integer_sequence<unsigned, last - first + 1>{});
+  for (unsigned i = first; i <= last; ++i) {
+    // Position of the field's bit 0 relative to word i's bit 0.
+    const int offset = static_cast<int>(shift) - static_cast<int>(wb * (i - first));
+    const std::uint64_t m = offset >= 0 ? F::raw_mask << offset : F::raw_mask >> -offset;
+    const std::uint64_t v = offset >= 0 ? raw << offset : raw >> -offset;
+    Word& w = word(i);
+    // raw is already masked, so v lies inside m: no second mask (it would cost an instruction).
+    w = static_cast<Word>((w & ~static_cast<Word>(m)) | static_cast<Word>(v));
+  }
 }
 
 }  // namespace detail
