@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "round_trip.hpp"
+
 #include <vsmmu/layout/decode.hpp>
 #include <vsmmu/layout/dynamic.hpp>
 #include <vsmmu/layout/for_each_field.hpp>
@@ -82,46 +84,12 @@ using all_layouts =
                cmd::tlbi_s_s12_vmall::layout, cmd::tlbi_s_s2_ipa::layout, cmd::tlbi_snh_all::layout,
                cmd::dpti_all::layout, cmd::dpti_pa::layout>;
 
-template <class Fn, std::size_t... I>
-void for_each_layout(Fn&& fn, std::index_sequence<I...>) {
-  (fn(std::type_identity<std::tuple_element_t<I, all_layouts>>{}), ...);
-}
-
 template <class Fn>
 void for_each_layout(Fn&& fn) {
-  for_each_layout(fn, std::make_index_sequence<std::tuple_size_v<all_layouts>>{});
+  round_trip::for_each_layout<all_layouts>(fn);
 }
 
-// A value that fits F, its bits drawn at random (addresses with their low bits zero).
-template <class F>
-typename F::value_type random_value(std::mt19937_64& rng) {
-  return F::from_raw(rng());
-}
-
-template <class L>
-void check_round_trip(std::mt19937_64& rng) {
-  INFO(std::string(L::name));
-  for (int iteration = 0; iteration < 32; ++iteration) {
-    vl::decoded<L> chosen;
-    vl::for_each_field<L>([&](auto t) {
-      using F = typename decltype(t)::type;
-      chosen.template get<F>() = random_value<F>(rng);
-    });
-    const auto encoded = vl::encode(chosen);
-    CHECK(vl::decode(encoded) == chosen);
-    CHECK(encoded.undeclared_bits_clear());
-    const auto bytes = encoded.bytes();
-    CHECK(vl::decode(vl::view<L>(bytes)) == chosen);
-
-    // Raw dwords as a queue might hold them: decode then encode keeps every declared bit.
-    typename vl::value<L>::storage_type words{};
-    for (auto& w : words) w = rng();
-    const auto again = vl::encode(vl::decode(vl::value<L>(words)));
-    for (unsigned i = 0; i < L::word_count; ++i) {
-      CHECK(again.word(i) == (words[i] & L::declared_mask[i]));
-    }
-  }
-}
+using round_trip::check_round_trip;
 
 template <class L>
 std::array<std::uint64_t, 2> dwords(const vl::value<L>& v) {

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "round_trip.hpp"
+
 #include <vsmmu/layout/decode.hpp>
 #include <vsmmu/layout/dynamic.hpp>
 #include <vsmmu/layout/for_each_field.hpp>
@@ -72,44 +74,12 @@ using architected_layouts =
                evt::f_permission::layout, evt::f_tlb_conflict::layout, evt::f_cfg_conflict::layout,
                evt::e_page_request::layout, evt::f_vms_fetch::layout>;
 
-template <class Fn, std::size_t... I>
-void for_each_layout(Fn&& fn, std::index_sequence<I...>) {
-  (fn(std::type_identity<std::tuple_element_t<I, architected_layouts>>{}), ...);
-}
-
 template <class Fn>
 void for_each_layout(Fn&& fn) {
-  for_each_layout(fn, std::make_index_sequence<std::tuple_size_v<architected_layouts>>{});
+  round_trip::for_each_layout<architected_layouts>(fn);
 }
 
-template <class F>
-typename F::value_type random_value(std::mt19937_64& rng) {
-  return F::from_raw(rng());
-}
-
-template <class L>
-void check_round_trip(std::mt19937_64& rng) {
-  INFO(std::string(L::name));
-  for (int iteration = 0; iteration < 32; ++iteration) {
-    vl::decoded<L> chosen;
-    vl::for_each_field<L>([&](auto t) {
-      using F = typename decltype(t)::type;
-      chosen.template get<F>() = random_value<F>(rng);
-    });
-    const auto encoded = vl::encode(chosen);
-    CHECK(vl::decode(encoded) == chosen);
-    CHECK(encoded.undeclared_bits_clear());
-    const auto bytes = encoded.bytes();
-    CHECK(vl::decode(vl::view<L>(bytes)) == chosen);
-
-    typename vl::value<L>::storage_type words{};
-    for (auto& w : words) w = rng();
-    const auto again = vl::encode(vl::decode(vl::value<L>(words)));
-    for (unsigned i = 0; i < L::word_count; ++i) {
-      CHECK(again.word(i) == (words[i] & L::declared_mask[i]));
-    }
-  }
-}
+using round_trip::check_round_trip;
 
 template <class L>
 vl::value<L> make_event() {
