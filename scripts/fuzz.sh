@@ -32,7 +32,13 @@ while (($#)); do
     *) harnesses+=("$1"); shift ;;
   esac
 done
-((${#harnesses[@]})) || harnesses=(structures commands events registers pcie_caps pcie_walk lspci_dump cli)
+if ((${#harnesses[@]} == 0)); then
+  harnesses=(structures commands events registers pcie_caps pcie_walk lspci_dump cli)
+  # Harnesses that arrived later, each when its source and seed corpus exist.
+  for h in translate cmdq accel; do
+    [[ -f fuzz/${h}_fuzzer.cpp && -d fuzz/corpus/$h ]] && harnesses+=("$h")
+  done
+fi
 for h in "${harnesses[@]}"; do
   [[ -d fuzz/corpus/$h ]] || { echo "fuzz.sh: no harness \"$h\"" >&2; exit 2; }
 done
