@@ -92,36 +92,30 @@ constexpr cd_error decode_range(const X& cd, const smmu_features& f, unsigned ip
 }
 }  // namespace detail
 
-// Decodes a CD reached through `ste` and applies every CdIllegal rule the model has.
+// Decodes a CD reached through `ste` into `c` (which must start default-constructed) and
+// applies every CdIllegal rule the model has; in place, as decode_ste_into.
 template <class X>
-[[nodiscard]] constexpr cd_decode decode_cd(const X& cd, const stream_config& ste,
-                                            const smmu_features& f) noexcept {
+[[nodiscard]] constexpr cd_error decode_cd_into(const X& cd, const stream_config& ste,
+                                                const smmu_features& f,
+                                                context_config& c) noexcept {
   namespace C = smmuv3::cd;
-  // Every path returns `out` itself (built in place, as decode_ste).
-  cd_decode out;
-  context_config& c = out.config;
   if (!cd.template get<C::V>()) {
-    out.error = cd_error::not_valid;
-    return out;
+    return cd_error::not_valid;
   }
   c.s = cd.template get<C::S>();
   c.a = cd.template get<C::A>();
   c.r = cd.template get<C::R>();
   if (ste.s1stalld && c.s) {
-    out.error = cd_error::stall;
-    return out;
+    return cd_error::stall;
   }
   if (f.term_model && !c.a) {
-    out.error = cd_error::term_model;
-    return out;
+    return cd_error::term_model;
   }
   if (f.stall_model == stall_model::terminate_only && c.s) {
-    out.error = cd_error::stall;
-    return out;
+    return cd_error::stall;
   }
   if (f.stall_model == stall_model::stall_forced && !c.s) {
-    out.error = cd_error::stall;
-    return out;
+    return cd_error::stall;
   }
 
   c.el2 = ste.el2;
@@ -131,27 +125,22 @@ template <class X>
   const bool endi = cd.template get<C::ENDI>();
   if ((!epd0 || !epd1) &&
       ((f.ttendian == tt_endian::little && endi) || (f.ttendian == tt_endian::big && !endi))) {
-    out.error = cd_error::endi;
-    return out;
+    return cd_error::endi;
   }
   if (!cd.template get<C::AA64>() || !f.aa64_tables) {
-    out.error = cd_error::aa64;
-    return out;
+    return cd_error::aa64;
   }
   c.ha = cd.template get<C::HA>();
   c.hd = cd.template get<C::HD>();
   if ((c.ha || c.hd) && f.httu == httu::none) {
-    out.error = cd_error::httu;
-    return out;
+    return cd_error::httu;
   }
   if (c.hd && f.httu == httu::access_flag) {
-    out.error = cd_error::httu;
-    return out;
+    return cd_error::httu;
   }
   c.asid = cd.template get<C::ASID>();
   if (!c.el2 && !f.asid16 && (c.asid >> 8) != 0) {
-    out.error = cd_error::asid;
-    return out;
+    return cd_error::asid;
   }
   if (c.el2) c.asid = 0;  // no ASID in the EL2 StreamWorld without E2H
 
@@ -164,8 +153,7 @@ template <class X>
     const auto e = detail::decode_range<X, C::TTB0, C::T0SZ, C::EPD0, C::TBI0, C::E0PD0>(
         cd, f, ips0, g0, endi, c.tt[0]);
     if (e != cd_error::none) {
-      out.error = e;
-      return out;
+      return e;
     }
   }
   if (!epd1) {
@@ -173,8 +161,7 @@ template <class X>
     const auto e = detail::decode_range<X, C::TTB1, C::T1SZ, C::EPD1, C::TBI1, C::E0PD1>(
         cd, f, ips1, g1, endi, c.tt[1]);
     if (e != cd_error::none) {
-      out.error = e;
-      return out;
+      return e;
     }
   }
   c.ips_bits = std::min(smmuv3::address_bits(ips_field), f.oas_bits());
@@ -182,6 +169,15 @@ template <class X>
   c.wxn = cd.template get<C::WXN>();
   c.pan = cd.template get<C::PAN>();
   c.mair = (std::uint64_t{cd.template get<C::MAIR1>()} << 32) | cd.template get<C::MAIR0>();
+  return cd_error::none;
+}
+
+// Decodes a CD reached through `ste` and applies every CdIllegal rule the model has.
+template <class X>
+[[nodiscard]] constexpr cd_decode decode_cd(const X& cd, const stream_config& ste,
+                                            const smmu_features& f) noexcept {
+  cd_decode out;  // built in place
+  out.error = decode_cd_into(cd, ste, f, out.config);
   return out;
 }
 

@@ -31,6 +31,23 @@ struct transaction {
   }
 };
 
+// Permissions of both privileges as a bit set; the same layout as tlb::perm, so that a cache
+// can store it unchanged. Stage 2 grants the same to both privileges.
+namespace perm_set {
+inline constexpr std::uint8_t r_priv = 1U << 0;
+inline constexpr std::uint8_t w_priv = 1U << 1;
+inline constexpr std::uint8_t x_priv = 1U << 2;
+inline constexpr std::uint8_t r_unpriv = 1U << 3;
+inline constexpr std::uint8_t w_unpriv = 1U << 4;
+inline constexpr std::uint8_t x_unpriv = 1U << 5;
+inline constexpr std::uint8_t all = 0x3f;
+// The bit an access of this kind and privilege needs.
+[[nodiscard]] constexpr std::uint8_t needed(bool read, bool instruction, bool privileged) noexcept {
+  const unsigned b = instruction ? 2U : read ? 0U : 1U;
+  return static_cast<std::uint8_t>(1U << (b + (privileged ? 0U : 3U)));
+}
+}  // namespace perm_set
+
 struct permissions {
   bool r = false;
   bool w = false;
@@ -114,6 +131,16 @@ struct translation {
   std::uint8_t s2_sh = 0;
   int s2_level = -1;
   unsigned s2_size_shift = 0;
+  // For caches (translate.hpp leaf policies): what each stage grants to both privileges, as
+  // perm_set bits; all for a stage that did not apply. `perm` above is the transaction's share.
+  std::uint8_t s1_perm_set = 0x3f;
+  std::uint8_t s2_perm_set = 0x3f;
+  // Writable only through DBM on a descriptor still clean (AP[2] / S2AP[1] not yet updated): a
+  // write must walk again so that the dirty state is recorded (HTTU, §3.13).
+  bool s1_dbm_clean = false;
+  bool s2_dbm_clean = false;
+  std::uint8_t s1_granule_shift = 0;  // 0 for a stage that did not apply
+  std::uint8_t s2_granule_shift = 0;
 };
 
 enum class outcome : std::uint8_t {

@@ -16,15 +16,19 @@ namespace vsmmu::walk {
 struct s1_request {
   std::uint64_t va = 0;
   bool write = false;
-  bool exec = false;        // InD after STE.INSTCFG
-  bool privileged = false;  // PnU after STE.PRIVCFG
+  bool exec = false;            // InD after STE.INSTCFG
+  bool privileged = false;      // PnU after STE.PRIVCFG
+  bool both_privileges = true;  // fill s1_leaf::perm_set for both halves (for caches)
 };
 
 struct s1_leaf {
   std::uint64_t ipa = 0;
   unsigned size_shift = 0;
   int level = 0;
-  permissions perm{};  // for the request's privilege
+  permissions perm{};         // for the request's privilege
+  std::uint8_t perm_set = 0;  // both privileges (result.hpp perm_set)
+  bool dbm_clean = false;     // writable only through DBM (HD == 1, AP[2] == 1)
+  unsigned granule_shift = 12;
   std::uint8_t attr_index = 0;
   std::uint8_t sh = 0;
   bool global = false;
@@ -127,7 +131,19 @@ template <memory::readable_memory M, class TablePa>
   out.ipa = l.output_address;
   out.size_shift = l.size_shift;
   out.level = l.level;
+  out.granule_shift = range.walk.granule_shift;
+  // Both privileges, for caches: an unprivileged access to an E0PD range faults before the walk,
+  // so it is granted nothing there.
   const unsigned bits = detail::s1_permission_bits(l, c, req.privileged);
+  unsigned other = 0;
+  if (req.both_privileges) {
+    other = req.privileged && range.e0pd && !c.el2
+                ? 0U
+                : detail::s1_permission_bits(l, c, !req.privileged);
+  }
+  out.perm_set =
+      static_cast<std::uint8_t>(req.privileged ? bits | (other << 3) : other | (bits << 3));
+  out.dbm_clean = c.hd && ((d >> 51) & 1) != 0 && ((d >> 7) & 1) != 0;
   out.perm = {(bits & 1) != 0, (bits & 2) != 0, (bits & 4) != 0};
   out.attr_index = static_cast<std::uint8_t>((d >> 2) & 7);
   out.sh = static_cast<std::uint8_t>((d >> 8) & 3);

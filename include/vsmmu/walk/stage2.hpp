@@ -35,7 +35,8 @@ struct s2_leaf {
   std::uint64_t pa = 0;
   unsigned size_shift = 0;
   int level = 0;
-  permissions perm{};  // S2AP and XN
+  permissions perm{};      // S2AP and XN
+  bool dbm_clean = false;  // writable only through DBM (S2HD == 1, S2AP[1] == 0)
   std::uint8_t mem_attr = 0;
   std::uint8_t sh = 0;
 };
@@ -89,6 +90,7 @@ template <memory::readable_memory M>
   out.size_shift = l.size_shift;
   out.level = l.level;
   out.perm = detail::s2_permissions(d, c.hd);
+  out.dbm_clean = c.hd && ((d >> 51) & 1) != 0 && ((d >> 7) & 1) == 0;
   out.mem_attr = static_cast<std::uint8_t>((d >> 2) & 0xf);
   out.sh = static_cast<std::uint8_t>((d >> 8) & 3);
   const bool allowed = acc.exec ? out.perm.x : acc.write ? out.perm.w : out.perm.r;

@@ -123,23 +123,21 @@ namespace detail {
 }
 }  // namespace detail
 
-// Decodes an STE and applies every SteIllegal rule the modelled SMMU has.
+// Decodes an STE into `c` (which must start default-constructed) and applies every SteIllegal
+// rule the modelled SMMU has. Writes the configuration where the caller keeps it: a copy of a
+// struct written field by field costs store-forwarding stalls on the hot path.
 template <class X>
-[[nodiscard]] constexpr ste_decode decode_ste(const X& ste, const smmu_features& f) noexcept {
+[[nodiscard]] constexpr ste_error decode_ste_into(const X& ste, const smmu_features& f,
+                                                  stream_config& c) noexcept {
   namespace S = smmuv3::ste;
-  // Every path returns `out` itself, so that it is built in place (a copy of a struct written
-  // byte by byte costs store-forwarding stalls on the hot path).
-  ste_decode out;
-  stream_config& c = out.config;
   if (!ste.template get<S::V>()) {
-    out.error = ste_error::not_valid;
-    return out;
+    return ste_error::not_valid;
   }
 
   const unsigned config = static_cast<unsigned>(ste.template get<S::Config>()) & 7U;
   if ((config & 4U) == 0) {  // 0b0xx: abort (0b001-0b011 reserved, behave as abort)
     c.mode = stream_mode::abort;
-    return out;
+    return ste_error::none;
   }
   constexpr stream_mode modes[] = {stream_mode::bypass, stream_mode::s1, stream_mode::s2,
                                    stream_mode::nested};
@@ -147,12 +145,10 @@ template <class X>
   const bool s1 = (config & 1U) != 0;
   const bool s2 = (config & 2U) != 0;
   if (s1 && !f.s1p) {
-    out.error = ste_error::s1_not_supported;
-    return out;
+    return ste_error::s1_not_supported;
   }
   if (s2 && !f.s2p) {
-    out.error = ste_error::s2_not_supported;
-    return out;
+    return ste_error::s2_not_supported;
   }
 
   const bool s2s = ste.template get<S::S2S>();
@@ -160,12 +156,10 @@ template <class X>
   if (f.ats && config != 0b100) {
     const unsigned eats = static_cast<unsigned>(ste.template get<S::EATS>());
     if (eats == 0b10 && (config != 0b111 || s2s || f.ns1ats)) {
-      out.error = ste_error::eats;
-      return out;
+      return ste_error::eats;
     }
     if (eats == 0b01 && s2s && s2) {
-      out.error = ste_error::eats;
-      return out;
+      return ste_error::eats;
     }
     // 0b11 (DPT) is Reserved without IDR3.DPT and behaves as 0b00.
   }
@@ -174,8 +168,7 @@ template <class X>
   const bool strw_used = f.s1p && f.hyp && !s2 && config != 0b100;
   const unsigned strw = static_cast<unsigned>(ste.template get<S::STRW>());
   if (strw_used && (strw & 1U) != 0) {
-    out.error = ste_error::strw;
-    return out;
+    return ste_error::strw;
   }
   c.el2 = strw_used && strw == 0b10;
   c.privcfg = ste.template get<S::PRIVCFG>();
@@ -184,30 +177,22 @@ template <class X>
   if (s1) {
     c.s1stalld = ste.template get<S::S1STALLD>();
     if (c.s1stalld && f.stall_model != stall_model::stall_and_terminate) {
-      {
-        out.error = ste_error::s1stalld;
-        return out;
-      }
+      return ste_error::s1stalld;
     }
     c.s1cdmax = f.ssidsize == 0 ? 0U : ste.template get<S::S1CDMax>();
     if (c.s1cdmax > f.ssidsize) {
-      out.error = ste_error::s1cdmax;
-      return out;
+      return ste_error::s1cdmax;
     }
     const unsigned fmt = static_cast<unsigned>(ste.template get<S::S1Fmt>());
     if (c.s1cdmax != 0 && !f.cd2l && (fmt == 0b01 || fmt == 0b10)) {
-      {
-        out.error = ste_error::s1fmt;
-        return out;
-      }
+      return ste_error::s1fmt;
     }
     c.s1fmt = fmt == 0b11 ? smmuv3::s1_fmt::linear : static_cast<smmuv3::s1_fmt>(fmt);
     c.s1_context_ptr = ste.template get<S::S1ContextPtr>();
     // §3.4.3 (1)/(2): beyond the OAS (PA) or the IAS (IPA) the STE is ILLEGAL in SMMUv3.1+.
     const unsigned range = s2 ? f.ias_bits() : f.oas_bits();
     if ((c.s1_context_ptr >> range) != 0) {
-      out.error = ste_error::s1contextptr;
-      return out;
+      return ste_error::s1contextptr;
     }
     const unsigned dss = static_cast<unsigned>(ste.template get<S::S1DSS>());
     c.s1dss = dss == 0b11 ? smmuv3::s1_dss::terminate : static_cast<smmuv3::s1_dss>(dss);
@@ -218,70 +203,58 @@ template <class X>
   const bool vmid_used = f.s2p && config != 0b100 && !(strw_used && strw != 0);
   const std::uint16_t vmid = ste.template get<S::S2VMID>();
   if (vmid_used && !f.vmid16 && (vmid >> 8) != 0) {
-    out.error = ste_error::s2vmid;
-    return out;
+    return ste_error::s2vmid;
   }
   c.s2.vmid = vmid_used ? vmid : 0;
 
-  if (!s2) return out;
+  if (!s2) return ste_error::none;
 
   if (s2s && f.stall_model == stall_model::terminate_only) {
-    out.error = ste_error::s2s;
-    return out;
+    return ste_error::s2s;
   }
   if (!s2s && f.stall_model == stall_model::stall_forced) {
-    out.error = ste_error::s2s;
-    return out;
+    return ste_error::s2s;
   }
   if (!ste.template get<S::S2AA64>() || !f.aa64_tables) {
-    out.error = ste_error::s2aa64;
-    return out;
+    return ste_error::s2aa64;
   }
   const bool ha = ste.template get<S::S2HA>();
   const bool hd = ste.template get<S::S2HD>();
   if ((ha || hd) && f.httu == httu::none) {
-    out.error = ste_error::s2httu;
-    return out;
+    return ste_error::s2httu;
   }
   if (hd && f.httu == httu::access_flag) {
-    out.error = ste_error::s2httu;
-    return out;
+    return ste_error::s2httu;
   }
 
   const auto g = smmuv3::granule_shift(ste.template get<S::S2TG>());
   if (!g || !f.granule_supported(*g)) {
-    out.error = ste_error::s2tg;
-    return out;
+    return ste_error::s2tg;
   }
   const unsigned ps = effective_output_bits(ste.template get<S::S2PS>(), *g, f);
   const std::uint64_t ttb = detail::bits_55_4(ste.template get<S::S2TTB>());
   if ((ttb >> ps) != 0) {
-    out.error = ste_error::s2ttb;
-    return out;
+    return ste_error::s2ttb;
   }
   if (*g != 16 && (ttb >> 48) != 0) {
-    out.error = ste_error::s2ttb;
-    return out;
+    return ste_error::s2ttb;
   }
 
   // STES2T0SZInvalid without STT: max 39; min 64 - IAS, at least 16 (12 with the 64KB granule).
   const unsigned t0sz = ste.template get<S::S2T0SZ>();
   const unsigned min_t0sz = std::max(*g == 16 ? 12U : 16U, 64U - f.ias_bits());
   if (t0sz < min_t0sz || t0sz > 39) {
-    out.error = ste_error::s2t0sz;
-    return out;
+    return ste_error::s2t0sz;
   }
   const unsigned ia_bits = 64 - t0sz;
   const int level = detail::s2_start_level(*g, ste.template get<S::S2SL0>(), ia_bits, f.oas_bits());
   if (level < 0) {
-    out.error = ste_error::s2sl0;
-    return out;
+    return ste_error::s2sl0;
   }
 
   const bool endi = ste.template get<S::S2ENDI>();
   if ((f.ttendian == tt_endian::little && endi) || (f.ttendian == tt_endian::big && !endi)) {
-    out.error = ste_error::s2endi;
-    return out;
+    return ste_error::s2endi;
   }
 
   vmsa::walk_params& w = c.s2.walk;
@@ -299,6 +272,14 @@ template <class X>
   c.s2.hd = hd;
   c.s2.s = s2s;
   c.s2.r = ste.template get<S::S2R>();
+  return ste_error::none;
+}
+
+// Decodes an STE and applies every SteIllegal rule the modelled SMMU has.
+template <class X>
+[[nodiscard]] constexpr ste_decode decode_ste(const X& ste, const smmu_features& f) noexcept {
+  ste_decode out;  // built in place
+  out.error = decode_ste_into(ste, f, out.config);
   return out;
 }
 

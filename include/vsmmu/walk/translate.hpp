@@ -12,13 +12,118 @@
 #include <vsmmu/walk/stream_table.hpp>
 
 #include <algorithm>
+#include <concepts>
 #include <cstdint>
+#include <type_traits>
 
 // The whole translation of one transaction (IHI 0070 §3.3 steps 1-4): global bypass, Stream
 // table, STE, SubstreamID and S1DSS, CD (through stage 2 when nested), stage 1, stage 2, and the
 // event the architecture records when any of it fails. Generic over the memory adapter and
 // usable in constant evaluation.
+//
+// A policy is the seam through which translate() obtains configuration and leaf translations:
+// `uncached` fetches and decodes the STE and CD on every transaction and caches nothing; an
+// engine puts a configuration cache and an IOTLB behind the same four calls, so that the
+// translation sequence (and the fault every step produces) exists once.
 namespace vsmmu::walk {
+
+// The STE of a StreamID, found and decoded.
+struct stream_lookup {
+  ste_fetch_status status = ste_fetch_status::ok;
+  std::uint64_t fetch_addr = 0;  // F_STE_FETCH address (status == fetch_abort)
+  bool illegal = false;          // C_BAD_STE
+  stream_config config{};
+};
+
+// The CD at a CD index, found and decoded.
+struct context_lookup {
+  cd_locate_status status = cd_locate_status::ok;
+  fault_info fault{};    // status == fault: F_CD_FETCH, or the stage 2 fault (CLASS == CD)
+  bool illegal = false;  // C_BAD_CD
+  context_config config{};
+};
+
+// What tags a cached leaf translation (tlb::context maps from it).
+struct leaf_key {
+  bool s1 = false, s2 = false;  // stages that applied
+  std::uint16_t asid = 0, vmid = 0;
+  std::uint32_t sid = 0;  // for policies that want it; the IOTLB ignores it
+  bool el2 = false;       // stage 1 in the NS-EL2 StreamWorld (tlb::regime::ns_el2); ASID is 0
+};
+
+// A cached leaf translation applied to one input address. The policy fills `xlat` as the walk
+// would have: output_address and ipa for this input address, size_shift, the perm_set of each
+// stage, the dbm_clean flags and the attributes; translate() derives `xlat.perm` for the
+// transaction's privilege itself. Returned by value: an IOTLB entry covers a block, so a pointer
+// to a stored translation could not carry the output for this address.
+struct leaf_hit {
+  bool hit = false;
+  translation xlat{};
+};
+
+namespace detail {
+// A structure_pa as translate() passes it, for the concept below.
+struct structure_pa_archetype {
+  or_fault<std::uint64_t> operator()(std::uint64_t) const noexcept;
+};
+}  // namespace detail
+
+// A policy P for memory M.
+//   p.stream(mem, st, sid)                         the STE of sid, fetched and decoded
+//   p.context(mem, st, ste, sid, cd_index, to_pa)  the CD at cd_index (0 without substreams);
+//                                                  to_pa maps CD table IPAs to PAs
+//   p.find_leaf(key, input_address)                a cached leaf, or {.hit = false}
+//   p.record_leaf(key, input_address, xlat)        a successful walk, to cache
+// A policy may declare `static constexpr bool caches_leaves = false;`: translate() then never
+// calls find_leaf/record_leaf (the uncached path carries no trace of them).
+template <class P, class M>
+concept translation_policy = memory::readable_memory<M> &&
+    requires(P& p, const M& m, const smmu_state& st, const stream_config& ste, std::uint32_t id,
+             detail::structure_pa_archetype to_pa, const leaf_key& k, std::uint64_t a,
+             const translation& x) {
+  { p.stream(m, st, id) } -> std::same_as<stream_lookup>;
+  { p.context(m, st, ste, id, id, to_pa) } -> std::same_as<context_lookup>;
+  { p.find_leaf(k, a) } -> std::same_as<leaf_hit>;
+  p.record_leaf(k, a, x);
+};
+
+// Fetch and decode every time; no leaf cache.
+struct uncached {
+  static constexpr bool caches_leaves = false;
+
+  template <memory::readable_memory M>
+  [[nodiscard]] constexpr stream_lookup stream(const M& mem, const smmu_state& st,
+                                               std::uint32_t sid) const noexcept {
+    stream_lookup out;  // built in place
+    const ste_fetch ste = fetch_ste(mem, st.features, st.strtab, sid);
+    out.status = ste.status;
+    out.fetch_addr = ste.fetch_addr;
+    if (ste.status == ste_fetch_status::ok) {
+      out.illegal = decode_ste_into(ste.ste, st.features, out.config) != ste_error::none;
+    }
+    return out;
+  }
+
+  template <memory::readable_memory M, class StructurePa>
+  [[nodiscard]] constexpr context_lookup context(const M& mem, const smmu_state& st,
+                                                 const stream_config& ste, std::uint32_t /*sid*/,
+                                                 std::uint32_t cd_index,
+                                                 StructurePa&& structure_pa) const noexcept {
+    context_lookup out;  // built in place
+    const cd_fetch cdf = fetch_cd(mem, ste, st.features, cd_index, structure_pa);
+    out.status = cdf.status;
+    out.fault = cdf.fault;
+    if (cdf.status == cd_locate_status::ok) {
+      out.illegal = decode_cd_into(cdf.cd, ste, st.features, out.config) != cd_error::none;
+    }
+    return out;
+  }
+
+  [[nodiscard]] constexpr leaf_hit find_leaf(const leaf_key&, std::uint64_t) const noexcept {
+    return {};
+  }
+  constexpr void record_leaf(const leaf_key&, std::uint64_t, const translation&) const noexcept {}
+};
 
 namespace detail {
 [[nodiscard]] constexpr or_fault<std::uint64_t> identity_pa(std::uint64_t a) noexcept {
@@ -38,11 +143,22 @@ namespace detail {
   if (!a.rnw) a.ind = false;
   return a;
 }
+
+[[nodiscard]] constexpr unsigned s2_bits(const permissions& p) noexcept {
+  return (p.r ? 1U : 0U) | (p.w ? 2U : 0U) | (p.x ? 4U : 0U);
+}
+
+template <class P>
+inline constexpr bool caches_leaves = true;
+template <class P>
+requires requires { P::caches_leaves; }
+inline constexpr bool caches_leaves<P> = P::caches_leaves;
 }  // namespace detail
 
-template <memory::readable_memory M>
-[[nodiscard]] constexpr result translate(const M& mem, const smmu_state& st,
-                                         const transaction& t) noexcept {
+template <memory::readable_memory M, class P>
+requires translation_policy<std::remove_const_t<P>, M>
+[[nodiscard]] constexpr result translate(const M& mem, const smmu_state& st, const transaction& t,
+                                         P& policy) noexcept {
   using enum smmuv3::evt::type;
   // Every path returns `r` itself, so that the result is built in place (a copy of a struct
   // written field by field costs store-forwarding stalls on the hot path).
@@ -71,7 +187,7 @@ template <memory::readable_memory M>
   }
 
   const event_attrs incoming = detail::effective_attrs(t, nullptr);
-  const ste_fetch ste = fetch_ste(mem, f, st.strtab, t.sid);
+  const stream_lookup ste = policy.stream(mem, st, t.sid);
   if (ste.status == ste_fetch_status::bad_streamid) {
     if (st.recinvsid) {
       fault(t, c_bad_streamid, incoming);
@@ -84,12 +200,11 @@ template <memory::readable_memory M>
     fault(t, f_ste_fetch, incoming, ste.fetch_addr);
     return r;
   }
-  const ste_decode dec = decode_ste(ste.ste, f);
-  if (dec.illegal()) {
+  if (ste.illegal) {
     fault(t, c_bad_ste, incoming);
     return r;
   }
-  const stream_config& cfg = dec.config;
+  const stream_config& cfg = ste.config;
   if (cfg.mode == stream_mode::abort) {  // Config abort records nothing
     r = silent_abort();
     return r;
@@ -141,6 +256,35 @@ template <memory::readable_memory M>
     };
   };
 
+  leaf_key key;
+  key.s1 = use_s1;
+  key.s2 = cfg.s2_enabled();
+  key.vmid = cfg.s2.vmid;
+  key.sid = t.sid;
+  key.el2 = use_s1 && cfg.el2;
+  // A cached leaf answers only an access its permissions allow, and a write only once the
+  // dirty state is recorded; anything else walks, which yields the architected fault.
+  auto cached = [&]() {
+    if constexpr (detail::caches_leaves<std::remove_const_t<P>>) {
+      const leaf_hit hit = policy.find_leaf(key, t.address);
+      if (!hit.hit) return false;
+      const std::uint8_t granted = hit.xlat.s1_perm_set & hit.xlat.s2_perm_set;
+      if ((granted & perm_set::needed(attrs.rnw, attrs.ind, attrs.pnu)) == 0) return false;
+      if (!attrs.rnw && (hit.xlat.s1_dbm_clean || hit.xlat.s2_dbm_clean)) return false;
+      r.kind = outcome::translated;
+      x = hit.xlat;
+      x.s1_enabled = key.s1;
+      x.s2_enabled = key.s2;
+      x.vmid = key.vmid;
+      const unsigned shift = attrs.pnu ? 0U : 3U;
+      x.perm = {((granted >> shift) & 1) != 0, ((granted >> shift) & 2) != 0,
+                ((granted >> shift) & 4) != 0};
+      return true;
+    } else {
+      return false;
+    }
+  };
+
   std::uint64_t ipa = t.address;
   permissions perm{true, true, true};
   if (cfg.mode == stream_mode::bypass || !use_s1) {
@@ -157,8 +301,10 @@ template <memory::readable_memory M>
       x.ipa = t.address;
       return r;
     }
+    if (cached()) return r;
   } else {
-    const cd_fetch cdf = fetch_cd(mem, cfg, f, ssid, structure_pa(smmuv3::evt::fault_class::cd));
+    const context_lookup cdf =
+        policy.context(mem, st, cfg, t.sid, ssid, structure_pa(smmuv3::evt::fault_class::cd));
     if (cdf.status == cd_locate_status::bad_substreamid) {
       transaction used = t;  // the record carries the SubstreamID used: 0 under S1DSS == 0b10
       used.ssid = ssid;
@@ -170,14 +316,16 @@ template <memory::readable_memory M>
       r = fault_result(t, cdf.fault, attrs, cdf.fault.s2 ? &s2_policy : nullptr);
       return r;
     }
-    const cd_decode cd = decode_cd(cdf.cd, cfg, f);
-    if (cd.illegal()) {
+    if (cdf.illegal) {
       fault(t, c_bad_cd, attrs);
       return r;
     }
-    const context_config& c = cd.config;
+    const context_config& c = cdf.config;
+    key.asid = c.asid;
+    if (cached()) return r;
     const fault_policy s1_policy{c.a, c.r, c.s};
-    const s1_request req{t.address, !attrs.rnw, attrs.ind, attrs.pnu};
+    const s1_request req{t.address, !attrs.rnw, attrs.ind, attrs.pnu,
+                         detail::caches_leaves<std::remove_const_t<P>>};
     const auto s1 = s1_translate(mem, c, req, structure_pa(smmuv3::evt::fault_class::tt));
     if (!s1.ok()) {
       r = fault_result(t, s1.fault, attrs, s1.fault.s2 ? &s2_policy : &s1_policy);
@@ -192,6 +340,9 @@ template <memory::readable_memory M>
     x.s1_sh = s1.value.sh;
     x.s1_level = s1.value.level;
     x.s1_size_shift = s1.value.size_shift;
+    x.s1_perm_set = s1.value.perm_set;
+    x.s1_dbm_clean = s1.value.dbm_clean;
+    x.s1_granule_shift = static_cast<std::uint8_t>(s1.value.granule_shift);
   }
 
   std::uint64_t pa = ipa;
@@ -208,6 +359,10 @@ template <memory::readable_memory M>
     x.s2_sh = s2.value.sh;
     x.s2_level = s2.value.level;
     x.s2_size_shift = s2.value.size_shift;
+    x.s2_perm_set =
+        static_cast<std::uint8_t>(detail::s2_bits(s2.value.perm) * 9U);  // both privileges
+    x.s2_dbm_clean = s2.value.dbm_clean;
+    x.s2_granule_shift = static_cast<std::uint8_t>(cfg.s2.walk.granule_shift);
     size_shift = std::min(size_shift, s2.value.size_shift);
   }
   r.kind = outcome::translated;
@@ -215,7 +370,18 @@ template <memory::readable_memory M>
   x.ipa = ipa;
   x.size_shift = size_shift;
   x.perm = perm;
+  if constexpr (detail::caches_leaves<std::remove_const_t<P>>) {
+    policy.record_leaf(key, t.address, x);
+  }
   return r;
+}
+
+// The translation with nothing cached: fetch and decode on every transaction.
+template <memory::readable_memory M>
+[[nodiscard]] constexpr result translate(const M& mem, const smmu_state& st,
+                                         const transaction& t) noexcept {
+  uncached policy;
+  return translate(mem, st, t, policy);
 }
 
 }  // namespace vsmmu::walk
