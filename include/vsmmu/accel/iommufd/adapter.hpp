@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <cerrno>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -70,7 +71,7 @@ inline constexpr std::size_t operation_count = 13;
     case operation::alloc_vdevice:
       return "IOMMU_VDEVICE_ALLOC";
     case operation::alloc_nested_hwpt:
-      return "IOMMU_HWPT_ALLOC(nested)";
+      return "IOMMU_HWPT_ALLOC";
     case operation::attach:
       return "VFIO_DEVICE_ATTACH_IOMMUFD_PT";
     case operation::destroy:
@@ -85,6 +86,56 @@ inline constexpr std::size_t operation_count = 13;
       return "close(vEVENTQ)";
   }
   return "?";
+}
+
+// The symbolic name of the errno values iommufd and VFIO return ("EINVAL"), or nullptr.
+[[nodiscard]] constexpr const char* errno_name(int e) noexcept {
+  switch (e) {
+    case EPERM:
+      return "EPERM";
+    case ENOENT:
+      return "ENOENT";
+    case EINTR:
+      return "EINTR";
+    case EIO:
+      return "EIO";
+    case ENXIO:
+      return "ENXIO";
+    case E2BIG:
+      return "E2BIG";
+    case EBADF:
+      return "EBADF";
+    case EAGAIN:
+      return "EAGAIN";
+    case ENOMEM:
+      return "ENOMEM";
+    case EACCES:
+      return "EACCES";
+    case EFAULT:
+      return "EFAULT";
+    case EBUSY:
+      return "EBUSY";
+    case EEXIST:
+      return "EEXIST";
+    case ENODEV:
+      return "ENODEV";
+    case EINVAL:
+      return "EINVAL";
+    case ENOSPC:
+      return "ENOSPC";
+    case ERANGE:
+      return "ERANGE";
+    case ENOTTY:
+      return "ENOTTY";
+    case EOVERFLOW:
+      return "EOVERFLOW";
+    case EOPNOTSUPP:
+      return "EOPNOTSUPP";
+    case ETIMEDOUT:
+      return "ETIMEDOUT";
+    default:
+      return nullptr;
+  }
 }
 
 // An errno from the host and the operation that returned it. code == 0 means "no error".
@@ -111,7 +162,7 @@ class [[nodiscard]] result {
   // A failure; an error with code 0 is turned into EIO so that a result built from an error is
   // never mistaken for success.
   constexpr result(host_error e) noexcept : error_(e) {  // NOLINT
-    if (error_.code == 0) error_.code = 5;               // EIO
+    if (error_.code == 0) error_.code = EIO;
   }
 
   [[nodiscard]] constexpr bool ok() const noexcept { return error_.code == 0; }
@@ -132,7 +183,7 @@ class [[nodiscard]] result<void> {
  public:
   constexpr result() noexcept = default;
   constexpr result(host_error e) noexcept : error_(e) {  // NOLINT
-    if (error_.code == 0) error_.code = 5;               // EIO
+    if (error_.code == 0) error_.code = EIO;
   }
   [[nodiscard]] constexpr bool ok() const noexcept { return error_.code == 0; }
   constexpr explicit operator bool() const noexcept { return ok(); }
