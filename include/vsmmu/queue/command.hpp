@@ -42,4 +42,14 @@ concept command_handler = requires(H& h, const command& c) {
   { h.execute(c) } -> std::same_as<command_status>;
 };
 
+// A handler that also wants to hear about each CMD_SYNC before it completes: to wait for the
+// ATS invalidation completions it started, or to flush commands it batches (the accelerated
+// mode). ok lets the CMD_SYNC complete; atc_incomplete fails it with CERROR_ATC_INV_SYNC;
+// illegal fails it with CERROR_ILL. The consumer calls synchronize() only for a CMD_SYNC that
+// passed validation, and never execute() with one.
+template <class H>
+concept synchronizing_handler = command_handler<H> && requires(H& h) {
+  { h.synchronize() } -> std::same_as<command_status>;
+};
+
 }  // namespace vsmmu::queue
