@@ -23,6 +23,7 @@
 #include "pcie_command.hpp"
 #include "result.hpp"
 #include "structure.hpp"
+#include "translate_command.hpp"
 
 namespace vsmmu::cli {
 
@@ -34,6 +35,8 @@ constexpr std::string_view usage_text =
     R"(usage: vsmmu decode [--text] KIND ARGUMENTS...
        vsmmu encode KIND [NAME] [FIELD=VALUE]...
        vsmmu pcie show|insert|synth-pasid FILE [OPTIONS]...
+       vsmmu translate [--mem FILE@BASE]... [--reg NAME=VALUE]... --sid N [--ssid N]
+                       --iova ADDR [--access read|write|exec] [--unpriv]
        vsmmu --help | --version
 
 decode: print every field of a structure as one JSON object (--text: a table)
@@ -62,6 +65,13 @@ pcie: the PCIe Extended Capability list of a configuration space (docs/pcie.md);
                          [--seed]              PASID for a passed-through device (S: 20)
   insert and synth-pasid print the new space as lspci -xxxx text. --seed: the seed series'
   insertion rules (only headers protected) instead of the strict ones.
+
+translate: one transaction through the SMMU model; prints the outcome as JSON
+  --mem FILE@BASE    raw bytes of FILE at physical address BASE (repeatable; elsewhere aborts)
+  --reg NAME=VALUE   IDR0-IDR5, CR0, CR1, CR2, GBPA, STRTAB_BASE, STRTAB_BASE_CFG (VALUE hex;
+                     unset IDRs are vsmmu's defaults, the others zero: SMMUEN = 0 bypasses)
+  --sid N, --ssid N  StreamID, SubstreamID (none without --ssid)
+  --iova ADDR        input address; --access: read (default), write or exec; --unpriv: PnU = 0
 
 exit status: 0 success, 1 bad data (numbers, names, values), 2 bad usage (shape of the line)
 )";
@@ -402,6 +412,14 @@ struct outcome {
     auto reply = run_pcie(args.subspan(1));
     if (!reply.output) return fail(reply.context, reply.output.error());
     return {0, std::move(*reply.output)};
+  }
+  if (command == "translate") {
+    for (const std::string_view a : args) {
+      if (is_help(a)) return {0, std::string{usage_text}};
+    }
+    auto reply = run_translate(args.subspan(1));
+    if (!reply) return fail(command, reply.error());
+    return {0, std::move(*reply)};
   }
   return {static_cast<int>(status::usage),
           "vsmmu: unknown command " + quoted(command) + " (try vsmmu --help)\n"};

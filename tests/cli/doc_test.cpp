@@ -78,6 +78,15 @@ TEST_CASE("the examples of docs/cli.md are real output") {
     REQUIRE(!args.empty());
     REQUIRE(args.front() == "vsmmu");
     args.erase(args.begin());
+    // Files the examples name relative to the source tree (translate's --mem images).
+    std::vector<std::string> rooted;
+    rooted.reserve(args.size());
+    for (auto& a : args) {
+      if (a.starts_with("tests/cli/data/")) {
+        rooted.push_back(std::string{VSMMU_SOURCE_DIR} + "/" + std::string{a});
+        a = rooted.back();
+      }
+    }
     std::ostringstream out;
     std::ostringstream err;
     CHECK(vsmmu::cli::run(args, out, err) == e.status);
