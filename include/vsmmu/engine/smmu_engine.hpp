@@ -1,0 +1,525 @@
+// SPDX-License-Identifier: BSL-1.0
+#pragma once
+
+#include <vsmmu/cache/config_cache.hpp>
+#include <vsmmu/engine/detail/leaf_codec.hpp>
+#include <vsmmu/engine/notifications.hpp>
+#include <vsmmu/memory/adapter.hpp>
+#include <vsmmu/queue/command.hpp>
+#include <vsmmu/smmuv3/commands.hpp>
+#include <vsmmu/tlb/iotlb.hpp>
+#include <vsmmu/tlb/range_invalidation.hpp>
+#include <vsmmu/walk/translate.hpp>
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <utility>
+
+// The translation engine: walk::translate() through a configuration cache (decoded STEs and CDs)
+// and an IOTLB (leaf translations, nested ones combined), and the commands that maintain them
+// (CFGI_*, TLBI_*, ATC_INV, PREFETCH_*), with the embedder told of invalidations through a
+// Notifier (notifications.hpp). Caching can be switched off: results are identical, only slower.
+//
+// Threads (docs/caches.md). translate() may be called from any number of threads at once, and
+// concurrently with execute() and the other members. One mutex guards the caches and the engine
+// state; it is never held across a fetch from guest memory, so a miss's walk runs in parallel with
+// other translations and with commands. Every invalidation advances an epoch under the mutex; a
+// walk that started in an earlier epoch returns its result (the transaction looked the structures
+// up before the invalidation, which §4.3.8 and §4.4 allow) but caches nothing, so no stale entry
+// outlives an invalidation. wait_for_translations() returns once every translation that was in
+// flight when it was called has finished: what a CMD_SYNC needs (§4.3.8).
+namespace vsmmu::engine {
+
+struct engine_options {
+  cache::config_cache_options config{};
+  tlb::range_features ranges{};  // SMMU_IDR3.RIL, SMMU_IDR5.DS: how TLBI ranges decode
+};
+
+// What the engine uses with caching off: the walk of walk::uncached, but with the leaf fields a
+// cache would store filled in (both privileges' permission sets), so that results are identical
+// with caching on and off. walk::uncached (caches_leaves = false) skips that work and fills the
+// transaction's privilege only.
+struct walk_only {
+  template <memory::readable_memory M>
+  [[nodiscard]] walk::stream_lookup stream(const M& mem, const walk::smmu_state& st,
+                                           std::uint32_t sid) const noexcept {
+    return walk::uncached{}.stream(mem, st, sid);
+  }
+  template <memory::readable_memory M, class StructurePa>
+  [[nodiscard]] walk::context_lookup context(const M& mem, const walk::smmu_state& st,
+                                             const walk::stream_config& ste, std::uint32_t sid,
+                                             std::uint32_t cd_index,
+                                             StructurePa&& structure_pa) const noexcept {
+    return walk::uncached{}.context(mem, st, ste, sid, cd_index,
+                                    static_cast<StructurePa&&>(structure_pa));
+  }
+  [[nodiscard]] walk::leaf_hit find_leaf(const walk::leaf_key&, std::uint64_t) const noexcept {
+    return {};
+  }
+  void record_leaf(const walk::leaf_key&, std::uint64_t, const walk::translation&) const noexcept {}
+};
+
+// Counters since construction, and what the caches hold.
+struct engine_stats {
+  std::uint64_t stream_hits = 0;
+  std::uint64_t stream_misses = 0;
+  std::uint64_t context_hits = 0;
+  std::uint64_t context_misses = 0;
+  std::uint64_t leaf_hits = 0;
+  std::uint64_t leaf_misses = 0;
+  std::uint32_t streams_cached = 0;
+  std::uint32_t contexts_cached = 0;
+  std::uint32_t leaves_cached = 0;
+  std::uint64_t epoch = 0;  // invalidations applied
+};
+
+template <memory::readable_memory M, class Notifier = null_notifier,
+          std::size_t IotlbCapacity = 4096>
+requires notifier<Notifier>
+class smmu_engine {
+  static_assert(IotlbCapacity >= 1 && IotlbCapacity <= (std::size_t{1} << 24),
+                "vsmmu: IOTLB capacity out of range");
+
+ public:
+  using iotlb_type = tlb::iotlb<static_cast<std::uint32_t>(IotlbCapacity)>;
+
+  // `mem` is the guest memory the walks read; it must outlive the engine and allow concurrent
+  // reads when translate() is called from several threads. SMMU_IDR0.ASID16/VMID16 are taken
+  // from st.features once, for the IOTLB's tag widths.
+  explicit smmu_engine(const M& mem, const walk::smmu_state& st = {}, Notifier n = Notifier{},
+                       const engine_options& o = {})
+      : mem_(mem),
+        state_(st),
+        notifier_(std::move(n)),
+        ranges_(o.ranges),
+        config_(o.config),
+        iotlb_(tlb::iotlb_options{st.features.asid16 ? 16U : 8U, st.features.vmid16 ? 16U : 8U}) {}
+
+  smmu_engine(const smmu_engine&) = delete;
+  smmu_engine& operator=(const smmu_engine&) = delete;
+
+  // ---- Translation
+
+  [[nodiscard]] walk::result translate(const walk::transaction& t) noexcept {
+    std::unique_lock<std::mutex> lk(mutex_);
+    const walk::smmu_state st = state_;  // a consistent snapshot for the whole walk
+    const unsigned slot = flight_slot_;
+    ++in_flight_[slot];
+    walk::result r = caching_ ? translate_cached(st, t, lk) : translate_uncached(st, t, lk);
+    if (!lk.owns_lock()) lk.lock();
+    if (--in_flight_[slot] == 0 && drain_waiting_) drained_.notify_all();
+    return r;
+  }
+
+  // Off: every translation fetches and decodes, nothing is cached (and what was is dropped).
+  void set_caching(bool on) noexcept {
+    {
+      std::lock_guard<std::mutex> lk(mutex_);
+      caching_ = on;
+      if (!on) drop_everything();
+    }
+  }
+  [[nodiscard]] bool caching() const noexcept {
+    std::lock_guard<std::mutex> lk(mutex_);
+    return caching_;
+  }
+
+  // ---- Commands (satisfies queue::command_handler). The queue has validated the opcode, the
+  // advertised features and the Reserved fields; CMD_SYNC never comes here.
+  [[nodiscard]] queue::command_status execute(const queue::command& c) noexcept {
+    namespace C = smmuv3::cmd;
+    using queue::command_status;
+    const walk::smmu_features f = state().features;
+    // §4.4.2: the VMID of CMD_TLBI_NH_* is matched only with stage 2 (else RES0); entries of a
+    // stage 1-only SMMU are tagged with VMID 0.
+    auto vmid_of = [&f](std::uint16_t v) -> std::uint16_t { return f.s2p ? v : 0; };
+    switch (c.opcode()) {
+      case C::opcode::prefetch_config:
+      case C::opcode::prefetch_addr:
+        return command_status::ok;  // hints (§4.2): nothing needs to be fetched
+
+      case C::opcode::cfgi_ste: {
+        const std::uint32_t sid = c.as<C::cfgi_ste::layout>().get<C::StreamID>();
+        with_caches([&] { config_.invalidate_ste(sid); });
+        notifier_.config_invalidated({config_invalidation::what::ste, sid, sid, 0});
+        return command_status::ok;
+      }
+      case C::opcode::cfgi_ste_range: {
+        const auto v = c.as<C::cfgi_ste_range::layout>();
+        const std::uint32_t sid = v.get<C::StreamID>();
+        const unsigned range = v.get<C::cfgi_ste_range::Range>();
+        with_caches([&] { config_.invalidate_ste_range(sid, range); });
+        const std::uint64_t width = std::uint64_t{1} << (range >= 31 ? 32U : range + 1);
+        const auto first = static_cast<std::uint32_t>(sid & ~(width - 1));
+        notifier_.config_invalidated({config_invalidation::what::ste, first,
+                                      static_cast<std::uint32_t>(first + (width - 1)), 0});
+        return command_status::ok;
+      }
+      case C::opcode::cfgi_cd: {
+        if (!f.s1p) return command_status::illegal;  // §4.3.3
+        const auto v = c.as<C::cfgi_cd::layout>();
+        const std::uint32_t sid = v.get<C::StreamID>();
+        const std::uint32_t ssid = v.get<C::SubstreamID>();
+        with_caches([&] { config_.invalidate_cd(sid, ssid); });
+        notifier_.config_invalidated({config_invalidation::what::cd, sid, sid, ssid});
+        return command_status::ok;
+      }
+      case C::opcode::cfgi_cd_all: {
+        if (!f.s1p) return command_status::illegal;  // §4.3.4
+        const std::uint32_t sid = c.as<C::cfgi_cd_all::layout>().get<C::StreamID>();
+        with_caches([&] { config_.invalidate_cd_all(sid); });
+        notifier_.config_invalidated({config_invalidation::what::cd_all, sid, sid, 0});
+        return command_status::ok;
+      }
+      case C::opcode::cfgi_vms_pidm:
+        return command_status::ok;  // no MPAM / VMS: nothing is cached from it
+
+      case C::opcode::tlbi_nh_all: {
+        if (!f.s1p) return command_status::illegal;
+        const std::uint16_t vmid = vmid_of(c.as<C::tlbi_nh_all::layout>().get<C::VMID>());
+        with_caches([&] { iotlb_.nh_all(vmid); });
+        notify_tlbi({tlbi_scope::nh_all, vmid, 0, false, {}});
+        return command_status::ok;
+      }
+      case C::opcode::tlbi_nh_asid: {
+        if (!f.s1p) return command_status::illegal;
+        const auto v = c.as<C::tlbi_nh_asid::layout>();
+        const std::uint16_t vmid = vmid_of(v.get<C::VMID>());
+        const std::uint16_t asid = v.get<C::ASID>();
+        with_caches([&] { iotlb_.nh_asid(vmid, asid); });
+        notify_tlbi({tlbi_scope::nh_asid, vmid, asid, false, {}});
+        return command_status::ok;
+      }
+      case C::opcode::tlbi_nh_va: {
+        if (!f.s1p) return command_status::illegal;
+        const auto v = c.as<C::tlbi_nh_va::layout>();
+        const auto d = tlb::decode_tlbi_range(v, ranges_);
+        if (!d.ok()) return command_status::illegal;
+        const std::uint16_t vmid = vmid_of(v.get<C::VMID>());
+        const std::uint16_t asid = v.get<C::ASID>();
+        with_caches([&] { iotlb_.nh_va(vmid, asid, d.value); });
+        notify_ranged({tlbi_scope::nh_va, vmid, asid, d.value.leaf, {}}, d.value);
+        return command_status::ok;
+      }
+      case C::opcode::tlbi_nh_vaa: {
+        if (!f.s1p) return command_status::illegal;
+        const auto v = c.as<C::tlbi_nh_vaa::layout>();
+        const auto d = tlb::decode_tlbi_range(v, ranges_);
+        if (!d.ok()) return command_status::illegal;
+        const std::uint16_t vmid = vmid_of(v.get<C::VMID>());
+        with_caches([&] { iotlb_.nh_vaa(vmid, d.value); });
+        notify_ranged({tlbi_scope::nh_vaa, vmid, 0, d.value.leaf, {}}, d.value);
+        return command_status::ok;
+      }
+      case C::opcode::tlbi_el2_all: {
+        if (!f.hyp) return command_status::illegal;
+        with_caches([&] { iotlb_.el2_all(); });
+        notify_tlbi({tlbi_scope::el2_all, 0, 0, false, {}});
+        return command_status::ok;
+      }
+      case C::opcode::tlbi_el2_asid: {
+        if (!f.hyp) return command_status::illegal;
+        const std::uint16_t asid = c.as<C::tlbi_el2_asid::layout>().get<C::ASID>();
+        with_caches([&] { iotlb_.el2_asid(asid); });
+        notify_tlbi({tlbi_scope::el2_asid, 0, asid, false, {}});
+        return command_status::ok;
+      }
+      case C::opcode::tlbi_el2_va: {
+        if (!f.hyp) return command_status::illegal;
+        const auto v = c.as<C::tlbi_el2_va::layout>();
+        const auto d = tlb::decode_tlbi_range(v, ranges_);
+        if (!d.ok()) return command_status::illegal;
+        const std::uint16_t asid = v.get<C::ASID>();
+        // The model has SMMU_CR2.E2H == 0: NS-EL2 entries, the ASID not matched (§4.4.2.8).
+        with_caches([&] { iotlb_.el2_va(asid, d.value.range, false); });
+        notify_ranged({tlbi_scope::el2_va, 0, asid, d.value.leaf, {}}, d.value);
+        return command_status::ok;
+      }
+      case C::opcode::tlbi_el2_vaa: {
+        if (!f.hyp) return command_status::illegal;
+        const auto d = tlb::decode_tlbi_range(c.as<C::tlbi_el2_vaa::layout>(), ranges_);
+        if (!d.ok()) return command_status::illegal;
+        with_caches([&] { iotlb_.el2_vaa(d.value.range, false); });
+        notify_ranged({tlbi_scope::el2_vaa, 0, 0, d.value.leaf, {}}, d.value);
+        return command_status::ok;
+      }
+      case C::opcode::tlbi_s12_vmall: {
+        if (!f.s2p) return command_status::illegal;  // §4.4.3.2
+        const std::uint16_t vmid = c.as<C::tlbi_s12_vmall::layout>().get<C::VMID>();
+        with_caches([&] { iotlb_.s12_vmall(vmid); });
+        notify_tlbi({tlbi_scope::s12_vmall, vmid, 0, false, {}});
+        return command_status::ok;
+      }
+      case C::opcode::tlbi_s2_ipa: {
+        if (!f.s2p) return command_status::illegal;  // §4.4.3.1
+        const auto v = c.as<C::tlbi_s2_ipa::layout>();
+        const auto d = tlb::decode_tlbi_range(v, ranges_);
+        if (!d.ok()) return command_status::illegal;
+        const std::uint16_t vmid = v.get<C::VMID>();
+        with_caches([&] { iotlb_.s2_ipa(vmid, d.value); });
+        notify_ranged({tlbi_scope::s2_ipa, vmid, 0, d.value.leaf, {}}, d.value);
+        return command_status::ok;
+      }
+      case C::opcode::tlbi_nsnh_all: {
+        with_caches([&] { iotlb_.nsnh_all(); });
+        notify_tlbi({tlbi_scope::nsnh_all, 0, 0, false, {}});
+        return command_status::ok;
+      }
+
+      case C::opcode::atc_inv:
+        return atc_inv(c, f);
+
+      // Stalls and page requests are the device's (queue/device layers); nothing cached here.
+      case C::opcode::pri_resp:
+      case C::opcode::resume:
+      case C::opcode::stall_term:
+        return command_status::ok;
+
+      default:  // EL3, Secure, DPT, CMD_SYNC: not for a Non-secure engine
+        return command_status::illegal;
+    }
+  }
+
+  // ---- State
+
+  [[nodiscard]] walk::smmu_state state() const noexcept {
+    std::lock_guard<std::mutex> lk(mutex_);
+    return state_;
+  }
+
+  // New register state. A change of anything that locates or interprets configuration (the
+  // Stream table, the features, SMMUEN, GBPA) drops every cached STE, CD and translation.
+  void set_state(const walk::smmu_state& st) noexcept {
+    std::lock_guard<std::mutex> lk(mutex_);
+    const walk::smmu_state& o = state_;
+    const bool same =
+        o.smmuen == st.smmuen && o.gbpa_abort == st.gbpa_abort && o.strtab.base == st.strtab.base &&
+        o.strtab.two_level == st.strtab.two_level && o.strtab.split == st.strtab.split &&
+        o.strtab.log2size == st.strtab.log2size && same_features(o.features, st.features);
+    state_ = st;
+    if (!same) drop_everything();
+  }
+
+  // SMMU_CR0.VMW (§6.3.9): VMID wildcard of TLB invalidations.
+  void set_vmid_wildcard(unsigned vmw) noexcept {
+    std::lock_guard<std::mutex> lk(mutex_);
+    iotlb_.set_vmid_wildcard(vmw);
+  }
+
+  // Drops every cached STE, CD and translation (reset, or an embedder's own reasons).
+  void invalidate_all() noexcept {
+    std::lock_guard<std::mutex> lk(mutex_);
+    drop_everything();
+  }
+
+  // Returns once every translate() that was running when it was called has returned; a
+  // CMD_SYNC completes after it (§4.3.8: a transaction that used invalidated structures is
+  // visible before the CMD_SYNC completes). Translations that start meanwhile are not waited
+  // for. Must not be called from inside translate() (a notifier, a memory adapter).
+  void wait_for_translations() {
+    std::lock_guard<std::mutex> one_drainer(drain_mutex_);
+    std::unique_lock<std::mutex> lk(mutex_);
+    const unsigned current = flight_slot_;
+    drain_waiting_ = true;
+    // Translations counted in the other slot started before any in `current`: let them finish,
+    // then send newcomers to that slot and wait for `current` to empty.
+    drained_.wait(lk, [&] { return in_flight_[current ^ 1U] == 0; });
+    flight_slot_ = current ^ 1U;
+    drained_.wait(lk, [&] { return in_flight_[current] == 0; });
+    drain_waiting_ = false;
+  }
+
+  [[nodiscard]] engine_stats stats() const noexcept {
+    std::lock_guard<std::mutex> lk(mutex_);
+    engine_stats s = stats_;
+    s.streams_cached = config_.stream_count();
+    s.contexts_cached = config_.context_count();
+    s.leaves_cached = iotlb_.size();
+    s.epoch = epoch_;
+    return s;
+  }
+
+  [[nodiscard]] Notifier& notifier() noexcept { return notifier_; }
+  [[nodiscard]] const M& memory() const noexcept { return mem_; }
+
+ private:
+  // The seam of walk::translate(): the configuration cache for STEs and CDs, the IOTLB for
+  // leaves. The engine's mutex is held while the caches are used and released around fetches
+  // from guest memory; fills happen only while the epoch is the one the translation began in.
+  class cached_policy {
+   public:
+    cached_policy(smmu_engine& e, std::unique_lock<std::mutex>& lk) noexcept
+        : e_(e), lk_(lk), epoch_(e.epoch_) {}
+
+    walk::stream_lookup stream(const M& mem, const walk::smmu_state& st, std::uint32_t sid) {
+      relock();
+      if (const walk::stream_config* c = e_.config_.find_stream(sid)) {
+        ++e_.stats_.stream_hits;
+        walk::stream_lookup out;
+        out.config = *c;
+        return out;
+      }
+      ++e_.stats_.stream_misses;
+      lk_.unlock();
+      walk::stream_lookup out = walk::uncached{}.stream(mem, st, sid);
+      if (out.status == walk::ste_fetch_status::ok && !out.illegal && fill()) {
+        e_.config_.insert_stream(sid, out.config);
+      }
+      return out;
+    }
+
+    template <class StructurePa>
+    walk::context_lookup context(const M& mem, const walk::smmu_state& st,
+                                 const walk::stream_config& ste, std::uint32_t sid,
+                                 std::uint32_t cd_index, StructurePa&& structure_pa) {
+      relock();
+      if (const walk::context_config* c = e_.config_.find_context(sid, cd_index)) {
+        ++e_.stats_.context_hits;
+        walk::context_lookup out;
+        out.config = *c;
+        return out;
+      }
+      ++e_.stats_.context_misses;
+      lk_.unlock();
+      walk::context_lookup out = walk::uncached{}.context(mem, st, ste, sid, cd_index,
+                                                          static_cast<StructurePa&&>(structure_pa));
+      if (out.status == walk::cd_locate_status::ok && !out.illegal && fill()) {
+        (void)e_.config_.insert_context(sid, cd_index, out.config);
+      }
+      return out;
+    }
+
+    walk::leaf_hit find_leaf(const walk::leaf_key& k, std::uint64_t address) {
+      relock();
+      walk::leaf_hit out;
+      if (const tlb::entry* e = e_.iotlb_.lookup(detail::tlb_context(k), address)) {
+        ++e_.stats_.leaf_hits;
+        out.hit = true;
+        out.xlat = detail::from_entry(k, *e, address);
+      } else {
+        ++e_.stats_.leaf_misses;
+        lk_.unlock();  // the walk comes next
+      }
+      return out;
+    }
+
+    void record_leaf(const walk::leaf_key& k, std::uint64_t address, const walk::translation& x) {
+      if (fill()) e_.iotlb_.insert(detail::to_entry(k, address, x));
+    }
+
+   private:
+    void relock() {
+      if (!lk_.owns_lock()) lk_.lock();
+    }
+    // Locks; true when nothing was invalidated since the translation began.
+    bool fill() {
+      relock();
+      return e_.epoch_ == epoch_;
+    }
+
+    smmu_engine& e_;
+    std::unique_lock<std::mutex>& lk_;
+    std::uint64_t epoch_;
+  };
+
+  walk::result translate_cached(const walk::smmu_state& st, const walk::transaction& t,
+                                std::unique_lock<std::mutex>& lk) noexcept {
+    cached_policy p(*this, lk);
+    return walk::translate(mem_, st, t, p);
+  }
+
+  walk::result translate_uncached(const walk::smmu_state& st, const walk::transaction& t,
+                                  std::unique_lock<std::mutex>& lk) noexcept {
+    lk.unlock();
+    walk_only p;
+    return walk::translate(mem_, st, t, p);
+  }
+
+  template <class Fn>
+  void with_caches(Fn&& fn) noexcept {
+    std::lock_guard<std::mutex> lk(mutex_);
+    fn();
+    ++epoch_;
+  }
+
+  // Under the mutex.
+  void drop_everything() noexcept {
+    config_.invalidate_all();
+    iotlb_.invalidate_all();
+    ++epoch_;
+  }
+
+  [[nodiscard]] static bool same_features(const walk::smmu_features& a,
+                                          const walk::smmu_features& b) noexcept {
+    return a.s1p == b.s1p && a.s2p == b.s2p &&
+           a.two_level_stream_table == b.two_level_stream_table && a.cd2l == b.cd2l &&
+           a.ats == b.ats && a.ns1ats == b.ns1ats && a.asid16 == b.asid16 && a.vmid16 == b.vmid16 &&
+           a.hyp == b.hyp && a.aa64_tables == b.aa64_tables && a.term_model == b.term_model &&
+           a.stall_model == b.stall_model && a.httu == b.httu && a.ttendian == b.ttendian &&
+           a.sidsize == b.sidsize && a.ssidsize == b.ssidsize && a.oas == b.oas &&
+           a.gran4k == b.gran4k && a.gran16k == b.gran16k && a.gran64k == b.gran64k &&
+           a.vax52 == b.vax52;
+  }
+
+  void notify_tlbi(const iotlb_invalidation& n) { notifier_.iotlb_invalidated(n); }
+
+  // One notification per aligned piece. Without a range (TG == 0) the address names the 4KB page
+  // holding it; entries of any size overlapping it go (§4.4: low address bits are ignored as the
+  // entry's size requires).
+  void notify_ranged(iotlb_invalidation n, const tlb::tlbi_range& r) {
+    tlb::address_range span = r.range;
+    if (!r.granule_shift) {
+      span.first &= ~std::uint64_t{0xfff};
+      span.last = span.first | 0xfff;
+    }
+    split_range(span, [&](const range_piece& p) {
+      n.piece = p;
+      notifier_.iotlb_invalidated(n);
+    });
+  }
+
+  // CMD_ATC_INV (§4.5.1).
+  queue::command_status atc_inv(const queue::command& c, const walk::smmu_features& f) {
+    namespace C = smmuv3::cmd;
+    if (!f.ats) return queue::command_status::illegal;
+    if (!state().smmuen) return queue::command_status::ok;  // IGNORED while SMMUEN == 0
+    const auto v = c.as<C::atc_inv::layout>();
+    atc_invalidation a;
+    a.sid = v.get<C::StreamID>();
+    // Without PASIDs, SSV == 1 behaves as SSV == 0 (one of the CONSTRAINED UNPREDICTABLE
+    // choices); Global is IGNORED without SSV.
+    a.ssv = v.get<C::SSV>() && f.ssidsize != 0;
+    a.ssid = a.ssv ? v.get<C::SubstreamID>() : 0;
+    a.global = a.ssv && v.get<C::atc_inv::Global>();
+    // A span of 4096 * 2^Size bytes, aligned to its size; Size 52 is everything, and larger
+    // values (an UNKNOWN span) are taken as everything too.
+    const unsigned size = v.get<C::atc_inv::Size>();
+    a.span.size_shift = size >= 52 ? 64U : 12U + size;
+    a.span.base = a.span.size_shift >= 64
+                      ? 0
+                      : v.get<C::Address>() & ~((std::uint64_t{1} << a.span.size_shift) - 1);
+    return notifier_.invalidate_atc(a) ? queue::command_status::ok
+                                       : queue::command_status::atc_incomplete;
+  }
+
+  const M& mem_;
+  mutable std::mutex mutex_;  // guards everything below except notifier_ and ranges_
+  walk::smmu_state state_;
+  Notifier notifier_;  // called by the thread running execute(), without the mutex
+  tlb::range_features ranges_;
+  cache::config_cache config_;
+  iotlb_type iotlb_;
+  bool caching_ = true;
+  std::uint64_t epoch_ = 0;
+  engine_stats stats_{};
+  // In-flight translations, in two generations for wait_for_translations().
+  unsigned in_flight_[2] = {0, 0};
+  unsigned flight_slot_ = 0;
+  bool drain_waiting_ = false;
+  std::condition_variable drained_;
+  std::mutex drain_mutex_;
+};
+
+}  // namespace vsmmu::engine
