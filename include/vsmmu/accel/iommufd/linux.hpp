@@ -234,10 +234,17 @@ class linux_adapter {
       }
       c.data_uptr = detail::user_ptr(swapped.data());
     }
+    const std::uint32_t asked = c.entry_num;
     const int e = do_ioctl(fd_, uapi::iommu_hwpt_invalidate, &c);
-    // The kernel writes entry_num back on success and on failure.
-    r.handled = e == 0 ? static_cast<std::uint32_t>(entries.size()) : c.entry_num;
-    if (e != 0) r.error = fail(operation::invalidate, e);
+    if (e == 0) {
+      r.handled = asked;
+    } else {
+      // On a failure the driver reports fewer than asked (k when entry k fails to convert, the
+      // last of a batch whose issue failed). entry_num still equal to the input means nothing
+      // wrote it back (EBADF, ENOTTY, an early iommufd check): nothing is known handled.
+      r.handled = c.entry_num < asked ? c.entry_num : 0;
+      r.error = fail(operation::invalidate, e);
+    }
     return r;
   }
 
