@@ -209,9 +209,13 @@ class guest_driver {
     return cd_;
   }
 
-  // Maps one 4KB page, read/write.
+  // Maps one 4KB page, read/write, non-global (tagged with the CD's ASID) as Linux's
+  // io-pgtable does for stage 1.
   std::uint64_t map(std::uint64_t iova, std::uint64_t pa) {
-    return tables_.map(format_, root_, iova, pa, 3);
+    vsmmu::testing::leaf_attrs a;
+    a.global = false;
+    a.attr = 1;  // MAIR Attr1: Normal write-back
+    return tables_.map(format_, root_, iova, pa, 3, a);
   }
   // Clears the page's leaf descriptor; the caller invalidates.
   void unmap(std::uint64_t iova) {

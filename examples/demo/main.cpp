@@ -50,11 +50,12 @@ void report(Driver& d, const char* what) {
   std::printf("  %-58s %s\n", what, ok ? "consumed" : "FAILED");
 }
 
-void dma(device& smmu, std::uint64_t addr, vsmmu::walk::access_kind access) {
+void dma(device& smmu, std::uint64_t addr, vsmmu::walk::access_kind access, const char* note = "") {
   const auto r = smmu.translate(sid, std::nullopt, addr, access);
   const char* op = access == vsmmu::walk::access_kind::write ? "write" : "read ";
   if (r.kind == vsmmu::walk::outcome::translated) {
-    std::printf("  %s IOVA 0x%" PRIx64 " -> PA 0x%" PRIx64 "\n", op, addr, r.output_address());
+    std::printf("  %s IOVA 0x%" PRIx64 " -> PA 0x%" PRIx64 "%s\n", op, addr, r.output_address(),
+                note);
   } else {
     const auto* e = vsmmu::smmuv3::find_event(static_cast<std::uint8_t>(r.event.type()));
     const std::string_view name = r.recorded() && e != nullptr ? e->name : "aborted";
@@ -117,8 +118,10 @@ int main() {
   dma(smmu, iova + 0x1040, vsmmu::walk::access_kind::write);
   dma(smmu, iova + 0x3ff8, vsmmu::walk::access_kind::write);
 
-  std::printf("\n== unmap IOVA 0x%" PRIx64 ", then CMD_TLBI_NH_VA and CMD_SYNC\n", iova + 0x1000);
+  std::printf("\n== unmap IOVA 0x%" PRIx64 " (clear its page table entry), then invalidate\n",
+              iova + 0x1000);
   driver.unmap(iova + 0x1000);
+  dma(smmu, iova + 0x1040, vsmmu::walk::access_kind::write, "  (stale: still in the IOTLB)");
   driver.submit(cmd::make<cmd::tlbi_nh_va::layout>()
                     .set<cmd::ASID>(asid)
                     .set<cmd::Address>(iova + 0x1000)

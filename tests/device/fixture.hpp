@@ -18,9 +18,14 @@ namespace vd = vsmmu::device;
 namespace R = vsmmu::smmuv3::regs;
 using vsmmu::memory::sparse_memory;
 
+// Records signals, diagnostics and the engine's invalidation notifications.
 struct test_platform : vsmmu::queue::recording_signals {
   std::vector<vd::diagnostic_record> diagnosed;
+  std::vector<vsmmu::engine::iotlb_invalidation> iotlb;
+  std::vector<vsmmu::engine::config_invalidation> config;
   void diagnose(const vd::diagnostic_record& d) { diagnosed.push_back(d); }
+  void iotlb_invalidated(const vsmmu::engine::iotlb_invalidation& i) { iotlb.push_back(i); }
+  void config_invalidated(const vsmmu::engine::config_invalidation& c) { config.push_back(c); }
 };
 static_assert(vd::diagnosing_platform<test_platform>);
 

@@ -77,6 +77,33 @@ TEST_CASE("a guest driver's probe, DMA, unmap and the F_TRANSLATION event") {
         pa + 0x2000);
 }
 
+TEST_CASE(
+    "translations are cached until the guest invalidates them, and the platform hears of it") {
+  auto b = make_bench();
+  auto d = bring_up(*b);
+  REQUIRE(b->dev.translate(sid, std::nullopt, iova, access_kind::read).output_address() == pa);
+  d->unmap(iova);
+  // No invalidation yet: the IOTLB still holds the page (§4.4: software must invalidate).
+  CHECK(b->dev.translate(sid, std::nullopt, iova, access_kind::read).output_address() == pa);
+  b->platform.iotlb.clear();
+  d->submit(vsmmu::smmuv3::cmd::make<vsmmu::smmuv3::cmd::tlbi_nh_asid::layout>()
+                .set<vsmmu::smmuv3::cmd::ASID>(asid)
+                .words());
+  REQUIRE(d->sync());
+  REQUIRE(b->platform.iotlb.size() == 1);
+  CHECK(b->platform.iotlb[0].scope == vsmmu::engine::tlbi_scope::nh_asid);
+  CHECK(b->platform.iotlb[0].asid == asid);
+  CHECK(b->dev.translate(sid, std::nullopt, iova, access_kind::read).kind == outcome::fault);
+  // The configuration invalidations of bring-up reached the platform too.
+  CHECK_FALSE(b->platform.config.empty());
+
+  // Caching off gives the same answers.
+  b->dev.translation_engine().set_caching(false);
+  CHECK(b->dev.translate(sid, std::nullopt, iova, access_kind::read).kind == outcome::fault);
+  CHECK(b->dev.translate(sid, std::nullopt, iova + 0x1000, access_kind::read).output_address() ==
+        pa + 0x1000);
+}
+
 TEST_CASE("STRTAB_BASE_CFG.LOG2SIZE reads back as written, and is used capped at SIDSIZE") {
   using narrow = vd::config<vd::features{.sidsize = 8}>;
   auto b = make_bench<narrow>();

@@ -5,6 +5,7 @@
 #include <vsmmu/smmuv3/features.hpp>
 
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 
 // What an embedded SMMU advertises: a feature set, turned into the ID registers the guest reads
@@ -104,5 +105,17 @@ struct raw_config {
 };
 
 using default_config = config<>;
+
+namespace detail {
+// IOTLB entries of the device's engine: Config::iotlb_capacity when given, else 4096.
+template <class C>
+[[nodiscard]] consteval std::size_t iotlb_capacity() noexcept {
+  if constexpr (requires { C::iotlb_capacity; }) {
+    return C::iotlb_capacity;
+  } else {
+    return 4096;
+  }
+}
+}  // namespace detail
 
 }  // namespace vsmmu::device

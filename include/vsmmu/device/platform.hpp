@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: BSL-1.0
 #pragma once
 
+#include <vsmmu/engine/notifications.hpp>
 #include <vsmmu/queue/signals.hpp>
 
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -50,8 +52,11 @@ struct diagnostic_record {
 };
 
 // What the device needs from the machine: a queue::signal_sink (wired interrupt pulses and MSI
-// writes, queue/signals.hpp). Optional: `void diagnose(const diagnostic_record&)`, called for
-// every diagnostic as it happens.
+// writes, queue/signals.hpp). Optional, each used when present:
+//   void diagnose(const diagnostic_record&)            every diagnostic as it happens
+//   void iotlb_invalidated(const engine::iotlb_invalidation&)    the engine's notifications
+//   void config_invalidated(const engine::config_invalidation&)  (engine/notifications.hpp)
+//   bool invalidate_atc(const engine::atc_invalidation&)         ATS endpoints (else: done)
 template <class P>
 concept platform = queue::signal_sink<P>;
 
@@ -59,5 +64,32 @@ template <class P>
 concept diagnosing_platform = platform<P> && requires(P& p, const diagnostic_record& d) {
   p.diagnose(d);
 };
+
+namespace detail {
+// The engine's notifier: forwards to whichever notifications the platform implements.
+template <class P>
+class platform_notifier {
+ public:
+  explicit platform_notifier(P& p) noexcept : p_(&p) {}
+  void iotlb_invalidated(const engine::iotlb_invalidation& i) {
+    if constexpr (requires { p_->iotlb_invalidated(i); }) p_->iotlb_invalidated(i);
+  }
+  void config_invalidated(const engine::config_invalidation& c) {
+    if constexpr (requires { p_->config_invalidated(c); }) p_->config_invalidated(c);
+  }
+  bool invalidate_atc(const engine::atc_invalidation& a) {
+    if constexpr (requires {
+                    { p_->invalidate_atc(a) } -> std::same_as<bool>;
+                  }) {
+      return p_->invalidate_atc(a);
+    } else {
+      return true;  // no ATS endpoints behind this platform
+    }
+  }
+
+ private:
+  P* p_;
+};
+}  // namespace detail
 
 }  // namespace vsmmu::device

@@ -3,11 +3,15 @@
 
 #include <vsmmu/device/config.hpp>
 #include <vsmmu/device/detail/register_masks.hpp>
-#include <vsmmu/device/detail/uncached_engine.hpp>
 #include <vsmmu/device/platform.hpp>
 #include <vsmmu/device/snapshot.hpp>
+#include <vsmmu/engine/notifications.hpp>
+#include <vsmmu/engine/smmu_engine.hpp>
 #include <vsmmu/memory/adapter.hpp>
 #include <vsmmu/queue/command.hpp>
+#include <vsmmu/queue/command_queue.hpp>
+#include <vsmmu/queue/event_queue.hpp>
+#include <vsmmu/queue/global_errors.hpp>
 #include <vsmmu/queue/pointers.hpp>
 #include <vsmmu/queue/signals.hpp>
 #include <vsmmu/smmuv3/commands.hpp>
@@ -19,6 +23,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 
@@ -39,7 +44,10 @@ class smmu_device {
   static constexpr std::uint64_t mmio_size = 2 * std::uint64_t{smmuv3::regs::page_size};
 
   smmu_device(M& memory, Platform& platform) noexcept
-      : memory_(&memory), platform_(&platform), engine_(memory) {
+      : memory_(&memory),
+        platform_(&platform),
+        engine_(memory, walk::state_from(id_registers, {}),
+                detail::platform_notifier<Platform>(platform), engine_options()) {
     reset();
   }
 
@@ -93,41 +101,34 @@ class smmu_device {
     return translate(t);
   }
 
-  // Records an event (translate() does this for its faults); false when it was not recorded.
+  // Records an event in the Event queue (translate() does this for its faults); false when it
+  // was not written (queue disabled, full, in error, or the write aborted).
   bool record_event(const walk::event_record& e) noexcept {
     namespace R = smmuv3::regs;
-    if (!get<R::cr0ack::EVENTQEN>(regs_.cr0ack) || error_active(gerror_bit::eventq_abt)) {
+    queue::event_queue_state st{regs_.eventq_prod, regs_.eventq_cons};
+    queue::global_errors errors{regs_.gerror, regs_.gerrorn};
+    const auto cfg = queue::event_queue_config::from_registers(
+        regs_.eventq_base, id_registers, get<R::cr0ack::EVENTQEN>(regs_.cr0ack), eventq_irq(),
+        gerror_irq());
+    const queue::record_result r = queue::record_event(st, errors, cfg, *memory_, *platform_, e);
+    regs_.eventq_prod = st.prod;
+    regs_.gerror = errors.gerror;
+    if (r.status != queue::record_status::written) {
       diagnose({diagnostic::event_dropped, 0, 0, static_cast<std::uint64_t>(e.type())});
-      return false;
     }
-    const queue::ring ring = eventq_ring();
-    const std::uint32_t prod = regs_.eventq_prod;
-    const std::uint32_t cons = regs_.eventq_cons;
-    if (ring.full(prod, cons) || !ring.consistent(prod, cons)) {
-      // §7.4: the first discarded record enters the overflow condition by toggling OVFLG.
-      if ((prod & queue::reg::ovflg) == (cons & queue::reg::ovackflg)) {
-        regs_.eventq_prod ^= queue::reg::ovflg;
-      }
-      diagnose({diagnostic::event_dropped, 0, 0, static_cast<std::uint64_t>(e.type())});
-      return false;
-    }
-    const std::uint64_t base =
-        ring.aligned_base(get<R::eventq_base::ADDR>(regs_.eventq_base), event_bytes);
-    const auto bytes = e.bytes();
-    if (memory_->write_bytes(ring.entry_address(base, prod, event_bytes),
-                             std::span<const std::byte>(bytes)) != memory::access_status::ok) {
-      raise_error(gerror_bit::eventq_abt);
-      diagnose({diagnostic::event_dropped, 0, 0, static_cast<std::uint64_t>(e.type())});
-      return false;
-    }
-    regs_.eventq_prod = (prod & queue::reg::ovflg) | ring.advance(ring.pointer(prod));
-    signal(queue::signal::eventq, irq_source::eventq);
-    return true;
+    note_msi_aborts(r.activated);
+    return r.status == queue::record_status::written;
   }
 
-  // Consumes commands now, as the device does on a CMDQ_PROD write (for embedders that defer
-  // command processing to their own scheduling).
-  void process_commands() noexcept { consume_commands(); }
+  // Command processing on the guest's MMIO writes (the default), or only when the embedder calls
+  // process_commands() (from its own thread or scheduler; a CMDQ_PROD write then only stores).
+  void defer_commands(bool deferred) noexcept { deferred_commands_ = deferred; }
+
+  // Consumes up to `budget` commands now; returns how many were consumed.
+  std::uint32_t process_commands(
+      std::uint32_t budget = std::numeric_limits<std::uint32_t>::max()) noexcept {
+    return consume_commands(budget, true);
+  }
 
   // --- Reset, save, restore -----------------------------------------------------------------
 
@@ -176,6 +177,7 @@ class smmu_device {
     s.eventq_irq_cfg0 &= m.irq_cfg0;
     s.eventq_irq_cfg1 &= static_cast<std::uint32_t>(m.irq_cfg1);
     s.eventq_irq_cfg2 &= static_cast<std::uint32_t>(m.irq_cfg2);
+    s.atc_inv_failed &= 1U;
     regs_ = s;
     engine_.invalidate_all();
     sync_engine();
@@ -193,30 +195,21 @@ class smmu_device {
     for (unsigned c : diagnostics_) n += c;
     return n;
   }
-  [[nodiscard]] const walk::smmu_state& translation_state() const noexcept {
-    return engine_.state();
-  }
+  // What translations currently see (SMMUEN, GBPA, the Stream table, the features).
+  [[nodiscard]] walk::smmu_state translation_state() const noexcept { return engine_.state(); }
+
+  // The translation engine: its caches, statistics and caching switch (engine/smmu_engine.hpp).
+  [[nodiscard]] auto& translation_engine() noexcept { return engine_; }
 
  private:
-  using engine_type = detail::uncached_engine<M>;
-
-  static constexpr unsigned command_bytes = 16;  // §4.1
-  static constexpr unsigned event_bytes = 32;    // §7.3
+  using engine_type =
+      engine::smmu_engine<M, detail::platform_notifier<Platform>, detail::iotlb_capacity<Config>()>;
 
   struct access {
     const smmuv3::register_desc* reg = nullptr;
     unsigned width = 4;  // 4 or 8
     unsigned half = 0;   // which half of a 64-bit register a 4-byte access reaches
   };
-
-  enum class gerror_bit : std::uint8_t {
-    cmdq = 0,
-    eventq_abt = 2,
-    msi_cmdq_abt = 4,
-    msi_eventq_abt = 5,
-    msi_gerror_abt = 7,
-  };
-  enum class irq_source : std::uint8_t { gerror, eventq };
 
   template <class F>
   [[nodiscard]] static constexpr typename F::value_type get(std::uint64_t reg) noexcept {
@@ -468,7 +461,7 @@ class smmu_device {
     if (!was_cmdqen && get<R::cr0ack::CMDQEN>(regs_.cr0ack)) consume_commands();
   }
 
-  // --- the Command queue ---
+  // --- the queues ---
 
   [[nodiscard]] queue::ring cmdq_ring() const noexcept {
     namespace R = smmuv3::regs;
@@ -481,168 +474,52 @@ class smmu_device {
                                                  id_registers.get<R::idr1::EVENTQS>()));
   }
 
-  // IHI 0070 §4, §7.1: consume from CONS towards PROD while the queue is enabled and no
-  // CMDQ_ERR is active; stop at the first command that fails, CONS pointing at it.
-  void consume_commands() noexcept {
+  // IHI 0070 §4, §7.1: the queue layer's consumer, applying commands through the engine.
+  std::uint32_t consume_commands(std::uint32_t budget = std::numeric_limits<std::uint32_t>::max(),
+                                 bool scheduled = false) noexcept {
     namespace R = smmuv3::regs;
-    if (!get<R::cr0ack::CMDQEN>(regs_.cr0ack) || error_active(gerror_bit::cmdq)) return;
-    const queue::ring ring = cmdq_ring();
-    const std::uint64_t base =
-        ring.aligned_base(get<R::cmdq_base::ADDR>(regs_.cmdq_base), command_bytes);
-    std::uint32_t cons = ring.pointer(regs_.cmdq_cons);
-    const std::uint32_t prod = ring.pointer(regs_.cmdq_prod);
-    // At most one pass over the queue, whatever PROD says.
-    for (std::uint32_t n = 0; cons != prod && n < ring.size(); ++n) {
-      const smmuv3::cerror err = run_command(ring.entry_address(base, cons, command_bytes));
-      if (err != smmuv3::cerror::none) {
-        regs_.cmdq_cons = queue::reg::with_cons_err(cons, static_cast<std::uint8_t>(err));
-        diagnose({diagnostic::command_error, 0, 0, static_cast<std::uint64_t>(err)});
-        raise_error(gerror_bit::cmdq);
-        return;
-      }
-      cons = ring.advance(cons);
-      regs_.cmdq_cons = (regs_.cmdq_cons & queue::reg::cons_err_mask) | cons;
+    if (deferred_commands_ && !scheduled) return 0;
+    queue::command_queue_state st{regs_.cmdq_prod, regs_.cmdq_cons, regs_.atc_inv_failed != 0};
+    queue::global_errors errors{regs_.gerror, regs_.gerrorn};
+    const auto cfg = queue::command_queue_config::from_registers(
+        regs_.cmdq_base, id_registers, get<R::cr0ack::CMDQEN>(regs_.cr0ack),
+        get<R::cr0ack::SMMUEN>(regs_.cr0ack), gerror_irq());
+    const queue::consume_result r =
+        queue::consume_commands(st, errors, cfg, *memory_, engine_, *platform_, budget);
+    regs_.cmdq_cons = st.cons;
+    regs_.atc_inv_failed = st.atc_inv_failed ? 1U : 0U;
+    regs_.gerror = errors.gerror;
+    if (r.stop == queue::consume_stop::command_error) {
+      diagnose({diagnostic::command_error, 0, 0, static_cast<std::uint64_t>(r.error)});
     }
+    note_msi_aborts(r.activated);
+    return r.consumed;
   }
 
-  [[nodiscard]] smmuv3::cerror run_command(std::uint64_t at) noexcept {
-    namespace C = smmuv3::cmd;
-    const auto w0 = memory_->read64(at);
-    const auto w1 = memory_->read64(at + 8);
-    if (!w0.ok() || !w1.ok()) return smmuv3::cerror::abt;
-    const queue::command c{{w0.value, w1.value}};
-    const auto op = static_cast<std::uint8_t>(w0.value & 0xff);
-    if (smmuv3::find_command(op) == nullptr || !allowed(c.opcode())) return smmuv3::cerror::ill;
-    if (c.opcode() == C::opcode::sync) return complete_sync(c);
-    switch (engine_.execute(c)) {
-      case queue::command_status::ok:
-        return smmuv3::cerror::none;
-      case queue::command_status::illegal:
-        return smmuv3::cerror::ill;
-      case queue::command_status::atc_incomplete:
-        atc_pending_ = true;
-        return smmuv3::cerror::none;
-    }
-    return smmuv3::cerror::ill;
+  void note_msi_aborts(std::uint32_t activated) noexcept {
+    constexpr std::uint32_t msi_aborts = queue::gerror_bit::msi_cmdq_abt_err |
+                                         queue::gerror_bit::msi_eventq_abt_err |
+                                         queue::gerror_bit::msi_gerror_abt_err;
+    if ((activated & msi_aborts) != 0) diagnose({diagnostic::msi_abort, 0, 0, activated});
   }
 
-  // Commands the Non-secure queue of this feature set may issue (§4.1.1 and each command's
-  // "ILLEGAL if" conditions).
-  [[nodiscard]] static constexpr bool allowed(smmuv3::cmd::opcode op) noexcept {
+  [[nodiscard]] queue::irq_config gerror_irq() const noexcept {
     namespace R = smmuv3::regs;
-    using enum smmuv3::cmd::opcode;
-    const bool s1 = id_registers.get<R::idr0::S1P>();
-    const bool s2 = id_registers.get<R::idr0::S2P>();
-    switch (op) {
-      case tlbi_el2_all:
-      case tlbi_el2_asid:
-      case tlbi_el2_va:
-      case tlbi_el2_vaa:
-        return id_registers.get<R::idr0::Hyp>();
-      case tlbi_s12_vmall:
-      case tlbi_s2_ipa:
-        return s2;
-      case tlbi_nh_asid:
-      case tlbi_nh_va:
-      case tlbi_nh_vaa:
-        return s1;
-      case atc_inv:
-        return id_registers.get<R::idr0::ATS>();
-      case pri_resp:
-        return id_registers.get<R::idr0::PRI>();
-      case cfgi_vms_pidm:
-        return false;  // no VMS (SMMUv3.2 MPAM/PARTID)
-      case dpti_all:
-      case dpti_pa:
-        return id_registers.get<R::idr3::DPT>();
-      case tlbi_el3_all:  // Secure-only commands are ILLEGAL on the Non-secure queue
-      case tlbi_el3_va:
-      case tlbi_s_el2_all:
-      case tlbi_s_el2_asid:
-      case tlbi_s_el2_va:
-      case tlbi_s_el2_vaa:
-      case tlbi_s_s12_vmall:
-      case tlbi_s_s2_ipa:
-      case tlbi_snh_all:
-        return false;
-      default:
-        return true;
-    }
-  }
-
-  // §4.7.3: everything before the CMD_SYNC is complete (the engine applies commands at once),
-  // then the completion signal.
-  [[nodiscard]] smmuv3::cerror complete_sync(const queue::command& c) noexcept {
-    namespace S = smmuv3::cmd::sync;
-    namespace R = smmuv3::regs;
-    const auto v = c.as<S::layout>();
-    if (v.get<S::CS>() == static_cast<smmuv3::cmd::cs>(0b11)) return smmuv3::cerror::ill;
-    if (atc_pending_) {
-      atc_pending_ = false;
-      return smmuv3::cerror::atc_inv_sync;
-    }
-    if (v.get<S::CS>() == smmuv3::cmd::cs::sig_irq) {
-      queue::irq_config cfg;
-      cfg.enabled = true;
-      cfg.msi_address = v.get<S::MSIAddress>();
-      cfg.msi_data = v.get<S::MSIData>();
-      cfg.mem_attr = v.get<S::MSIAttr>();
-      cfg.sh = static_cast<std::uint8_t>(v.get<S::MSH>());
-      if (queue::notify(*platform_, queue::signal::cmd_sync, cfg,
-                        id_registers.get<R::idr0::MSI>()) != memory::access_status::ok) {
-        diagnose({diagnostic::msi_abort, 0, 0, cfg.msi_address});
-        raise_error(gerror_bit::msi_cmdq_abt);
-      }
-    } else if (v.get<S::CS>() == smmuv3::cmd::cs::sig_sev) {
-      platform_->raise(queue::signal::wfe_wakeup);
-    }
-    return smmuv3::cerror::none;
-  }
-
-  // --- global errors and interrupts ---
-
-  [[nodiscard]] bool error_active(gerror_bit b) const noexcept {
-    return (((regs_.gerror ^ regs_.gerrorn) >> static_cast<unsigned>(b)) & 1U) != 0;
-  }
-
-  // §7.5: an error is activated by toggling its GERROR bit, unless it is already active.
-  void raise_error(gerror_bit b) noexcept {
-    if (error_active(b)) return;
-    regs_.gerror ^= std::uint32_t{1} << static_cast<unsigned>(b);
-    signal(queue::signal::gerror, irq_source::gerror);
-  }
-
-  void signal(queue::signal what, irq_source src) noexcept {
-    namespace R = smmuv3::regs;
-    queue::irq_config cfg;
     const auto& s = regs_;
-    gerror_bit abort_bit = gerror_bit::msi_gerror_abt;
-    if (src == irq_source::gerror) {
-      cfg = {get<R::irq_ctrlack::GERROR_IRQEN>(s.irq_ctrlack),
-             get<R::gerror_irq_cfg0::ADDR>(s.gerror_irq_cfg0),
-             static_cast<std::uint32_t>(s.gerror_irq_cfg1),
-             get<R::gerror_irq_cfg2::MemAttr>(s.gerror_irq_cfg2),
-             static_cast<std::uint8_t>(get<R::gerror_irq_cfg2::SH>(s.gerror_irq_cfg2))};
-    } else {
-      abort_bit = gerror_bit::msi_eventq_abt;
-      cfg = {get<R::irq_ctrlack::EVENTQ_IRQEN>(s.irq_ctrlack),
-             get<R::eventq_irq_cfg0::ADDR>(s.eventq_irq_cfg0),
-             static_cast<std::uint32_t>(s.eventq_irq_cfg1),
-             get<R::eventq_irq_cfg2::MemAttr>(s.eventq_irq_cfg2),
-             static_cast<std::uint8_t>(get<R::eventq_irq_cfg2::SH>(s.eventq_irq_cfg2))};
-    }
-    if (queue::notify(*platform_, what, cfg, id_registers.get<R::idr0::MSI>()) !=
-        memory::access_status::ok) {
-      diagnose({diagnostic::msi_abort, 0, 0, cfg.msi_address});
-      // An aborted GERROR MSI is recorded without another GERROR MSI (no signalling loop).
-      if (abort_bit == gerror_bit::msi_gerror_abt) {
-        if (!error_active(abort_bit)) {
-          regs_.gerror ^= std::uint32_t{1} << static_cast<unsigned>(abort_bit);
-        }
-      } else {
-        raise_error(abort_bit);
-      }
-    }
+    return {get<R::irq_ctrlack::GERROR_IRQEN>(s.irq_ctrlack),
+            get<R::gerror_irq_cfg0::ADDR>(s.gerror_irq_cfg0),
+            static_cast<std::uint32_t>(s.gerror_irq_cfg1),
+            get<R::gerror_irq_cfg2::MemAttr>(s.gerror_irq_cfg2),
+            static_cast<std::uint8_t>(get<R::gerror_irq_cfg2::SH>(s.gerror_irq_cfg2))};
+  }
+  [[nodiscard]] queue::irq_config eventq_irq() const noexcept {
+    namespace R = smmuv3::regs;
+    const auto& s = regs_;
+    return {get<R::irq_ctrlack::EVENTQ_IRQEN>(s.irq_ctrlack),
+            get<R::eventq_irq_cfg0::ADDR>(s.eventq_irq_cfg0),
+            static_cast<std::uint32_t>(s.eventq_irq_cfg1),
+            get<R::eventq_irq_cfg2::MemAttr>(s.eventq_irq_cfg2),
+            static_cast<std::uint8_t>(get<R::eventq_irq_cfg2::SH>(s.eventq_irq_cfg2))};
   }
 
   void diagnose(const diagnostic_record& d) noexcept {
@@ -659,6 +536,10 @@ class smmu_device {
     c.strtab_base = regs_.strtab_base;
     c.strtab_base_cfg = regs_.strtab_base_cfg;
     engine_.set_state(walk::state_from(id_registers, c));
+    if (id_registers.get<smmuv3::regs::idr0::VMW>()) {
+      engine_.set_vmid_wildcard(
+          static_cast<unsigned>(get<smmuv3::regs::cr0ack::VMW>(regs_.cr0ack)));
+    }
   }
 
   // A register's absolute offset, what the switches dispatch on.
@@ -672,12 +553,20 @@ class smmu_device {
 
   static constexpr detail::register_masks masks_ = detail::masks_for(id_registers);
 
+  // TLBI range decoding as IDR3.RIL and IDR5.DS advertise it.
+  [[nodiscard]] static engine::engine_options engine_options() noexcept {
+    engine::engine_options o;
+    o.ranges.ril = id_registers.get<smmuv3::regs::idr3::RIL>();
+    o.ranges.ds = id_registers.get<smmuv3::regs::idr5::DS>();
+    return o;
+  }
+
   M* memory_;
   Platform* platform_;
   engine_type engine_;
   register_state regs_{};
   std::array<unsigned, diagnostic_count> diagnostics_{};
-  bool atc_pending_ = false;
+  bool deferred_commands_ = false;
 };
 
 }  // namespace vsmmu::device

@@ -20,7 +20,8 @@
 //   44      8*N   the register_state fields, in declaration order, each as 64 bits
 namespace vsmmu::device {
 
-// Every software-visible register that is state (ID registers come from the configuration).
+// Every software-visible register that is state (ID registers come from the configuration),
+// and the one piece of hidden state the architecture defines.
 // GBPA never holds Update == 1: Updates complete at once.
 struct register_state {
   std::uint32_t cr0 = 0;
@@ -46,6 +47,9 @@ struct register_state {
   std::uint64_t eventq_irq_cfg0 = 0;
   std::uint32_t eventq_irq_cfg1 = 0;
   std::uint32_t eventq_irq_cfg2 = 0;
+  // Not a register: 1 while a CMD_ATC_INV has failed since the last CMD_SYNC, which will then
+  // fail with CERROR_ATC_INV_SYNC (§4.7.3). Part of the state a migration must carry.
+  std::uint32_t atc_inv_failed = 0;
 
   friend constexpr bool operator==(const register_state&, const register_state&) = default;
 
@@ -56,12 +60,12 @@ struct register_state {
     f(s.gerror), f(s.gerrorn), f(s.gerror_irq_cfg0), f(s.gerror_irq_cfg1), f(s.gerror_irq_cfg2);
     f(s.strtab_base), f(s.strtab_base_cfg), f(s.cmdq_base), f(s.cmdq_prod), f(s.cmdq_cons);
     f(s.eventq_base), f(s.eventq_prod), f(s.eventq_cons), f(s.eventq_irq_cfg0);
-    f(s.eventq_irq_cfg1), f(s.eventq_irq_cfg2);
+    f(s.eventq_irq_cfg1), f(s.eventq_irq_cfg2), f(s.atc_inv_failed);
   }
 };
 
 inline constexpr std::uint32_t snapshot_version = 1;
-inline constexpr std::size_t snapshot_state_words = 23;
+inline constexpr std::size_t snapshot_state_words = 24;
 inline constexpr std::size_t snapshot_header_bytes = 16 + 7 * 4;
 inline constexpr std::size_t snapshot_size = snapshot_header_bytes + 8 * snapshot_state_words;
 inline constexpr std::array<char, 8> snapshot_magic{'v', 'S', 'M', 'M', 'U', 'v', '3', '\0'};
