@@ -516,3 +516,25 @@ TEST_CASE("cmdq: from_registers decodes SMMU_CMDQ_BASE and caps LOG2SIZE", "[que
   CHECK(cfg.enabled);
   CHECK(cfg.features == command_features::from(idr));
 }
+
+namespace {
+struct nothrow_handler {
+  command_status execute(const command&) noexcept { return command_status::ok; }
+};
+}  // namespace
+
+TEST_CASE("cmdq: the consumer is noexcept exactly when the handler is", "[queue][cmdq]") {
+  using mem = cmdq_fixture<>::memory_type;
+  command_queue_state st;
+  global_errors e;
+  command_queue_config cfg;
+  recording_signals s;
+  nothrow_handler quiet;
+  vsmmu::queue::test::recording_handler loud;
+  const mem* m = nullptr;
+  STATIC_REQUIRE(noexcept(consume_commands(st, e, cfg, *m, quiet, s)));
+  STATIC_REQUIRE_FALSE(noexcept(consume_commands(st, e, cfg, *m, loud, s)));
+  // An empty queue: nothing is fetched, the handlers are never called.
+  mem memory;
+  CHECK(consume_commands(st, e, cfg, memory, quiet, s).stop == consume_stop::disabled);
+}

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <utility>
 
 // The Non-secure Command queue consumer (IHI 0070 §3.5, §4, §7.1): fetches the entries between
 // CMDQ_CONS and CMDQ_PROD from guest memory, validates each one, completes CMD_SYNC itself and
@@ -127,8 +128,19 @@ constexpr std::uint32_t signal_sync(const command& c, const command_features& f,
   }
 }
 
+// The consumer is noexcept when the handler is: it throws nothing of its own.
 template <class H>
-constexpr command_status synchronize(H& handler) {
+inline constexpr bool nothrow_handler = [] {
+  if constexpr (synchronizing_handler<H>) {
+    return noexcept(std::declval<H&>().execute(std::declval<const command&>()))&& noexcept(
+        std::declval<H&>().synchronize());
+  } else {
+    return noexcept(std::declval<H&>().execute(std::declval<const command&>()));
+  }
+}();
+
+template <class H>
+constexpr command_status synchronize(H& handler) noexcept(nothrow_handler<H>) {
   if constexpr (synchronizing_handler<H>) {
     return handler.synchronize();
   } else {
@@ -144,10 +156,11 @@ constexpr command_status synchronize(H& handler) {
 // SEV wake-ups). The handler runs synchronously: its effects are complete when execute()
 // returns, so a CMD_SYNC needs nothing more than the handler's optional synchronize().
 template <memory::readable_memory M, command_handler H, signal_sink S>
-consume_result consume_commands(command_queue_state& st, global_errors& errors,
-                                const command_queue_config& cfg, const M& memory, H& handler,
-                                S& sink,
-                                std::uint32_t budget = std::numeric_limits<std::uint32_t>::max()) {
+consume_result consume_commands(
+    command_queue_state& st, global_errors& errors, const command_queue_config& cfg,
+    const M& memory, H& handler, S& sink,
+    std::uint32_t budget =
+        std::numeric_limits<std::uint32_t>::max()) noexcept(detail::nothrow_handler<H>) {
   consume_result out;
   if (!cfg.enabled) {
     out.stop = consume_stop::disabled;
