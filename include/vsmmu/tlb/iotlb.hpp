@@ -9,16 +9,18 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 // The IOTLB: a fixed-capacity cache of last-level translations with the invalidation scopes of
 // IHI 0070 §4.4.
 //
 // Layout. Entries live in a pool of Capacity 64-byte nodes. One open-addressing hash index
-// (linear probing, backward-shift deletion, load <= 1/4) maps {tag, size, aligned input} to a
-// node. A lookup probes once per entry size present in the whole TLB, smallest first: with only
-// 4KB pages that is one probe; 4KB pages and 2MB blocks make a page hit one probe and a block hit
-// two. Never one probe per walk level. Global entries are probed only while some are cached.
+// (linear probing, backward-shift deletion, load <= 1/2, 4-byte slots up to 65536 entries) maps
+// {tag, size, aligned input} to a node. A lookup probes once per entry size present in the whole
+// TLB, smallest first: with only 4KB pages that is one probe; 4KB pages and 2MB blocks make a page
+// hit one probe and a block hit two. Never one probe per walk level. Global entries are probed only
+// while some are cached.
 //
 // Invalidation. Nodes sharing a tag (regime, space, VMID, ASID, global) are linked in a
 // "context"; contexts sharing (regime, VMID) are linked in a "VM". An ASID or VMID invalidation
@@ -60,12 +62,21 @@ namespace detail {
 
 inline constexpr std::uint32_t npos = 0xffffffffU;
 
-// Open-addressing index from a 64-bit hash to a 32-bit id. Each slot keeps the hash's low 32 bits
-// so that probing rarely touches the node, and so that deletion can find a slot's home again.
+// Open-addressing index from a 64-bit hash to an id below Capacity (linear probing, backward-shift
+// deletion). A slot is a fingerprint of the hash and an id, both 16 bits while ids fit (4-byte
+// slots: a 65536-entry TLB's index is 512 KB and stays in a core's L2, so a hit costs one cache
+// miss, the node, not two), else 32 bits. The home slot comes from the hash's top bits, the
+// fingerprint from its low ones; fingerprint 0 marks an empty slot. Deletion asks the owner for
+// a member's hash (home_of) rather than storing it.
+template <bool Compact>
 class hash_index {
+  using half = std::conditional_t<Compact, std::uint16_t, std::uint32_t>;
+
  public:
   explicit hash_index(std::size_t min_slots)
-      : mask_(std::bit_ceil(min_slots) - 1), slots_(mask_ + 1) {
+      : mask_(std::bit_ceil(min_slots < 2 ? std::size_t{2} : min_slots) - 1),
+        shift_(64 - static_cast<unsigned>(std::countr_one(mask_))),
+        slots_(mask_ + 1) {
     clear();
   }
 
@@ -75,30 +86,31 @@ class hash_index {
 
   template <class Eq>
   [[nodiscard]] std::uint32_t find(std::uint64_t h, Eq&& eq) const noexcept {
-    const auto fp = static_cast<std::uint32_t>(h);
-    for (std::size_t i = fp & mask_;; i = (i + 1) & mask_) {
+    const half fp = fingerprint(h);
+    for (std::size_t i = home(h);; i = (i + 1) & mask_) {
       const slot s = slots_[i];
-      if (s.id == npos) return npos;
-      if (s.fp == fp && eq(s.id)) return s.id;
+      if (s.fp == 0) return npos;
+      if (s.fp == fp && eq(std::uint32_t{s.id})) return s.id;
     }
   }
 
   void insert(std::uint64_t h, std::uint32_t id) noexcept {
-    const auto fp = static_cast<std::uint32_t>(h);
-    std::size_t i = fp & mask_;
-    while (slots_[i].id != npos) i = (i + 1) & mask_;
-    slots_[i] = slot{fp, id};
+    std::size_t i = home(h);
+    while (slots_[i].fp != 0) i = (i + 1) & mask_;
+    slots_[i] = slot{fingerprint(h), static_cast<half>(id)};
   }
 
-  // The id must be present under h.
-  void erase(std::uint64_t h, std::uint32_t id) noexcept {
-    std::size_t i = static_cast<std::uint32_t>(h) & mask_;
-    while (slots_[i].id != id) i = (i + 1) & mask_;
+  // The id must be present under h; home_of(id) returns the hash id was inserted under.
+  template <class HomeOf>
+  void erase(std::uint64_t h, std::uint32_t id, HomeOf&& home_of) noexcept {
+    const half fp = fingerprint(h);
+    std::size_t i = home(h);
+    while (slots_[i].fp != fp || slots_[i].id != id) i = (i + 1) & mask_;
     // Backward shift: pull later members of the cluster into the hole when their home allows,
     // so that no tombstones lengthen later probes.
-    for (std::size_t j = (i + 1) & mask_; slots_[j].id != npos; j = (j + 1) & mask_) {
-      const std::size_t home = slots_[j].fp & mask_;
-      if (((j - home) & mask_) >= ((j - i) & mask_)) {
+    for (std::size_t j = (i + 1) & mask_; slots_[j].fp != 0; j = (j + 1) & mask_) {
+      const std::size_t home_j = home(home_of(std::uint32_t{slots_[j].id}));
+      if (((j - home_j) & mask_) >= ((j - i) & mask_)) {
         slots_[i] = slots_[j];
         i = j;
       }
@@ -110,10 +122,18 @@ class hash_index {
 
  private:
   struct slot {
-    std::uint32_t fp = 0;
-    std::uint32_t id = npos;
+    half fp = 0;
+    half id = 0;
   };
+  [[nodiscard]] static half fingerprint(std::uint64_t h) noexcept {
+    const auto f = static_cast<half>(h);
+    return f == 0 ? half{1} : f;
+  }
+  [[nodiscard]] std::size_t home(std::uint64_t h) const noexcept {
+    return static_cast<std::size_t>(h >> shift_);
+  }
   std::size_t mask_;
+  unsigned shift_;
   std::vector<slot> slots_;
 };
 
@@ -137,13 +157,17 @@ class iotlb {
  public:
   static constexpr std::uint32_t capacity = Capacity;
 
+ private:
+  using index_type = detail::hash_index<(Capacity <= 0x10000)>;
+
+ public:
   explicit iotlb(iotlb_options options = {})
       : asid_mask_(options.asid_bits >= 16 ? 0xffffU : 0xffU),
         vmid_mask_(options.vmid_bits >= 16 ? 0xffffU : 0xffU),
         tag_masks_(make_tag_masks(asid_mask_, vmid_mask_)),
         nodes_(Capacity),
         referenced_(Capacity),
-        index_(std::size_t{Capacity} * 4),
+        index_(std::size_t{Capacity} * 2),
         contexts_(Capacity),
         context_index_(std::size_t{Capacity} * 2),
         vms_(Capacity),
@@ -436,7 +460,7 @@ class iotlb {
     if (n.next != detail::npos) at(n.next).prev = n.prev;
   }
 
-  [[nodiscard]] std::uint32_t find_group(const detail::hash_index& index, const group* pool,
+  [[nodiscard]] std::uint32_t find_group(const index_type& index, const group* pool,
                                          std::uint64_t key) const noexcept {
     return index.find(detail::mix64(key), [&](std::uint32_t id) { return pool[id].key == key; });
   }
@@ -474,7 +498,9 @@ class iotlb {
   // Removes one node from the index and its context; the context is released by the caller.
   void erase_node(std::uint32_t id, group& ctx) noexcept {
     node& n = nodes_[id];
-    index_.erase(detail::hash2(n.key, n.e.input), id);
+    index_.erase(detail::hash2(n.key, n.e.input), id, [this](std::uint32_t i) {
+      return detail::hash2(nodes_[i].key, nodes_[i].e.input);
+    });
     unlink(ctx, id, [this](std::uint32_t i) -> node& { return nodes_[i]; });
     --ctx.count;
     const unsigned s = n.e.size_shift;
@@ -494,14 +520,16 @@ class iotlb {
     group& vm = vms_[vm_id];
     unlink(vm, ctx_id, [this](std::uint32_t i) -> group& { return contexts_[i]; });
     --vm.count;
-    context_index_.erase(detail::mix64(ctx.key), ctx_id);
+    context_index_.erase(detail::mix64(ctx.key), ctx_id,
+                         [this](std::uint32_t i) { return detail::mix64(contexts_[i].key); });
     ctx.key = detail::dead_key;
     ctx.next = free_context_;
     free_context_ = ctx_id;
     if (vm.count != 0) return;
     unlink(regimes_[regime_of(vm.key)], vm_id,
            [this](std::uint32_t i) -> group& { return vms_[i]; });
-    vm_index_.erase(detail::mix64(vm.key), vm_id);
+    vm_index_.erase(detail::mix64(vm.key), vm_id,
+                    [this](std::uint32_t i) { return detail::mix64(vms_[i].key); });
     vm.key = detail::dead_key;
     vm.next = free_vm_;
     free_vm_ = vm_id;
@@ -619,11 +647,11 @@ class iotlb {
   std::array<std::uint64_t, 8> tag_masks_;  // by regime | space << 2
   std::vector<node> nodes_;
   std::vector<std::uint8_t> referenced_;  // apart from the nodes: hits dirty one byte
-  detail::hash_index index_;
+  index_type index_;
   std::vector<group> contexts_;
-  detail::hash_index context_index_;
+  index_type context_index_;
   std::vector<group> vms_;
-  detail::hash_index vm_index_;
+  index_type vm_index_;
   std::array<group, 4> regimes_{};  // list heads of VMs per regime
   std::array<std::uint32_t, 64> shift_count_{};
   std::uint64_t shift_mask_ = 0;
