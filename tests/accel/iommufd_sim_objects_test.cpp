@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cerrno>
 
 #include "accel/iommufd_sim_fixture.hpp"
@@ -182,4 +183,17 @@ TEST_CASE("sim: IOMMU_GET_HW_INFO reports the physical SMMU and the device's PAS
   const auto missing = k.get_hw_info(77);
   CHECK(missing.err() == ENOENT);
   CHECK(missing.error().op == operation::get_hw_info);
+}
+
+TEST_CASE("sim: a host IOMMU that is not an SMMUv3 reports its own info type") {
+  simulated_kernel k;
+  sim_smmu s;
+  s.info_type = hw_info_type::intel_vtd;
+  const auto smmu = k.add_smmu(s);
+  const device_id d = k.add_device(sim_device{smmu, 1, 0x10});
+  const auto h = k.get_hw_info(d);
+  REQUIRE(h.ok());
+  CHECK(h->type == hw_info_type::intel_vtd);
+  CHECK(h->idr == std::array<std::uint32_t, 6>{});
+  CHECK(h->aidr == 0);
 }

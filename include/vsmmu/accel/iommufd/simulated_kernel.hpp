@@ -64,6 +64,9 @@ struct sim_smmu {
   std::uint32_t iidr = 0x0000'043Bu;               // Arm
   std::uint32_t aidr = 0x2;                        // SMMUv3.2
   bool nesting = true;  // ARM_SMMU_FEAT_NESTING and the driver's other vIOMMU preconditions
+  // What IOMMU_GET_HW_INFO reports as out_data_type: another type models a host whose IOMMU is
+  // not an SMMUv3 (the ID registers then read as zero).
+  hw_info_type info_type = hw_info_type::arm_smmuv3;
 };
 
 // A device bound to the iommufd (a VFIO cdev after VFIO_DEVICE_BIND_IOMMUFD).
@@ -269,10 +272,12 @@ class simulated_kernel {
     if (d == nullptr) return finish(c, ENOENT);
     const sim_smmu& s = smmus_[d->model.smmu].config;
     hw_info h;
-    h.type = hw_info_type::arm_smmuv3;
-    h.idr = s.idr;
-    h.iidr = s.iidr;
-    h.aidr = s.aidr;
+    h.type = s.info_type;
+    if (s.info_type == hw_info_type::arm_smmuv3) {
+      h.idr = s.idr;
+      h.iidr = s.iidr;
+      h.aidr = s.aidr;
+    }
     const unsigned ssid_bits = (s.idr[1] >> 6) & 0x1F;
     const unsigned width = d->model.pasid_width < ssid_bits ? d->model.pasid_width : ssid_bits;
     h.max_pasid_log2 = static_cast<std::uint8_t>(width);
