@@ -29,6 +29,12 @@ struct s1_leaf {
   std::uint8_t perm_set = 0;  // both privileges (result.hpp perm_set)
   bool dbm_clean = false;     // writable only through DBM (HD == 1, AP[2] == 1)
   unsigned granule_shift = 12;
+  // For hardware flag updates (HTTU, IHI 0070 §3.13), filled only with HA or HD: the leaf
+  // descriptor as read, where it is (an IPA when nested) and how it is stored.
+  std::uint64_t descriptor = 0;
+  std::uint64_t descriptor_address = 0;
+  bool big_endian = false;
+  bool af_update = false;  // AF == 0 with HA == 1 and AFFD == 0: the access sets AF (§3.13.2)
   std::uint8_t attr_index = 0;
   std::uint8_t sh = 0;
   bool global = false;
@@ -44,7 +50,7 @@ namespace detail {
   const std::uint64_t d = l.descriptor;
   unsigned ap = static_cast<unsigned>((d >> 6) & 3);  // AP[2:1]
   // With hardware dirty state, DBM (bit 51) makes a writable-clean page writable: AP[2] reads
-  // as 0 (the SMMU would then set it; this model does not write descriptors back).
+  // as 0 (translate() clears it on a write when the memory is writable, §3.13.3).
   if (c.hd && ((d >> 51) & 1) != 0) ap &= 1U;
   const bool pxn = ((d >> 53) & 1) != 0;
   const bool uxn = ((d >> 54) & 1) != 0;
@@ -132,6 +138,12 @@ template <memory::readable_memory M, class TablePa>
   out.size_shift = l.size_shift;
   out.level = l.level;
   out.granule_shift = range.walk.granule_shift;
+  if (c.ha || c.hd) {  // only HTTU needs them (translate.hpp writes the updates back)
+    out.descriptor = d;
+    out.descriptor_address = l.descriptor_address;
+    out.big_endian = range.walk.big_endian;
+    out.af_update = (d & vmsa::desc_af) == 0 && c.ha && !c.affd;
+  }
   // Both privileges, for caches: an unprivileged access to an E0PD range faults before the walk,
   // so it is granted nothing there.
   const unsigned bits = detail::s1_permission_bits(l, c, req.privileged);

@@ -35,8 +35,11 @@ struct s2_leaf {
   std::uint64_t pa = 0;
   unsigned size_shift = 0;
   int level = 0;
-  permissions perm{};      // S2AP and XN
-  bool dbm_clean = false;  // writable only through DBM (S2HD == 1, S2AP[1] == 0)
+  permissions perm{};               // S2AP and XN
+  bool dbm_clean = false;           // writable only through DBM (S2HD == 1, S2AP[1] == 0)
+  bool af_update = false;           // AF == 0 with S2HA == 1 and S2AFFD == 0: the access sets AF
+  std::uint64_t descriptor = 0;     // as read (after S2ENDI); with S2HA or S2HD only
+  std::uint64_t descriptor_pa = 0;  // where it was read; with S2HA or S2HD only
   std::uint8_t mem_attr = 0;
   std::uint8_t sh = 0;
 };
@@ -91,6 +94,11 @@ template <memory::readable_memory M>
   out.level = l.level;
   out.perm = detail::s2_permissions(d, c.hd);
   out.dbm_clean = c.hd && ((d >> 51) & 1) != 0 && ((d >> 7) & 1) == 0;
+  if (c.ha || c.hd) {  // only HTTU needs them (translate.hpp writes the updates back)
+    out.af_update = (d & vmsa::desc_af) == 0 && c.ha && !c.affd;
+    out.descriptor = d;
+    out.descriptor_pa = l.descriptor_pa;
+  }
   out.mem_attr = static_cast<std::uint8_t>((d >> 2) & 0xf);
   out.sh = static_cast<std::uint8_t>((d >> 8) & 3);
   const bool allowed = acc.exec ? out.perm.x : acc.write ? out.perm.w : out.perm.r;

@@ -148,6 +148,44 @@ namespace detail {
   return (p.r ? 1U : 0U) | (p.w ? 2U : 0U) | (p.x ? 4U : 0U);
 }
 
+// HTTU write-back happens only through a non-const adapter that can write (guest_memory).
+template <class Mem>
+inline constexpr bool writes_back =
+    !std::is_const_v<Mem> && memory::guest_memory<std::remove_const_t<Mem>>;
+
+// A descriptor update that keeps meeting a changed descriptor gives up after this many walks
+// (each one re-reads the descriptor), so that a hostile concurrent writer cannot keep the
+// translation in a loop: the update is then reported as an external abort on the walk.
+inline constexpr unsigned max_update_attempts = 4;
+
+enum class update_status : std::uint8_t { done, changed, abort };
+
+// Replaces the descriptor at `pa` by `desired` only if it still holds `expected` (both as the
+// walk sees them, before ENDI). With an adapter that has compare_exchange64(pa, expected,
+// desired) -> read_result (the value found; exchanged when it equals `expected`) the update is
+// that one atomic operation; otherwise it is a read, a compare and a write, atomic as long as
+// nothing else writes guest memory between them (true of a single-threaded embedder).
+template <class Mem>
+[[nodiscard]] constexpr update_status swap_descriptor(Mem& mem, std::uint64_t pa,
+                                                      std::uint64_t expected, std::uint64_t desired,
+                                                      bool big_endian) noexcept {
+  const std::uint64_t e = big_endian ? vmsa::byteswap64(expected) : expected;
+  const std::uint64_t d = big_endian ? vmsa::byteswap64(desired) : desired;
+  if constexpr (requires {
+                  { mem.compare_exchange64(pa, e, d) } -> std::same_as<memory::read_result>;
+                }) {
+    const memory::read_result found = mem.compare_exchange64(pa, e, d);
+    if (!found.ok()) return update_status::abort;
+    return found.value == e ? update_status::done : update_status::changed;
+  } else {
+    const memory::read_result found = mem.read64(pa);
+    if (!found.ok()) return update_status::abort;
+    if (found.value != e) return update_status::changed;
+    return mem.write64(pa, d) == memory::access_status::ok ? update_status::done
+                                                           : update_status::abort;
+  }
+}
+
 template <class P>
 inline constexpr bool caches_leaves = true;
 template <class P>
@@ -155,11 +193,13 @@ requires requires { P::caches_leaves; }
 inline constexpr bool caches_leaves<P> = P::caches_leaves;
 }  // namespace detail
 
-template <memory::readable_memory M, class P>
-requires translation_policy<std::remove_const_t<P>, M>
-[[nodiscard]] constexpr result translate(const M& mem, const smmu_state& st, const transaction& t,
+namespace detail {
+// translate() for memory `Mem`: const (read only) or a writable adapter (HTTU write-back).
+template <class Mem, class P>
+[[nodiscard]] constexpr result translate(Mem& mem, const smmu_state& st, const transaction& t,
                                          P& policy) noexcept {
   using enum smmuv3::evt::type;
+  constexpr bool httu_writes = writes_back<Mem>;
   // Every path returns `r` itself, so that the result is built in place (a copy of a struct
   // written field by field costs store-forwarding stalls on the hot path).
   result r;
@@ -243,8 +283,39 @@ requires translation_policy<std::remove_const_t<P>, M>
   x.vmid = cfg.s2.vmid;
 
   const fault_policy s2_policy{true, cfg.s2.r, cfg.s2.s};
+  // Stage 2 of an IPA; with write-back, the access sets AF and a write dirties a writable-clean
+  // descriptor (never for a CD or L1CD fetch, §3.13.3), retrying when the descriptor changed
+  // under the update.
   auto stage2 = [&](std::uint64_t ipa, bool write, bool exec, smmuv3::evt::fault_class cls) {
-    return s2_translate(mem, cfg.s2, ipa, s2_access{write, exec, cls});
+    auto s2 = s2_translate(mem, cfg.s2, ipa, s2_access{write, exec, cls});
+    if constexpr (httu_writes) {
+      for (unsigned attempt = 1; s2.ok(); ++attempt) {
+        const std::uint64_t d = s2.value.descriptor;
+        std::uint64_t nd = s2.value.af_update ? d | vmsa::desc_af : d;
+        const bool dirty = write && s2.value.dbm_clean && cls != smmuv3::evt::fault_class::cd;
+        if (dirty) nd |= vmsa::desc_s2ap1 | vmsa::desc_af;
+        if (nd == d) break;
+        const update_status u =
+            swap_descriptor(mem, s2.value.descriptor_pa, d, nd, cfg.s2.walk.big_endian);
+        if (u == update_status::done) {
+          if (dirty) s2.value.dbm_clean = false;
+          break;
+        }
+        if (u == update_status::abort || attempt == max_update_attempts) {
+          const std::uint64_t at = s2.value.descriptor_pa;
+          s2.failed = true;
+          s2.fault = fault_info{};
+          s2.fault.type = f_walk_eabt;
+          s2.fault.s2 = true;
+          s2.fault.cls = cls;
+          s2.fault.ipa = ipa;
+          s2.fault.fetch_addr = at;
+          break;
+        }
+        s2 = s2_translate(mem, cfg.s2, ipa, s2_access{write, exec, cls});
+      }
+    }
+    return s2;
   };
   // Addresses of stage 1 structures: IPAs translated by stage 2 when it is enabled.
   auto structure_pa = [&](smmuv3::evt::fault_class cls) {
@@ -326,7 +397,43 @@ requires translation_policy<std::remove_const_t<P>, M>
     const fault_policy s1_policy{c.a, c.r, c.s};
     const s1_request req{t.address, !attrs.rnw, attrs.ind, attrs.pnu,
                          detail::caches_leaves<std::remove_const_t<P>>};
-    const auto s1 = s1_translate(mem, c, req, structure_pa(smmuv3::evt::fault_class::tt));
+    auto s1 = s1_translate(mem, c, req, structure_pa(smmuv3::evt::fault_class::tt));
+    if constexpr (httu_writes) {
+      // The access sets AF, a write dirties a writable-clean descriptor (clears AP[2]). When
+      // nested the descriptor is at an IPA: the update is a stage 2 write (CLASS TT, TTRnW 0).
+      for (unsigned attempt = 1; s1.ok(); ++attempt) {
+        const std::uint64_t d = s1.value.descriptor;
+        std::uint64_t nd = s1.value.af_update ? d | vmsa::desc_af : d;
+        const bool dirty = req.write && s1.value.dbm_clean;
+        if (dirty) nd = (nd & ~vmsa::desc_ap2) | vmsa::desc_af;
+        if (nd == d) break;
+        std::uint64_t at = s1.value.descriptor_address;
+        if (cfg.s2_enabled()) {
+          const auto w = stage2(at, true, false, smmuv3::evt::fault_class::tt);
+          if (!w.ok()) {
+            s1.failed = true;
+            s1.fault = w.fault;
+            s1.fault.ttrnw = false;
+            break;
+          }
+          at = w.value.pa;
+        }
+        const update_status u = swap_descriptor(mem, at, d, nd, s1.value.big_endian);
+        if (u == update_status::done) {
+          if (dirty) s1.value.dbm_clean = false;
+          break;
+        }
+        if (u == update_status::abort || attempt == max_update_attempts) {
+          s1.failed = true;
+          s1.fault = fault_info{};
+          s1.fault.type = f_walk_eabt;
+          s1.fault.cls = smmuv3::evt::fault_class::tt;
+          s1.fault.fetch_addr = at;
+          break;
+        }
+        s1 = s1_translate(mem, c, req, structure_pa(smmuv3::evt::fault_class::tt));
+      }
+    }
     if (!s1.ok()) {
       r = fault_result(t, s1.fault, attrs, s1.fault.s2 ? &s2_policy : &s1_policy);
       return r;
@@ -375,13 +482,40 @@ requires translation_policy<std::remove_const_t<P>, M>
   }
   return r;
 }
+}  // namespace detail
+
+// Translates `t` through `policy`. Over read-only memory the translation only reads: HA/HD
+// suppress Access flag faults and make DBM writable-clean descriptors writable, but nothing is
+// written back.
+template <memory::readable_memory M, class P>
+requires translation_policy<std::remove_const_t<P>, M>
+[[nodiscard]] constexpr result translate(const M& mem, const smmu_state& st, const transaction& t,
+                                         P& policy) noexcept {
+  return detail::translate(mem, st, t, policy);
+}
+
+// Over writable memory (a non-const guest_memory), hardware flag updates are written back
+// (IHI 0070 §3.13): AF set instead of an Access flag fault (CD.HA, STE.S2HA), AP[2] cleared /
+// S2AP[1] set by a write to a writable-clean (DBM) descriptor (CD.HD, STE.S2HD).
+template <memory::guest_memory M, class P>
+requires translation_policy<std::remove_const_t<P>, M>
+[[nodiscard]] constexpr result translate(M& mem, const smmu_state& st, const transaction& t,
+                                         P& policy) noexcept {
+  return detail::translate(mem, st, t, policy);
+}
 
 // The translation with nothing cached: fetch and decode on every transaction.
 template <memory::readable_memory M>
 [[nodiscard]] constexpr result translate(const M& mem, const smmu_state& st,
                                          const transaction& t) noexcept {
   uncached policy;
-  return translate(mem, st, t, policy);
+  return detail::translate(mem, st, t, policy);
+}
+template <memory::guest_memory M>
+[[nodiscard]] constexpr result translate(M& mem, const smmu_state& st,
+                                         const transaction& t) noexcept {
+  uncached policy;
+  return detail::translate(mem, st, t, policy);
 }
 
 }  // namespace vsmmu::walk

@@ -31,6 +31,9 @@ namespace vmsa {
 inline constexpr std::uint64_t desc_valid = 1U << 0;
 inline constexpr std::uint64_t desc_table = 1U << 1;  // table (levels 0-2) or page (level 3)
 inline constexpr std::uint64_t desc_af = 1U << 10;
+inline constexpr std::uint64_t desc_ap2 = 1U << 7;    // stage 1 AP[2]: read-only
+inline constexpr std::uint64_t desc_s2ap1 = 1U << 7;  // stage 2 S2AP[1]: writable
+inline constexpr std::uint64_t desc_dbm = std::uint64_t{1} << 51;
 inline constexpr unsigned desc_contiguous_bit = 52;
 
 // Everything a walk needs, derived from a validated CD (stage 1) or STE (stage 2).
@@ -93,8 +96,10 @@ struct walk_params {
 
 // A leaf the walk reached, with the hierarchical attributes collected on the way (stage 1).
 struct leaf {
-  std::uint64_t descriptor = 0;
-  std::uint64_t output_address = 0;  // block/page base | input offset
+  std::uint64_t descriptor = 0;          // as read (after ENDI)
+  std::uint64_t descriptor_address = 0;  // where it is, before table_pa (an IPA when nested)
+  std::uint64_t descriptor_pa = 0;       // the PA it was read from
+  std::uint64_t output_address = 0;      // block/page base | input offset
   int level = 0;
   unsigned size_shift = 0;
   std::uint8_t ap_table = 0;  // APTable, ORed over the table descriptors
@@ -125,7 +130,8 @@ template <memory::readable_memory M, class TablePa>
     const unsigned lsb = level_lsb(g, level);
     const unsigned msb = level == p.start_level ? p.ia_bits - 1 : lsb + stride(g) - 1;
     const std::uint64_t index = (ia >> lsb) & mask_below(msb - lsb + 1);
-    const auto pa = table_pa(table | (index << 3));
+    const std::uint64_t at = table | (index << 3);
+    const auto pa = table_pa(at);
     if (!pa.ok()) {
       res.fault = pa.fault;
       res.failed = true;
@@ -168,6 +174,8 @@ template <memory::readable_memory M, class TablePa>
       return res;
     }
     out.descriptor = d;
+    out.descriptor_address = at;
+    out.descriptor_pa = pa.value;
     out.level = level;
     out.size_shift = lsb;
     out.output_address = base | (ia & mask_below(lsb));
