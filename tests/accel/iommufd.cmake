@@ -1,6 +1,6 @@
 # The iommufd layer: adapter concept and result type, our uAPI definitions, the Linux ioctl
 # adapter, the kernel's nesting rules, the simulated kernel.
-vsmmu_add_test(accel_iommufd
+vsmmu_add_test(accel_iommufd_api
   iommufd_adapter_test.cpp
   iommufd_uapi_test.cpp
   iommufd_linux_test.cpp
