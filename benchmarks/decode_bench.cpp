@@ -1,14 +1,23 @@
-// Decoding STEs: typed accessors against hand shift/mask, and whole-structure decode. Reports
-// only; timings never fail a build.
+// Decoding STEs and CDs: typed accessors against hand shift/mask, whole-structure decode, and
+// what a configuration-cache miss costs: the STE and the CD fetched from guest memory and decoded
+// into walk::stream_config / walk::context_config with every validity check. Reports only;
+// timings never fail a build.
 #include <vsmmu/layout/decode.hpp>
+#include <vsmmu/memory/flat.hpp>
+#include <vsmmu/smmuv3/cd.hpp>
 #include <vsmmu/smmuv3/ste.hpp>
-
-#include <benchmark/benchmark.h>
+#include <vsmmu/testing/table_builder.hpp>
+#include <vsmmu/walk/cd_config.hpp>
+#include <vsmmu/walk/ste_config.hpp>
+#include <vsmmu/walk/stream_table.hpp>
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 namespace {
 
@@ -29,10 +38,10 @@ void hand_fields(benchmark::State& state) {
     std::uint64_t acc = 0;
     for (const auto& s : stes) {
       const auto& w = s.words();
-      acc += (w[0] >> 1) & 0x7;                    // Config
-      acc ^= w[0] & 0x00ff'ffff'ffff'ffc0ULL;      // S1ContextPtr
-      acc += (w[2] & 0xffff);                      // S2VMID
-      acc ^= w[3] & 0x00ff'ffff'ffff'fff0ULL;      // S2TTB
+      acc += (w[0] >> 1) & 0x7;                // Config
+      acc ^= w[0] & 0x00ff'ffff'ffff'ffc0ULL;  // S1ContextPtr
+      acc += (w[2] & 0xffff);                  // S2VMID
+      acc ^= w[3] & 0x00ff'ffff'ffff'fff0ULL;  // S2TTB
     }
     benchmark::DoNotOptimize(acc);
   }
@@ -84,6 +93,94 @@ void view_over_bytes(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 1024);
 }
 BENCHMARK(view_over_bytes);
+
+// ---- STE + CD from guest memory
+
+namespace vw = vsmmu::walk;
+namespace C = vsmmu::smmuv3::cd;
+namespace sm = vsmmu::smmuv3;
+using guest_memory = vsmmu::memory::flat_memory<0x40000>;
+
+constexpr std::uint32_t streams = 64;
+
+// A linear stream table of 64 STEs at 0, each stage 1-only with its own single CD, both valid
+// and distinct (ASID, TTB0, T0SZ differ), as a guest driver would write them.
+struct guest_tables {
+  std::unique_ptr<guest_memory> mem = std::make_unique<guest_memory>();
+  vw::smmu_features features{};
+  vw::stream_table_config strtab{0, false, 6, 6};  // base, two-level, split, log2size
+  guest_tables() {
+    vsmmu::testing::table_builder b(*mem, 0x10000, 0x30000);
+    for (std::uint32_t sid = 0; sid < streams; ++sid) {
+      const std::uint64_t cd_at = 0x8000 + std::uint64_t{sid} * C::size_bytes;
+      C::value cd;
+      cd.set<C::V>(true)
+          .set<C::AA64>(true)
+          .set<C::T0SZ>(16 + sid % 8)
+          .set<C::EPD1>(true)
+          .set<C::IPS>(sm::address_size::bits48)
+          .set<C::ASET>(true)
+          .set<C::ASID>(static_cast<std::uint16_t>(sid + 1))
+          .set<C::A>(true)
+          .set<C::R>(true)
+          .set<C::TTB0>(0x100000 + (std::uint64_t{sid} << 12));
+      b.install_cd(cd_at, sm::s1_fmt::linear, 0, 0, cd);
+      ste::value e;
+      e.set<ste::V>(true).set<ste::Config>(sm::ste_config::s1_trans).set<ste::S1ContextPtr>(cd_at);
+      b.install_ste(strtab, sid, e);
+    }
+  }
+};
+
+[[nodiscard]] vw::or_fault<std::uint64_t> identity(std::uint64_t a) noexcept {
+  return {a, {}, false};
+}
+
+// One configuration-cache miss: fetch the STE (8 reads), decode it, fetch its CD (8 reads),
+// decode it. StreamIDs in a shuffled order.
+void ste_cd_from_memory(benchmark::State& state) {
+  const guest_tables g;
+  const guest_memory& mem = *g.mem;
+  std::array<std::uint32_t, streams> order{};
+  for (std::uint32_t i = 0; i < streams; ++i) order[i] = (i * 37) % streams;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const std::uint32_t sid = order[i++ % streams];
+    const auto f = vw::fetch_ste(mem, g.features, g.strtab, sid);
+    const auto s = vw::decode_ste(f.ste, g.features);
+    const auto c = vw::fetch_cd(mem, s.config, g.features, 0, identity);
+    const auto d = vw::decode_cd(c.cd, s.config, g.features);
+    benchmark::DoNotOptimize(d.config);
+    if (f.status != vw::ste_fetch_status::ok || s.illegal() ||
+        c.status != vw::cd_locate_status::ok || d.illegal()) {
+      state.SkipWithError("a valid STE or CD did not decode");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(ste_cd_from_memory);
+
+// The decode half alone, from STE and CD values already read (QEMU's figure is for this).
+void ste_cd_from_buffers(benchmark::State& state) {
+  const guest_tables g;
+  std::vector<ste::value> stes(streams);
+  std::vector<C::value> cds(streams);
+  for (std::uint32_t sid = 0; sid < streams; ++sid) {
+    stes[sid] = vw::fetch_ste(*g.mem, g.features, g.strtab, sid).ste;
+    const auto s = vw::decode_ste(stes[sid], g.features);
+    cds[sid] = vw::fetch_cd(*g.mem, s.config, g.features, 0, identity).cd;
+  }
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const std::size_t k = (i++ * 37) % streams;
+    const auto s = vw::decode_ste(stes[k], g.features);
+    const auto d = vw::decode_cd(cds[k], s.config, g.features);
+    benchmark::DoNotOptimize(d.config);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(ste_cd_from_buffers);
 
 }  // namespace
 
