@@ -72,14 +72,17 @@ struct probe_point {
   std::uint64_t addr;
 };
 
-// Random lookups over the resident entries of one size (shift), or misses when shift == 0;
-// with hot != 0, over only the first `hot` resident entries (a working set smaller than the TLB).
+constexpr std::uint8_t any_size = 0xff;
+
+// Random lookups over the resident entries of one size (shift), of every size (any_size: the
+// 7/8 pages, 1/8 blocks mix), or misses when shift == 0; with hot != 0, over only the first `hot`
+// resident entries (a working set smaller than the TLB).
 std::vector<probe_point> probes(const std::vector<entry>& es, std::uint8_t shift,
                                 std::size_t hot = 0) {
   std::mt19937_64 rng(7);
   std::vector<const entry*> pool;
   for (std::size_t i = 0; i < (hot != 0 ? hot : es.size()); ++i) {
-    if (es[i].size_shift == shift) pool.push_back(&es[i]);
+    if (es[i].size_shift == shift || shift == any_size) pool.push_back(&es[i]);
   }
   const std::size_t count = std::max<std::size_t>(4096, std::bit_ceil(es.size()));
   std::vector<probe_point> out(count);
@@ -237,13 +240,20 @@ std::unique_ptr<Tlb> filled(std::uint32_t n, std::uint32_t reserve_for_victims) 
   return t;
 }
 
+// A lookup and, on a hit, the output address it gives: the entry is read, as a translation
+// would read it.
+template <class Entry>
+std::uint64_t output_of(const Entry* e, std::uint64_t addr) {
+  return e != nullptr ? e->translate(addr) : 0;
+}
+
 template <class Tlb>
 void lookups(benchmark::State& state, Tlb& t, const std::vector<probe_point>& ps) {
   const std::size_t mask = ps.size() - 1;
   std::size_t i = 0;
   for (auto _ : state) {
     const probe_point& p = ps[i++ & mask];
-    benchmark::DoNotOptimize(t.lookup(p.c, p.addr));
+    benchmark::DoNotOptimize(output_of(t.lookup(p.c, p.addr), p.addr));
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -264,7 +274,7 @@ void iotlb_hit_4k_packed(benchmark::State& state) {
   std::size_t i = 0;
   for (auto _ : state) {
     const auto& p = packed[i++ & mask];
-    benchmark::DoNotOptimize(t->lookup(p.first, p.second));
+    benchmark::DoNotOptimize(output_of(t->lookup(p.first, p.second), p.second));
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -280,6 +290,11 @@ void iotlb_hit_2m(benchmark::State& state) {
   lookups(state, *t, probes(resident(N), 21));
 }
 template <std::uint32_t N>
+void iotlb_hit_mix(benchmark::State& state) {
+  auto t = filled<iotlb<N>>(N, 0);
+  lookups(state, *t, probes(resident(N), any_size));
+}
+template <std::uint32_t N>
 void iotlb_miss(benchmark::State& state) {
   auto t = filled<iotlb<N>>(N, 0);
   lookups(state, *t, probes(resident(N), 0));
@@ -293,6 +308,11 @@ template <std::uint32_t N>
 void map_hit_2m(benchmark::State& state) {
   auto t = filled<map_tlb>(N, 0);
   lookups(state, *t, probes(resident(N), 21));
+}
+template <std::uint32_t N>
+void map_hit_mix(benchmark::State& state) {
+  auto t = filled<map_tlb>(N, 0);
+  lookups(state, *t, probes(resident(N), any_size));
 }
 template <std::uint32_t N>
 void map_miss(benchmark::State& state) {
@@ -312,6 +332,11 @@ template <std::uint32_t N>
 void qemu_hit_2m(benchmark::State& state) {
   auto t = filled<qemu_tlb<N>>(N, 0);
   lookups(state, *t, probes(resident(N), 21));
+}
+template <std::uint32_t N>
+void qemu_hit_mix(benchmark::State& state) {
+  auto t = filled<qemu_tlb<N>>(N, 0);
+  lookups(state, *t, probes(resident(N), any_size));
 }
 template <std::uint32_t N>
 void qemu_miss(benchmark::State& state) {
@@ -435,6 +460,9 @@ BENCHMARK_TEMPLATE(iotlb_hit_4k_hot, 65536);
 BENCHMARK_TEMPLATE(iotlb_hit_2m, 256);
 BENCHMARK_TEMPLATE(iotlb_hit_2m, 4096);
 BENCHMARK_TEMPLATE(iotlb_hit_2m, 65536);
+BENCHMARK_TEMPLATE(iotlb_hit_mix, 256);
+BENCHMARK_TEMPLATE(iotlb_hit_mix, 4096);
+BENCHMARK_TEMPLATE(iotlb_hit_mix, 65536);
 BENCHMARK_TEMPLATE(iotlb_miss, 256);
 BENCHMARK_TEMPLATE(iotlb_miss, 4096);
 BENCHMARK_TEMPLATE(iotlb_miss, 65536);
@@ -444,6 +472,9 @@ BENCHMARK_TEMPLATE(map_hit_4k, 65536);
 BENCHMARK_TEMPLATE(map_hit_2m, 256);
 BENCHMARK_TEMPLATE(map_hit_2m, 4096);
 BENCHMARK_TEMPLATE(map_hit_2m, 65536);
+BENCHMARK_TEMPLATE(map_hit_mix, 256);
+BENCHMARK_TEMPLATE(map_hit_mix, 4096);
+BENCHMARK_TEMPLATE(map_hit_mix, 65536);
 BENCHMARK_TEMPLATE(map_miss, 256);
 BENCHMARK_TEMPLATE(map_miss, 4096);
 BENCHMARK_TEMPLATE(map_miss, 65536);
@@ -455,6 +486,9 @@ BENCHMARK_TEMPLATE(qemu_hit_4k, 65536);
 BENCHMARK_TEMPLATE(qemu_hit_2m, 256);
 BENCHMARK_TEMPLATE(qemu_hit_2m, 4096);
 BENCHMARK_TEMPLATE(qemu_hit_2m, 65536);
+BENCHMARK_TEMPLATE(qemu_hit_mix, 256);
+BENCHMARK_TEMPLATE(qemu_hit_mix, 4096);
+BENCHMARK_TEMPLATE(qemu_hit_mix, 65536);
 BENCHMARK_TEMPLATE(qemu_miss, 256);
 BENCHMARK_TEMPLATE(qemu_miss, 4096);
 BENCHMARK_TEMPLATE(qemu_miss, 65536);
@@ -499,7 +533,7 @@ void count_lookups(std::uint32_t n, std::uint8_t shift, std::uint64_t ops) {
   VSMMU_COLLECT();
   for (std::uint64_t i = 0; i < ops; ++i) {
     const probe_point& p = ps[i & mask];
-    benchmark::DoNotOptimize(t->lookup(p.c, p.addr));
+    benchmark::DoNotOptimize(output_of(t->lookup(p.c, p.addr), p.addr));
   }
   VSMMU_COLLECT();
 }
@@ -514,7 +548,7 @@ void count_packed_lookups(std::uint64_t ops) {
   VSMMU_COLLECT();
   for (std::uint64_t i = 0; i < ops; ++i) {
     const auto& p = packed[i & mask];
-    benchmark::DoNotOptimize(t->lookup(p.first, p.second));
+    benchmark::DoNotOptimize(output_of(t->lookup(p.first, p.second), p.second));
   }
   VSMMU_COLLECT();
 }
@@ -555,12 +589,16 @@ bool count(std::string_view name, std::uint64_t ops) {
     count_packed_lookups<N>(ops);
   else if (name == "iotlb_hit_2m")
     count_lookups<iotlb<N>>(N, 21, ops);
+  else if (name == "iotlb_hit_mix")
+    count_lookups<iotlb<N>>(N, any_size, ops);
   else if (name == "iotlb_miss")
     count_lookups<iotlb<N>>(N, 0, ops);
   else if (name == "map_hit_4k")
     count_lookups<map_tlb>(N, 12, ops);
   else if (name == "map_hit_2m")
     count_lookups<map_tlb>(N, 21, ops);
+  else if (name == "map_hit_mix")
+    count_lookups<map_tlb>(N, any_size, ops);
   else if (name == "map_miss")
     count_lookups<map_tlb>(N, 0, ops);
 #if VSMMU_HAVE_GLIB
@@ -568,6 +606,8 @@ bool count(std::string_view name, std::uint64_t ops) {
     count_lookups<qemu_tlb<N>>(N, 12, ops);
   else if (name == "qemu_hit_2m")
     count_lookups<qemu_tlb<N>>(N, 21, ops);
+  else if (name == "qemu_hit_mix")
+    count_lookups<qemu_tlb<N>>(N, any_size, ops);
   else if (name == "qemu_miss")
     count_lookups<qemu_tlb<N>>(N, 0, ops);
   else if (name == "qemu_invalidate_page")
