@@ -36,6 +36,11 @@
 #include <vsmmu/walk/from_registers.hpp>
 #include <vsmmu/walk/translate.hpp>
 
+// Command and event queues (IHI 0070 §3.5, §4, §7).
+#include <vsmmu/queue/command_queue.hpp>
+#include <vsmmu/queue/event_queue.hpp>
+#include <vsmmu/queue/recording_signals.hpp>
+
 // PCIe extended capabilities: layouts, the config-space model, the hostile-proof walk,
 // insertion, the gap finder and PASID synthesis.
 #include <vsmmu/pcie/ats.hpp>
