@@ -7,6 +7,8 @@
 #include <vsmmu/smmuv3/commands.hpp>
 
 #include <array>
+#include <iterator>
+#include <random>
 
 #include "fixture.hpp"
 
@@ -388,4 +390,49 @@ TEST_CASE("reset returns every register to its reset value") {
   }
   CHECK(b->read32(R::gbpa::offset) == R::gbpa::reset_value);
   CHECK_FALSE(b->dev.translation_state().smmuen);
+}
+
+TEST_CASE("random guest traffic keeps the register file consistent and never crashes") {
+  auto b = make_bench();
+  b->mem.map(0, 0x10'0000);  // queues and tables may land in memory, or not
+  std::mt19937_64 rng(20261123);
+  const std::uint32_t hot[] = {R::cr0::offset,
+                               R::cmdq_base::offset,
+                               R::cmdq_prod::offset,
+                               R::cmdq_cons::offset,
+                               R::eventq_base::offset,
+                               R::strtab_base::offset,
+                               R::strtab_base_cfg::offset,
+                               R::gerrorn::offset,
+                               R::irq_ctrl::offset,
+                               R::gbpa::offset,
+                               page1 + R::eventq_cons::offset};
+  for (int i = 0; i < 20000; ++i) {
+    const std::uint64_t pick = rng();
+    const std::uint64_t value = rng() & (rng() | 0xffff'0000'000f'ffffU);
+    const unsigned size = (pick & 0x10) != 0 ? 8 : (pick & 0x20) != 0 ? 4 : (pick >> 6) % 9;
+    const std::uint64_t offset =
+        (pick & 1) != 0 ? hot[(pick >> 8) % std::size(hot)] : (pick >> 12) % 0x20010;
+    switch ((pick >> 1) % 4) {
+      case 0:
+        b->dev.write(offset, size, value);
+        break;
+      case 1:
+        (void)b->dev.read(offset, size);
+        break;
+      case 2:
+        b->dev.translate(static_cast<std::uint32_t>(value & 0x1ffff), std::nullopt, value,
+                         vsmmu::walk::access_kind::read);
+        break;
+      default:
+        (void)b->mem.write64((value >> 8) & 0xf'fff8, rng());  // the guest rewrites its memory
+        break;
+    }
+    const auto& s = b->dev.registers();
+    REQUIRE((s.cr0 & ~0xdU) == 0);
+    REQUIRE(s.cr0ack == s.cr0);
+    REQUIRE((s.gerror & ~0x1b5U) == 0);
+    REQUIRE((s.gbpa & ~0x001f'3f1fU) == 0);
+  }
+  CHECK(b->dev.diagnostics_total() > 0);
 }
