@@ -109,6 +109,14 @@ TEST_CASE("Guarded registers ignore writes while their enable is set") {
   b->write32(R::cr0::offset, 0);
   b->write32(R::cr1::offset, 0x3);
   CHECK(b->read32(R::cr1::offset) == 0x3);
+
+  // CR1: TABLE_* follow SMMUEN, QUEUE_* the queue enables (§6.3.11).
+  b->write32(R::cr0::offset, 0x8);  // CMDQEN only
+  b->write32(R::cr1::offset, 0xd75);
+  CHECK(b->read32(R::cr1::offset) == 0xd43);  // TABLE_* written, QUEUE_* kept
+  b->write32(R::cr0::offset, 0x1);            // SMMUEN only
+  b->write32(R::cr1::offset, 0x035);
+  CHECK(b->read32(R::cr1::offset) == 0xd75);  // QUEUE_* written, TABLE_* kept
 }
 
 TEST_CASE("GBPA changes only with Update, which completes at once") {
@@ -241,10 +249,13 @@ TEST_CASE("GERROR/GERRORN: a command error stops the queue until acknowledged") 
   b->write32(R::cmdq_prod::offset, 4);
   CHECK((b->read32(R::cmdq_cons::offset) & 0xfffff) == 1);
 
-  // Toggling an inactive error is ignored.
+  // Toggling an inactive error is diagnosed; the value is stored and the error counts as
+  // active (no interrupt) until toggled back.
   b->write32(R::gerrorn::offset, 0x4);
-  CHECK(b->read32(R::gerrorn::offset) == 0x0);
+  CHECK(b->read32(R::gerrorn::offset) == 0x4);
   CHECK(b->dev.diagnostics(vd::diagnostic::gerrorn_inactive) == 1);
+  CHECK(b->platform.count(signal::gerror, true) == 1);
+  b->write32(R::gerrorn::offset, 0x0);
 
   // Linux's recovery: replace the command with a CMD_SYNC, then acknowledge.
   put(*b, 1, sync_sev());

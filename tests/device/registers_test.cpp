@@ -44,7 +44,9 @@ constexpr std::array<expected, 39> table{{
     {"IRQ_CTRL", 0, 0x0000'0005},  // EVENTQ_IRQEN, GERROR_IRQEN; PRIQ_IRQEN without PRI is RES0
     {"IRQ_CTRLACK", 0, 0},
     {"GERROR", 0, 0},
-    {"GERRORN", 0, 0},  // toggles of inactive errors are ignored
+    // Reads return what was written to the defined fields (the errors that exist here: CMDQ,
+    // EVENTQ_ABT, the three MSI aborts, SFM).
+    {"GERRORN", 0, 0x0000'01b5},
     {"GERROR_IRQ_CFG0", 0, 0x00ff'ffff'ffff'fffc},
     {"GERROR_IRQ_CFG1", 0, 0xffff'ffff},
     {"GERROR_IRQ_CFG2", 0, 0x0000'003f},

@@ -364,9 +364,20 @@ class smmu_device {
         cr0_update();
         return;
       }
-      case key_of<R::cr1::desc>():
-        guarded(smmuen, s.cr1, m.cr1);
+      case key_of<R::cr1::desc>(): {
+        // §6.3.11: TABLE_* are Guarded by SMMUEN, QUEUE_* by every queue enable.
+        constexpr std::uint32_t table_bits = 0xfc0;
+        const std::uint32_t queue_bits = static_cast<std::uint32_t>(m.cr1) & ~table_bits;
+        const bool queues_on =
+            cmdqen || eventqen || get<R::cr0::CMDQEN>(s.cr0) || get<R::cr0::EVENTQEN>(s.cr0);
+        std::uint32_t writable = 0;
+        if (!smmuen) writable |= table_bits;
+        if (!queues_on) writable |= queue_bits;
+        const auto w = static_cast<std::uint32_t>(v & m.cr1);
+        if (((w ^ s.cr1) & ~writable) != 0) diagnose({diagnostic::guarded_write, offset, size, v});
+        s.cr1 = (s.cr1 & ~writable) | (w & writable);
         return;
+      }
       case key_of<R::cr2::desc>():
         if (guarded(smmuen, s.cr2, m.cr2)) sync_engine();
         return;
@@ -384,13 +395,16 @@ class smmu_device {
         s.irq_ctrlack = s.irq_ctrl;  // Update completes at once (§6.3.16)
         return;
       case key_of<R::gerrorn::desc>(): {
+        // §6.3.20: reads return what was last written to the defined fields. Toggling an
+        // inactive error is CONSTRAINED UNPREDICTABLE; here the error then counts as active
+        // (GERROR != GERRORN), without an interrupt.
         const auto toggled = static_cast<std::uint32_t>((v ^ s.gerrorn) & m.gerror);
         const std::uint32_t active = s.gerror ^ s.gerrorn;
         if ((toggled & ~active) != 0) {
           diagnose({diagnostic::gerrorn_inactive, offset, size, v});
         }
         const bool cmdq_acked = (toggled & active & 1U) != 0;
-        s.gerrorn ^= toggled & active;
+        s.gerrorn ^= toggled;
         // §7.1: acknowledging CMDQ_ERR resumes command processing.
         if (cmdq_acked) consume_commands();
         return;
