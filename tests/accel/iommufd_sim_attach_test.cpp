@@ -183,35 +183,64 @@ TEST_CASE("sim: nested HWPT allocation: flags, data, the pt") {
 
 TEST_CASE("sim: one HWPT per host IOMMU group (the seed's two-devices-one-group report)") {
   viommu_setup s;
-  host& h = s.h;  // d1 and d4 share group 10
-  REQUIRE(h.k.attach(h.d1, h.s2_0).ok());
-  // QEMU v9 attaches the second device of the group to a different HWPT: EINVAL.
-  const auto r = h.k.attach(h.d4, s.bypass_hwpt);
-  CHECK(r.err() == EINVAL);
-  CHECK(h.k.attached_hwpt(h.d4) == no_object);
-  // Joining the group's HWPT works.
+  host& h = s.h;  // d4 and d5 share group 12
   REQUIRE(h.k.attach(h.d4, h.s2_0).ok());
+  // The group's domain is set for both devices, though only d4 is attached through iommufd.
+  CHECK(h.k.ste_of(h.d5).kind == ste_kind::s2);
+  CHECK(h.k.attached_hwpt(h.d5) == no_object);
+  // QEMU v9 attaches the second device of the group to a different HWPT: EINVAL.
+  const auto r = h.k.attach(h.d5, s.bypass_hwpt);
+  CHECK(r.err() == EINVAL);
+  CHECK(h.k.attached_hwpt(h.d5) == no_object);
+  // Joining the group's HWPT works.
+  REQUIRE(h.k.attach(h.d5, h.s2_0).ok());
   CHECK(h.k.users_of(h.s2_0) == 3);  // the vIOMMU and two devices
   // A replace moves the whole group.
-  REQUIRE(h.k.attach(h.d1, s.bypass_hwpt).ok());
-  CHECK(h.k.attached_hwpt(h.d1) == s.bypass_hwpt);
+  REQUIRE(h.k.attach(h.d4, s.bypass_hwpt).ok());
   CHECK(h.k.attached_hwpt(h.d4) == s.bypass_hwpt);
-  CHECK(h.k.ste_of(h.d4).kind == ste_kind::s2);
+  CHECK(h.k.attached_hwpt(h.d5) == s.bypass_hwpt);
+  CHECK(h.k.ste_of(h.d5).kind == ste_kind::s2);
   CHECK(h.k.users_of(s.bypass_hwpt) == 2);
   CHECK(h.k.users_of(h.s2_0) == 1);  // the vIOMMU only
-  // ... or none of it: d4 has no vDEVICE, so a translate HWPT fails for the group.
-  REQUIRE(h.k.alloc_vdevice(s.v, h.d1, 0x0308).ok());
-  const object_id t = *h.k.alloc_nested_hwpt(h.d1, s.v, 0, s1_ste());
-  CHECK(h.k.attach(h.d1, t).err() == ENOENT);
-  CHECK(h.k.attached_hwpt(h.d1) == s.bypass_hwpt);
+  // ... or none of it: d5 has no vDEVICE, so a translate HWPT fails for the group.
+  REQUIRE(h.k.alloc_vdevice(s.v, h.d4, 0x0308).ok());
+  const object_id t = *h.k.alloc_nested_hwpt(h.d4, s.v, 0, s1_ste());
+  CHECK(h.k.attach(h.d4, t).err() == ENOENT);
   CHECK(h.k.attached_hwpt(h.d4) == s.bypass_hwpt);
-  REQUIRE(h.k.alloc_vdevice(s.v, h.d4, 0x0309).ok());
-  REQUIRE(h.k.attach(h.d4, t).ok());
-  CHECK(h.k.attached_hwpt(h.d1) == t);
-  CHECK(h.k.ste_of(h.d1).kind == ste_kind::nested);
+  CHECK(h.k.attached_hwpt(h.d5) == s.bypass_hwpt);
+  REQUIRE(h.k.alloc_vdevice(s.v, h.d5, 0x0309).ok());
+  REQUIRE(h.k.attach(h.d5, t).ok());
+  CHECK(h.k.attached_hwpt(h.d4) == t);
   CHECK(h.k.ste_of(h.d4).kind == ste_kind::nested);
-  CHECK(h.k.event_vsid(h.d1) == 0x0308u);
-  CHECK(h.k.event_vsid(h.d4) == 0x0309u);
+  CHECK(h.k.ste_of(h.d5).kind == ste_kind::nested);
+  CHECK(h.k.event_vsid(h.d4) == 0x0308u);
+  CHECK(h.k.event_vsid(h.d5) == 0x0309u);
   // d2, in another group, is free to differ.
   CHECK(h.k.attach(h.d2, s.abort_hwpt).ok());
+}
+
+TEST_CASE("sim: a group sibling without a vDEVICE blocks a translate attach") {
+  viommu_setup s;
+  host& h = s.h;  // d4 and d5 share group 12; only d4 is used by the guest so far
+  REQUIRE(h.k.alloc_vdevice(s.v, h.d4, 0x0308).ok());
+  const object_id t = *h.k.alloc_nested_hwpt(h.d4, s.v, 0, s1_ste());
+  CHECK(h.k.attach(h.d4, t).err() == ENOENT);  // d5 would get the S1 STE without a vSID
+  CHECK(h.k.ste_of(h.d5).kind == ste_kind::none);
+  REQUIRE(h.k.alloc_vdevice(s.v, h.d5, 0x0309).ok());
+  REQUIRE(h.k.attach(h.d4, t).ok());
+  CHECK(h.k.ste_of(h.d5).kind == ste_kind::nested);
+  CHECK(h.k.attached_hwpt(h.d5) == no_object);
+  CHECK(h.k.event_vsid(h.d5) == 0x0309u);
+}
+
+TEST_CASE("sim: the vSID for events is taken at attach; re-attaching the same HWPT keeps it") {
+  viommu_setup s;
+  host& h = s.h;
+  REQUIRE(h.k.attach(h.d2, s.bypass_hwpt).ok());  // GBPA proxy, no vDEVICE yet
+  CHECK_FALSE(h.k.event_vsid(h.d2).has_value());
+  REQUIRE(h.k.alloc_vdevice(s.v, h.d2, 0x0310).ok());
+  REQUIRE(h.k.attach(h.d2, s.bypass_hwpt).ok());  // a no-op in iommufd
+  CHECK_FALSE(h.k.event_vsid(h.d2).has_value());
+  REQUIRE(h.k.attach(h.d2, s.abort_hwpt).ok());  // a real replace picks the vDEVICE up
+  CHECK(h.k.event_vsid(h.d2) == 0x0310u);
 }

@@ -126,23 +126,23 @@ TEST_CASE("sim faults: the call trace reads like strace") {
   std::vector<std::string> lines;
   for (const call_record& c : h.k.trace()) lines.push_back(c.to_string());
   REQUIRE(lines.size() == 5);
-  CHECK(lines[0] == "IOMMU_VIOMMU_ALLOC(dev=1, type=1, hwpt=6) = 8");
+  CHECK(lines[0] == "IOMMU_VIOMMU_ALLOC(dev=1, type=1, hwpt=7) = 9");
   CHECK(lines[1] ==
-        "IOMMU_HWPT_ALLOC(dev=1, pt=8, flags=0x0, data=ARM_SMMUV3 "
-        "ste=0x0000000000000001:0x0000000000000000) = 9");
+        "IOMMU_HWPT_ALLOC(dev=1, pt=9, flags=0x0, data=ARM_SMMUV3 "
+        "ste=0x0000000000000001:0x0000000000000000) = 10");
   CHECK(lines[2] ==
-        "IOMMU_HWPT_ALLOC(dev=1, pt=8, flags=0x0, data=ARM_SMMUV3 "
-        "ste=0x0000000000000009:0x0000000000000000) = 10");
-  CHECK(lines[3] == "VFIO_DEVICE_ATTACH_IOMMUFD_PT(dev=1, pt=10) = 0");
-  CHECK(lines[4] == "IOMMU_DESTROY(id=6) = -EBUSY");
+        "IOMMU_HWPT_ALLOC(dev=1, pt=9, flags=0x0, data=ARM_SMMUV3 "
+        "ste=0x0000000000000009:0x0000000000000000) = 11");
+  CHECK(lines[3] == "VFIO_DEVICE_ATTACH_IOMMUFD_PT(dev=1, pt=11) = 0");
+  CHECK(lines[4] == "IOMMU_DESTROY(id=7) = -EBUSY");
   CHECK(h.k.trace()[4].number == h.k.calls());
 
   h.k.clear_trace();
   h.k.fail_operation(operation::invalidate, ETIMEDOUT);
-  (void)h.k.invalidate(8, std::vector<invalidation_entry>(3));
+  (void)h.k.invalidate(9, std::vector<invalidation_entry>(3));
   REQUIRE(h.k.trace().size() == 1);
   CHECK(h.k.trace()[0].to_string() ==
-        "IOMMU_HWPT_INVALIDATE(viommu=8, type=ARM_SMMUV3, entry_len=16, entries=3) = -ETIMEDOUT "
+        "IOMMU_HWPT_INVALIDATE(viommu=9, type=ARM_SMMUV3, entry_len=16, entries=3) = -ETIMEDOUT "
         "(handled 0) [injected]");
 
   h.k.set_tracing(false);

@@ -5,8 +5,9 @@
 
 #include <cstdint>
 
-// A simulated host shared by the simulated-kernel tests: two physical SMMUs, four devices (d1 and
-// d4 share host IOMMU group 10), one IOAS and a nesting-parent S2 per SMMU.
+// A simulated host shared by the simulated-kernel tests: two physical SMMUs, five devices (d4 and
+// d5 share host IOMMU group 12, the others are alone in theirs), one IOAS and a nesting-parent S2
+// per SMMU.
 namespace iommufd_test {
 
 using namespace vsmmu::accel::iommufd;
@@ -20,7 +21,7 @@ inline constexpr nested_ste s1_ste(std::uint64_t dword1 = 0) { return {{0xB | s1
 struct host {
   simulated_kernel k;
   std::size_t smmu0 = 0, smmu1 = 0;
-  device_id d1 = 0, d2 = 0, d3 = 0, d4 = 0;
+  device_id d1 = 0, d2 = 0, d3 = 0, d4 = 0, d5 = 0;
   object_id ioas = 0, s2_0 = 0, s2_1 = 0;
 
   explicit host(kernel_behaviour b = {}) : k(b) {
@@ -29,7 +30,8 @@ struct host {
     d1 = k.add_device(sim_device{smmu0, 10, 0x100, true, 20, true, false});
     d2 = k.add_device(sim_device{smmu0, 11, 0x200, false, 0, false, false});
     d3 = k.add_device(sim_device{smmu1, 20, 0x300, false, 0, false, false});
-    d4 = k.add_device(sim_device{smmu0, 10, 0x101, false, 0, false, false});
+    d4 = k.add_device(sim_device{smmu0, 12, 0x101, false, 0, false, false});
+    d5 = k.add_device(sim_device{smmu0, 12, 0x102, false, 0, false, false});
     ioas = *k.alloc_ioas();
     s2_0 = *k.alloc_s2_hwpt(d1, ioas, hwpt_flag::nest_parent);
     s2_1 = *k.alloc_s2_hwpt(d3, ioas, hwpt_flag::nest_parent);

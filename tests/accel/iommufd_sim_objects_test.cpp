@@ -17,19 +17,20 @@ TEST_CASE("sim: object IDs start at 1 and the lowest free ID is reused") {
   CHECK(h.d2 == 2);
   CHECK(h.d3 == 3);
   CHECK(h.d4 == 4);
-  CHECK(h.ioas == 5);
-  CHECK(h.s2_0 == 6);
-  CHECK(h.s2_1 == 7);
+  CHECK(h.d5 == 5);
+  CHECK(h.ioas == 6);
+  CHECK(h.s2_0 == 7);
+  CHECK(h.s2_1 == 8);
   const object_id v = *h.k.alloc_viommu(h.d1, viommu_type::arm_smmuv3, h.s2_0);
-  CHECK(v == 8);
+  CHECK(v == 9);
   const object_id a = *h.k.alloc_nested_hwpt(h.d1, v, 0, abort_ste);
   const object_id b = *h.k.alloc_nested_hwpt(h.d1, v, 0, bypass_ste);
-  CHECK(a == 9);
-  CHECK(b == 10);
+  CHECK(a == 10);
+  CHECK(b == 11);
   REQUIRE(h.k.destroy(a).ok());
   CHECK(h.k.kind_of(a) == object_kind::free);
-  CHECK(*h.k.alloc_nested_hwpt(h.d1, v, 0, abort_ste) == 9);  // xa_alloc: lowest free
-  CHECK(*h.k.alloc_nested_hwpt(h.d1, v, 0, abort_ste) == 11);
+  CHECK(*h.k.alloc_nested_hwpt(h.d1, v, 0, abort_ste) == 10);  // xa_alloc: lowest free
+  CHECK(*h.k.alloc_nested_hwpt(h.d1, v, 0, abort_ste) == 12);
   CHECK(h.k.kind_of(h.d1) == object_kind::device);
   CHECK(h.k.kind_of(v) == object_kind::viommu);
 }

@@ -35,8 +35,10 @@
 //     vDEVICE (EEXIST);
 //   - nested STEs are validated exactly as kernel_rules.hpp says (EIO); nested-HWPT flags other
 //     than FAULT_ID_VALID/PASID are EOPNOTSUPP;
-//   - one HWPT per host IOMMU group: a device joining a group attached elsewhere is EINVAL; a
-//     replace moves every attached device of the group, or none;
+//   - one HWPT per host IOMMU group: the group's first attach and every replace program every
+//     device of the group (attached through iommufd or not) through the driver's checks, all or
+//     none; a device joining a group attached elsewhere is EINVAL; re-attaching the current HWPT
+//     changes nothing (not even the vSID events are reported with);
 //   - invalidation converts commands one by one (vSID -> pSID, VMID forced, NSNH_ALL -> NH_ALL)
 //     and issues them in batches of CMDQ_BATCH_ENTRIES - 1; when entry k fails to convert the
 //     call reports k handled and the converted entries of that batch before k were never issued.
@@ -377,24 +379,31 @@ class simulated_kernel {
     if (k != object_kind::hwpt_paging && k != object_kind::hwpt_nested)
       return finish_void(c, EINVAL);  // IOAS auto-domains are not modelled; other kinds: EINVAL
     const object_id group_hwpt = group_attachment(d->model.group, d->model.smmu);
-    if (d->hwpt == no_object) {
-      if (group_hwpt != no_object && group_hwpt != pt) return finish_void(c, EINVAL);
-      if (const int e = can_attach(*d, pt); e != 0) return finish_void(c, e);
-      commit_attach(*d, pt);
+    if (d->hwpt == no_object && group_hwpt != no_object) {
+      // The group already has its domain (and this device its STE): join, or EINVAL.
+      if (group_hwpt != pt) return finish_void(c, EINVAL);
+      ++objects_[pt].users;
+      d->hwpt = pt;
       return finish_void(c, 0);
     }
-    if (pt == d->hwpt) return finish_void(c, 0);  // iommufd returns early: nothing rewritten
-    std::vector<device_state*> members;
-    for (auto& m : devices_)
-      if (m.bound && m.hwpt != no_object && m.model.group == d->model.group &&
-          m.model.smmu == d->model.smmu)
-        members.push_back(&m);
-    for (device_state* m : members)
+    if (pt == group_hwpt) return finish_void(c, 0);  // iommufd returns early: nothing rewritten
+    // First attach of the group, or a replace: the domain is set for every device of the host
+    // IOMMU group, attached through iommufd or not, each through the driver's checks; one
+    // failure and nothing changes.
+    const std::vector<device_state*> members = group_devices(*d);
+    for (const device_state* m : members)
       if (const int e = can_attach(*m, pt); e != 0) return finish_void(c, e);
     for (device_state* m : members) {
-      --objects_[m->hwpt].users;
-      m->hwpt = no_object;
-      commit_attach(*m, pt);
+      program(*m, pt);
+      if (m->hwpt != no_object) {
+        --objects_[m->hwpt].users;
+        m->hwpt = pt;
+        ++objects_[pt].users;
+      }
+    }
+    if (d->hwpt == no_object) {
+      d->hwpt = pt;
+      ++objects_[pt].users;
     }
     return finish_void(c, 0);
   }
@@ -834,10 +843,19 @@ class simulated_kernel {
     return objects_[d.vdevice].virt_id;
   }
 
-  void commit_attach(device_state& d, object_id pt) {
-    object& h = objects_[pt];
-    ++h.users;
-    d.hwpt = pt;
+  // Every bound device of d's host IOMMU group, d included.
+  [[nodiscard]] std::vector<device_state*> group_devices(const device_state& d) {
+    std::vector<device_state*> out;
+    for (auto& m : devices_)
+      if (m.bound && m.model.group == d.model.group && m.model.smmu == d.model.smmu)
+        out.push_back(&m);
+    return out;
+  }
+
+  // The driver's attach_dev: the STE, ATS and the vmaster (the vSID events are reported with,
+  // looked up now and kept until the next attach).
+  void program(device_state& d, object_id pt) {
+    const object& h = objects_[pt];
     d.vmaster = false;
     if (h.kind == object_kind::hwpt_paging) {
       d.ats_enabled = d.model.ats;
