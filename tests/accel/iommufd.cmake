@@ -10,4 +10,5 @@ vsmmu_add_test(accel_iommufd_sim
   iommufd_sim_attach_test.cpp
   iommufd_sim_invalidate_test.cpp
   iommufd_sim_veventq_test.cpp
-  iommufd_sim_faults_test.cpp)
+  iommufd_sim_faults_test.cpp
+  iommufd_sim_random_test.cpp)
