@@ -57,7 +57,10 @@ struct setup {
                                        : vsmmu::smmuv3::ste_config::nested);
     if (m != mode::s2) {
       const auto s1root = b.new_root(s1fmt);
-      b.map(s1fmt, s1root, va, m == mode::s1 ? 0x1'0000'0000 : va, 3);
+      // Non-global, as Linux's io-pgtable maps stage 1 (a global entry costs a second probe).
+      vt::leaf_attrs ng;
+      ng.global = false;
+      b.map(s1fmt, s1root, va, m == mode::s1 ? 0x1'0000'0000 : va, 3, ng);
       C::value cd;
       cd.set<C::V>(true)
           .set<C::AA64>(true)

@@ -357,9 +357,7 @@ class smmu_engine {
       relock();
       if (const walk::stream_config* c = e_.config_.find_stream(sid)) {
         ++e_.stats_.stream_hits;
-        walk::stream_lookup out;
-        out.config = *c;
-        return out;
+        return walk::stream_lookup{walk::ste_fetch_status::ok, 0, false, *c};
       }
       ++e_.stats_.stream_misses;
       lk_.unlock();
@@ -377,9 +375,7 @@ class smmu_engine {
       relock();
       if (const walk::context_config* c = e_.config_.find_context(sid, cd_index)) {
         ++e_.stats_.context_hits;
-        walk::context_lookup out;
-        out.config = *c;
-        return out;
+        return walk::context_lookup{walk::cd_locate_status::ok, {}, false, *c};
       }
       ++e_.stats_.context_misses;
       lk_.unlock();
@@ -397,7 +393,7 @@ class smmu_engine {
       if (const tlb::entry* e = e_.iotlb_.lookup(detail::tlb_context(k), address)) {
         ++e_.stats_.leaf_hits;
         out.hit = true;
-        out.xlat = detail::from_entry(k, *e, address);
+        detail::from_entry(k, *e, address, out.xlat);
       } else {
         ++e_.stats_.leaf_misses;
         lk_.unlock();  // the walk comes next
