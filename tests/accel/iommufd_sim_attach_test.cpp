@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <cerrno>
+#include <string>
 
 #include "accel/iommufd_sim_fixture.hpp"
 
@@ -63,6 +64,7 @@ TEST_CASE("sim: an S1 nested STE becomes Config = nested on the parent, with MEV
   REQUIRE(h.k.attach(h.d1, t).ok());
   const physical_ste p = h.k.ste_of(h.d1);
   CHECK(p.kind == ste_kind::nested);
+  CHECK(std::string(to_string(p.kind)) == "nested");
   CHECK(p.dwords[0] == (0x1 | (7u << 1) | s1_ctx));
   CHECK((p.dwords[1] & 0xFF) == (d1 & 0xFF));
   CHECK((p.dwords[1] & kr::ste1_s1stalld) != 0);

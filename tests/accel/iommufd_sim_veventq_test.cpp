@@ -4,6 +4,7 @@
 #include <array>
 #include <cerrno>
 #include <climits>
+#include <string>
 
 #include "accel/iommufd_sim_fixture.hpp"
 
@@ -107,6 +108,7 @@ TEST_CASE("sim vEVENTQ: what the driver does not forward") {
   CHECK(s.h.k.inject_event(s.h.d2, f_translation) == event_delivery::no_vdevice);
   CHECK(s.h.k.inject_event(s.h.d3, f_translation) == event_delivery::no_vdevice);
   CHECK(s.h.k.inject_event(77, f_translation) == event_delivery::unknown_device);
+  CHECK(std::string(to_string(event_delivery::no_vdevice)) == "no vDEVICE");
   CHECK(s.h.k.pending_vevents(s.q.id) == 0);
   // C_BAD_STE on an abort STE is forwarded when the device has its vDEVICE.
   const object_id a1 = *s.h.k.alloc_nested_hwpt(s.h.d1, s.v, 0, abort_ste);

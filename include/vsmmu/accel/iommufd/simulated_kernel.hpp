@@ -141,6 +141,43 @@ enum class event_delivery : std::uint8_t {
   unknown_device,
 };
 
+[[nodiscard]] constexpr const char* to_string(ste_kind k) noexcept {
+  switch (k) {
+    case ste_kind::none:
+      return "none";
+    case ste_kind::abort:
+      return "abort";
+    case ste_kind::s2:
+      return "s2";
+    case ste_kind::s1_paging:
+      return "s1";
+    case ste_kind::nested:
+      return "nested";
+  }
+  return "?";
+}
+[[nodiscard]] constexpr const char* to_string(event_delivery d) noexcept {
+  switch (d) {
+    case event_delivery::queued:
+      return "queued";
+    case event_delivery::lost:
+      return "lost";
+    case event_delivery::no_veventq:
+      return "no vEVENTQ";
+    case event_delivery::no_vdevice:
+      return "no vDEVICE";
+    case event_delivery::stage2:
+      return "stage 2";
+    case event_delivery::stalled:
+      return "stalled";
+    case event_delivery::not_forwarded:
+      return "not forwarded";
+    case event_delivery::unknown_device:
+      return "unknown device";
+  }
+  return "?";
+}
+
 // One adapter call as the kernel saw it.
 struct call_record {
   std::uint64_t number = 0;  // 1-based, as calls() counts
@@ -439,8 +476,8 @@ class simulated_kernel {
     const object& v = objects_[viommu];
     const std::size_t batch =
         behaviour_.cmdq_batch_entries > 1 ? behaviour_.cmdq_batch_entries - 1 : 1;
-    std::vector<invalidation_entry> converted;
-    converted.reserve(entries.size() < batch ? entries.size() : batch);
+    std::vector<invalidation_entry>& converted = converted_;  // reused: no allocation per call
+    converted.clear();
     std::size_t cur = 0;
     while (cur < entries.size()) {
       invalidation_entry cmd = entries[cur];
@@ -1015,6 +1052,7 @@ class simulated_kernel {
   call_record scratch_;
   bool tracing_ = true;
   std::vector<issued_batch> issued_;
+  std::vector<invalidation_entry> converted_;
   bool record_issued_ = true;
   std::uint64_t calls_ = 0;
   std::uint64_t batches_ = 0;
