@@ -43,7 +43,9 @@ class smmu_device {
   // The register file: page 0 and page 1, 64KB each (IHI 0070 §6.1).
   static constexpr std::uint64_t mmio_size = 2 * std::uint64_t{smmuv3::regs::page_size};
 
-  smmu_device(M& memory, Platform& platform) noexcept
+  // `memory` and `platform` must outlive the device. Platform callbacks must not throw (they
+  // run under the device's noexcept MMIO and translate paths).
+  smmu_device(M& memory, Platform& platform)
       : memory_(&memory),
         platform_(&platform),
         engine_(memory, walk::state_from(id_registers, {}),
@@ -121,7 +123,8 @@ class smmu_device {
   }
 
   // Command processing on the guest's MMIO writes (the default), or only when the embedder calls
-  // process_commands() (from its own thread or scheduler; a CMDQ_PROD write then only stores).
+  // process_commands() from its own schedule (a CMDQ_PROD write then only stores). Calls into
+  // the device are still made one at a time.
   void defer_commands(bool deferred) noexcept { deferred_commands_ = deferred; }
 
   // Consumes up to `budget` commands now; returns how many were consumed.
