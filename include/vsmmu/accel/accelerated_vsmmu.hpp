@@ -223,6 +223,10 @@ class accelerated_vsmmu {
     dev.info = *info;
     dev.ats = props.ats && ats.enabled;
     dev.attached = d.host.s2_hwpt;
+    // A bound partner in its host IOMMU group has taken the group, this device included.
+    for (const device& p : devices_) {
+      if (p.host.iommu_group == d.host.iommu_group) dev.attached = p.attached;
+    }
 
     const bool new_viommu = !viommu_;
     if (new_viommu) {
@@ -512,8 +516,10 @@ class accelerated_vsmmu {
   void retry_destroys() {
     while (!pending_.empty()) {
       const pending_object& p = pending_.front();
-      const bool done = p.eventq.fd >= 0 ? a_.free_veventq(p.eventq).ok() : a_.destroy(p.id).ok();
-      if (!done) return;
+      const iommufd::host_error e =
+          p.eventq.fd >= 0 ? a_.free_veventq(p.eventq).error() : a_.destroy(p.id).error();
+      // ENOENT: gone already (the kernel destroyed it with its device); nothing to wait for.
+      if (e.failed() && e.code != ENOENT) return;
       pending_.erase(pending_.begin());
     }
   }
@@ -716,38 +722,25 @@ class accelerated_vsmmu {
       made_nested = true;
     }
 
-    // The device first, then its group partners.
-    std::vector<std::pair<std::size_t, iommufd::object_id>> moved;
-    std::vector<std::size_t> order{idx};
-    for (std::size_t i = 0; i < devices_.size(); ++i) {
-      if (i != idx && devices_[i].host.iommu_group == dev.host.iommu_group) order.push_back(i);
-    }
-    for (std::size_t i : order) {
-      device& m = devices_[i];
-      if (m.attached == target) continue;
-      if (auto e = a_.attach(m.host.dev_id, target); !e) {
-        for (auto it = moved.rbegin(); it != moved.rend(); ++it) {
-          // Back where it was; this attach worked before, so a failure here leaves the device
-          // on `target`, which the bookkeeping then records.
-          if (a_.attach(devices_[it->first].host.dev_id, it->second)) {
-            devices_[it->first].attached = it->second;
-          }
-        }
-        if (made_nested && std::none_of(devices_.begin(), devices_.end(),
-                                        [&](const device& d) { return d.attached == target; })) {
-          destroy_or_defer(target);
-        } else if (made_nested) {
-          nested_.push_back(target);
-        }
+    // One attach moves the device's whole host IOMMU group (the kernel replaces the group's
+    // domain), so every bound member of the group ends on `target`.
+    if (dev.attached != target) {
+      if (auto e = a_.attach(dev.host.dev_id, target); !e) {
+        if (made_nested) destroy_or_defer(target);
         undo_vdev();
         return e.error();
       }
-      moved.emplace_back(i, m.attached);
-      m.attached = target;
+      set_group_attachment(dev.host.iommu_group, target);
     }
     if (made_nested) nested_.push_back(target);
     sweep_nested();
     return {};
+  }
+
+  void set_group_attachment(std::uint32_t group, iommufd::object_id hwpt) noexcept {
+    for (device& d : devices_) {
+      if (d.host.iommu_group == group) d.attached = hwpt;
+    }
   }
 
   void restore_vdevice(device& dev, iommufd::object_id old_vdev, std::uint32_t old_vsid) {
