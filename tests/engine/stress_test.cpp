@@ -13,6 +13,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -177,4 +178,64 @@ TEST_CASE("engine stress: translating threads and a command thread", "[engine][s
   CHECK(translated.load() > 0);
   const auto s = e.stats();
   CHECK(s.leaf_hits + s.leaf_misses > 0);
+}
+
+namespace {
+
+// Memory whose reads wait while `hold` is set, telling when a read has started.
+struct gated_memory {
+  const atomic_memory* m = nullptr;
+  std::atomic<bool>* hold = nullptr;
+  std::atomic<bool>* entered = nullptr;
+  [[nodiscard]] read_result read64(std::uint64_t pa) const noexcept {
+    entered->store(true);
+    while (hold->load()) std::this_thread::yield();
+    return m->read64(pa);
+  }
+  access_status read_bytes(std::uint64_t pa, std::span<std::byte> out) const noexcept {
+    entered->store(true);
+    while (hold->load()) std::this_thread::yield();
+    return m->read_bytes(pa, out);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("engine: wait_for_translations waits for a translation in flight", "[engine][stress]") {
+  atomic_memory mem(0x100000);
+  vt::table_builder<atomic_memory> b(mem, pool, 0x100000 - pool);
+  vw::smmu_state st = state();
+  const std::uint64_t root = b.new_root(s1_fmt);
+  b.install_ste(st.strtab, 1, s1_ste(cd_table(1), 0, vsmmu::smmuv3::s1_dss::terminate, 3));
+  b.install_cd(cd_table(1), vsmmu::smmuv3::s1_fmt::linear, 0, 0, s1_cd(root, 5));
+  b.map(s1_fmt, root, va_base, pa_of(0, 0), 3);
+
+  std::atomic<bool> hold{true};
+  std::atomic<bool> entered{false};
+  const gated_memory gm{&mem, &hold, &entered};
+  ve::smmu_engine<gated_memory, ve::null_notifier, 16> e(gm, st);
+  std::atomic<bool> translated{false};
+  std::thread device([&] {
+    const auto r = e.translate(txn(1, va_base));
+    translated.store(r.kind == vw::outcome::translated);
+  });
+  while (!entered.load()) std::this_thread::yield();  // the walk is reading guest memory
+  // Commands proceed while a walk is in flight (the mutex is not held across it)...
+  CHECK(e.execute(nsnh_all()) == command_status::ok);
+  // ...and a drain waits for it.
+  std::atomic<bool> drained{false};
+  std::thread sync([&] {
+    e.wait_for_translations();
+    drained.store(true);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK_FALSE(drained.load());
+  hold.store(false);
+  sync.join();
+  device.join();
+  CHECK(drained.load());
+  CHECK(translated.load());
+  // The walk raced with an invalidation: its result was returned but not cached.
+  CHECK(e.stats().leaves_cached == 0);
+  CHECK(e.stats().streams_cached == 0);
 }

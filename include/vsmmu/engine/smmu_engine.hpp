@@ -11,6 +11,7 @@
 #include <vsmmu/tlb/range_invalidation.hpp>
 #include <vsmmu/walk/translate.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -105,11 +106,17 @@ class smmu_engine {
   [[nodiscard]] walk::result translate(const walk::transaction& t) noexcept {
     std::unique_lock<std::mutex> lk(mutex_);
     const walk::smmu_state st = state_;  // a consistent snapshot for the whole walk
+    // Counted under the mutex, so that wait_for_translations() sees a consistent generation.
     const unsigned slot = flight_slot_;
-    ++in_flight_[slot];
+    in_flight_[slot].fetch_add(1, std::memory_order_relaxed);
     walk::result r = caching_ ? translate_cached(st, t, lk) : translate_uncached(st, t, lk);
-    if (!lk.owns_lock()) lk.lock();
-    if (--in_flight_[slot] == 0 && drain_waiting_) drained_.notify_all();
+    if (lk.owns_lock()) lk.unlock();
+    // Leaving needs no lock unless a drainer waits (seq_cst pairs with its drain_waiting_ store
+    // and count load: one of the two sees the other).
+    if (in_flight_[slot].fetch_sub(1) == 1 && drain_waiting_.load()) {
+      const std::lock_guard<std::mutex> g(mutex_);
+      drained_.notify_all();
+    }
     return r;
   }
 
@@ -322,13 +329,13 @@ class smmu_engine {
     std::lock_guard<std::mutex> one_drainer(drain_mutex_);
     std::unique_lock<std::mutex> lk(mutex_);
     const unsigned current = flight_slot_;
-    drain_waiting_ = true;
+    drain_waiting_.store(true);
     // Translations counted in the other slot started before any in `current`: let them finish,
     // then send newcomers to that slot and wait for `current` to empty.
-    drained_.wait(lk, [&] { return in_flight_[current ^ 1U] == 0; });
+    drained_.wait(lk, [&] { return in_flight_[current ^ 1U].load() == 0; });
     flight_slot_ = current ^ 1U;
-    drained_.wait(lk, [&] { return in_flight_[current] == 0; });
-    drain_waiting_ = false;
+    drained_.wait(lk, [&] { return in_flight_[current].load() == 0; });
+    drain_waiting_.store(false);
   }
 
   [[nodiscard]] engine_stats stats() const noexcept {
@@ -396,8 +403,10 @@ class smmu_engine {
         detail::from_entry(k, *e, address, out.xlat);
       } else {
         ++e_.stats_.leaf_misses;
-        lk_.unlock();  // the walk comes next
       }
+      // Either way the caches are done with until a fill: what follows is the result's
+      // construction, or the walk.
+      lk_.unlock();
       return out;
     }
 
@@ -511,9 +520,9 @@ class smmu_engine {
   std::uint64_t epoch_ = 0;
   engine_stats stats_{};
   // In-flight translations, in two generations for wait_for_translations().
-  unsigned in_flight_[2] = {0, 0};
+  std::atomic<unsigned> in_flight_[2] = {0, 0};
   unsigned flight_slot_ = 0;
-  bool drain_waiting_ = false;
+  std::atomic<bool> drain_waiting_{false};
   std::condition_variable drained_;
   std::mutex drain_mutex_;
 };
