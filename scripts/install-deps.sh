@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
   g++ clang-14 libclang-rt-14-dev cmake make pkg-config binutils pciutils
   catch2 librange-v3-dev libboost-dev libbenchmark-dev libglib2.0-dev
+  valgrind python3-matplotlib  # scripts/bench.sh --instructions, scripts/bench-report.py's plot
 )
 
 missing=()
