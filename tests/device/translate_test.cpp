@@ -210,3 +210,16 @@ TEST_CASE("restore refuses what it cannot trust") {
   CHECK(b->read32(R::cr0::offset) == 0xd);
   CHECK(b->read32(R::cr1::offset) == 0x3);
 }
+
+TEST_CASE("the driver skips CMD_TLBI_EL2_ALL without IDR0.Hyp, which would be ILLEGAL") {
+  using no_hyp = vd::config<vd::features{.hyp = false}>;
+  auto b = make_bench<no_hyp>();
+  auto d = bring_up(*b);
+  CHECK(b->read32(R::gerror::offset) == 0);
+  CHECK(d->command_error() == 0);
+  CHECK(b->dev.translate(sid, std::nullopt, iova, access_kind::read).output_address() == pa);
+  // Issued anyway, it stops the queue with CERROR_ILL.
+  d->submit(vsmmu::smmuv3::cmd::make<vsmmu::smmuv3::cmd::tlbi_el2_all::layout>().words());
+  CHECK(d->command_error() == static_cast<std::uint8_t>(vsmmu::smmuv3::cerror::ill));
+  CHECK(b->read32(R::gerror::offset) == 1);
+}
