@@ -126,10 +126,21 @@ template <memory::readable_memory M, class TablePa>
   const unsigned g = p.granule_shift;
   std::uint64_t table = p.table_base;
   leaf& out = res.value;
-  for (int level = p.start_level; level <= 3; ++level) {
-    const unsigned lsb = level_lsb(g, level);
-    const unsigned msb = level == p.start_level ? p.ia_bits - 1 : lsb + stride(g) - 1;
-    const std::uint64_t index = (ia >> lsb) & mask_below(msb - lsb + 1);
+  // Per-walk constants, so that a level costs its read and a few masks: the start level
+  // resolves IA[ia_bits-1:lsb], the others one stride each.
+  const unsigned step = stride(g);
+  unsigned lsb = level_lsb(g, p.start_level);
+  std::uint64_t index_mask = mask_below(p.ia_bits - lsb);
+  const std::uint64_t next_index_mask = mask_below(step);
+  const bool oa52 = g == 16 && p.oa_bits >= 52;  // OA[51:48] in descriptor bits [15:12]
+  const std::uint64_t beyond_oa = ~mask_below(p.oa_bits);
+  auto oa_of = [oa52](std::uint64_t desc, unsigned low) {
+    const std::uint64_t oa = desc & mask_below(48) & ~mask_below(low);
+    return oa52 ? oa | (((desc >> 12) & 0xf) << 48) : oa;
+  };
+  for (int level = p.start_level; level <= 3; ++level, lsb -= step) {
+    const std::uint64_t index = (ia >> lsb) & index_mask;
+    index_mask = next_index_mask;
     const std::uint64_t at = table | (index << 3);
     const auto pa = table_pa(at);
     if (!pa.ok()) {
@@ -149,8 +160,8 @@ template <memory::readable_memory M, class TablePa>
       return res;
     }
     if (level < 3 && (d & desc_table) != 0) {
-      const std::uint64_t next = output_address(d, g, g, p.oa_bits);
-      if ((next >> p.oa_bits) != 0) {
+      const std::uint64_t next = oa_of(d, g);
+      if ((next & beyond_oa) != 0) {
         fail(smmuv3::evt::type::f_addr_size, level);
         return res;
       }
@@ -168,8 +179,8 @@ template <memory::readable_memory M, class TablePa>
       fail(smmuv3::evt::type::f_translation, level);
       return res;
     }
-    const std::uint64_t base = output_address(d, lsb, g, p.oa_bits);
-    if ((base >> p.oa_bits) != 0) {
+    const std::uint64_t base = oa_of(d, lsb);
+    if ((base & beyond_oa) != 0) {
       fail(smmuv3::evt::type::f_addr_size, level);
       return res;
     }
