@@ -379,3 +379,37 @@ TEST_CASE("engine: random command words are harmless", "[engine]") {
   CHECK(same_result(e.translate(t), w.walk(t)));
   CHECK(same_result(e.translate(t), w.walk(t)));
 }
+
+TEST_CASE("engine: NS-EL2 StreamWorld entries and the EL2 TLBIs", "[engine]") {
+  s1_world w;
+  w.st.features.hyp = true;
+  // STRW = EL2: one VA range, no ASID, no VMID (IHI 0070 §5.2).
+  w.put_ste(1, s1_ste(cd_table(1), 0, vsmmu::smmuv3::s1_dss::terminate, 3)
+                   .with<S::STRW>(vsmmu::smmuv3::strw::el2));
+  engine e(*w.mem, w.st);
+  const auto t = txn(1, 0x4000'0010);
+  REQUIRE(e.translate(t).kind == outcome::translated);
+  CHECK(same_result(e.translate(t), w.walk(t)));
+  CHECK(e.stats().leaf_hits == 1);
+  // NS-EL1 scopes leave it; EL2_VA (ASID ignored with CR2.E2H == 0) and EL2_ALL drop it.
+  CHECK(e.execute(nh_all(3)) == command_status::ok);
+  CHECK(e.execute(nh_asid(0, 0)) == command_status::ok);
+  CHECK(e.stats().leaves_cached == 1);
+  CHECK(e.execute(
+            as_command(cmd::make<cmd::tlbi_el2_va::layout>().with<cmd::ASID>(77).with<cmd::Address>(
+                0x4000'0000))) == command_status::ok);
+  CHECK(e.stats().leaves_cached == 0);
+  (void)e.translate(t);
+  CHECK(e.stats().leaves_cached == 1);
+  CHECK(e.execute(as_command(cmd::make<cmd::tlbi_el2_all::layout>())) == command_status::ok);
+  CHECK(e.stats().leaves_cached == 0);
+}
+
+TEST_CASE("engine: a 65536-entry IOTLB", "[engine]") {
+  s1_world w;
+  auto e = std::make_unique<ve::smmu_engine<memory, ve::null_notifier, 65536>>(*w.mem, w.st);
+  const auto t = txn(1, 0x4000'0008);
+  CHECK(same_result(e->translate(t), w.walk(t)));
+  CHECK(same_result(e->translate(t), w.walk(t)));
+  CHECK(e->stats().leaf_hits == 1);
+}

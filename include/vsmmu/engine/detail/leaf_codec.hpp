@@ -83,7 +83,7 @@ constexpr void from_entry(const walk::leaf_key& k, const tlb::entry& e, std::uin
   }
   if (k.s1) {
     x.asid = k.asid;
-    x.global = e.global;
+    x.global = e.global || k.el2;  // the IOTLB clears it for NS-EL2 (no ASID), walks set it
     x.s1_attr_index = static_cast<std::uint8_t>(packed & 7U);
     x.s1_mem_attr = e.mem_attr;
     x.s1_sh = static_cast<std::uint8_t>(e.shareability & 3U);
