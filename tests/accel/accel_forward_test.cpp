@@ -199,3 +199,21 @@ TEST_CASE("accel forward: an ATC timeout is CERROR_ATC_INV_SYNC (39)", "[accel]"
   CHECK(r.consumed == 2);
   CHECK(r.host.code == ETIMEDOUT);
 }
+
+TEST_CASE("accel forward: after the error the guest fixes the queue and goes on (38)", "[accel]") {
+  bound b;
+  auto ssec = cfgi_cd(0x308);
+  ssec.words[0] |= 1U << 10;
+  std::vector<vsmmu::queue::command> q{tlbi_asid(1), ssec, tlbi_asid(3), cmd_sync()};
+  const auto r = b.run(q);
+  REQUIRE(r.error == cerror::ill);
+  REQUIRE(r.consumed == 1);
+  // The guest's driver replaces the bad entry with CMD_SYNC and acknowledges GERROR; the
+  // consumer resumes at CONS.
+  q[1] = cmd_sync();
+  const std::size_t t0 = b.h.k.trace().size();
+  const auto again = b.run({q.begin() + 1, q.end()});
+  CHECK(again.ok());
+  CHECK(again.consumed == 3);
+  CHECK(b.invalidates_since(t0) == 1);
+}

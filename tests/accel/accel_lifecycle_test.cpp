@@ -354,3 +354,46 @@ TEST_CASE("accel pasid: the report feeds the PCIe synthesis (57, 58)", "[accel]"
   CHECK(vsmmu::pcie::synthesize_pasid(m, v0.pasid_for(d1).request()).status ==
         vsmmu::pcie::pasid_synthesis_status::viommu_without_pasid);
 }
+
+TEST_CASE("accel lifecycle: a failed vIOMMU creation unwinds in reverse (17)", "[accel]") {
+  host h;
+  const auto dev = h.add(1, 0x10);
+  const std::size_t start = h.k.live_objects();
+  vsmmu_t v(h.k);
+  h.k.fail_operation(operation::alloc_veventq, ENOMEM);
+  const std::size_t t0 = h.k.trace().size();
+  const auto r = v.attach_device(h.desc(dev, std::nullopt));
+  CHECK(r.status == A::attach_status::host_failure);
+  CHECK(has(r.message, "Unable to alloc vIOMMU: idev devid 0x" + std::to_string(dev)));
+  CHECK(has(r.message, "IOMMU_VEVENTQ_ALLOC failed"));
+  const auto& tr = h.k.trace();
+  REQUIRE(tr.size() == t0 + 8);
+  const auto viommu = tr[t0 + 1].out;
+  const auto abort_id = tr[t0 + 2].out;
+  const auto bypass_id = tr[t0 + 3].out;
+  CHECK(tr[t0 + 5].op == operation::destroy);
+  CHECK(tr[t0 + 5].args[0] == bypass_id);
+  CHECK(tr[t0 + 6].args[0] == abort_id);
+  CHECK(tr[t0 + 7].args[0] == viommu);
+  CHECK_FALSE(v.has_viommu());
+  CHECK(h.k.live_objects() == start);
+  CHECK(h.k.attached_hwpt(dev) == h.s2[0]);
+}
+
+TEST_CASE("accel lifecycle: a GBPA change that fails for one device (43)", "[accel]") {
+  host h;
+  const auto d1 = h.add(1, 0x10);
+  const auto d2 = h.add(2, 0x20);
+  vsmmu_t v(h.k);
+  REQUIRE(v.attach_device(h.desc(d1, 0x100, 0, 1)).ok());
+  REQUIRE(v.attach_device(h.desc(d2, 0x200, 0, 2)).ok());
+  h.k.fail_operation(operation::attach, EINVAL);
+  const auto r = v.set_gbpa(cr_gbpa_abort);
+  CHECK_FALSE(r.ok());
+  CHECK(has(r.message, "Failed to attach device 0x" + std::to_string(d1)));
+  // The first device stays on bypass, the second moved: each is where the vSMMU believes.
+  CHECK(h.k.attached_hwpt(d1) == v.bypass_hwpt());
+  CHECK(h.k.attached_hwpt(d2) == v.abort_hwpt());
+  CHECK(v.device_info(d1)->attached == v.bypass_hwpt());
+  CHECK(v.gbpa() == cr_gbpa_abort);
+}

@@ -231,7 +231,7 @@ class accelerated_vsmmu {
     const bool new_viommu = !viommu_;
     if (new_viommu) {
       if (auto e = create_viommu(dev); e.failed())
-        return host_failed(r, e, "Unable to alloc vIOMMU");
+        return host_failed(r, e, "Unable to alloc vIOMMU: idev devid 0x" + hex(d.host.dev_id));
     }
     // The vSMMU's features with the candidate properties (the first device may resolve them).
     const walk::smmu_features features = walk::features_from(idrs);
@@ -245,7 +245,10 @@ class accelerated_vsmmu {
       const bool no_vdev = devices_.back().vdevice == iommufd::no_object;
       devices_.pop_back();
       if (new_viommu) teardown_viommu();
-      host_failed(r, e, new_viommu ? "Unable to alloc vIOMMU" : "Unable to attach device");
+      host_failed(r, e,
+                  (new_viommu ? "Unable to alloc vIOMMU: idev devid 0x"
+                              : "Unable to attach device: idev devid 0x") +
+                      hex(d.host.dev_id));
       if (e.op == iommufd::operation::attach && e.code == ENOENT && no_vdev &&
           dec.kind != hwpt_kind::nested) {
         r.message +=
