@@ -438,7 +438,9 @@ class accelerated_vsmmu {
     events_result r;
     if (!viommu_ || viommu_->eventq.id == iommufd::no_object) return r;
     std::array<iommufd::vevent_record, 16> buf{};
-    for (;;) {
+    // A vEVENTQ holds at most its depth (plus a lost-events record): bounded reads.
+    const std::size_t max_reads = cfg_.veventq_depth / buf.size() + 2;
+    for (std::size_t reads = 0; reads < max_reads; ++reads) {
       const auto n = a_.read_veventq(viommu_->eventq, buf);
       if (!n) {
         r.host = n.error();
@@ -462,6 +464,7 @@ class accelerated_vsmmu {
       }
       if (*n < buf.size()) return r;  // drained; a full buffer may have more behind it
     }
+    return r;  // the rest waits for the next call
   }
 
   // ---- PASID --------------------------------------------------------------------------------
