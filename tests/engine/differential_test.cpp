@@ -46,10 +46,18 @@ struct stream {
   unsigned s1cdmax = 0;
   bool globals = false;  // the only stream of its VMID with one CD: may map global pages
   bool nested = false;
+  bool el2 = false;  // STRW = EL2: no ASID, no VMID, every entry global
 };
 
+// SMMU_IDR0.Hyp, so that STRW = EL2 streams and the EL2 TLBIs exist.
+vw::smmu_state hyp_state() {
+  vw::smmu_state st = state();
+  st.features.hyp = true;
+  return st;
+}
+
 struct workload {
-  world w;
+  world w{.st = hyp_state()};
   std::mt19937_64 rng{20261123};
   ve::smmu_engine<memory, ve::null_notifier, 64> cached{*w.mem, w.st};
   ve::smmu_engine<memory, ve::null_notifier, 64> uncached{*w.mem, w.st};
@@ -73,9 +81,11 @@ struct workload {
     streams.push_back({1, 2, 2, false, false});
     // SID 2: stage 1, 2 CDs, S1DSS = bypass, VMID 3.
     streams.push_back({2, 3, 1, false, false});
-    // SID 4: nested, one CD, VMID 5. SID 6: stage 1, one CD, VMID 6, STE changes.
+    // SID 4: nested, one CD, VMID 5. SID 6: stage 1, one CD, VMID 6, STE changes. SID 7: the
+    // NS-EL2 StreamWorld.
     streams.push_back({4, 5, 0, false, true});
     streams.push_back({6, 6, 0, false, false});
+    streams.push_back({7, 0, 0, true, false, true});
     std::uint16_t asid = 1;
     for (const stream& s : streams) {
       for (std::uint32_t i = 0; i < (1U << s.s1cdmax); ++i) {
@@ -92,6 +102,7 @@ struct workload {
     write_ste(1);
     write_ste(2);
     write_ste(6);
+    write_ste(7);
     // SID 3: stage 2 only.
     s2_only_root = w.b.new_root(s2_fmt);
     w.put_ste(3, with_s2(S::value{}.with<S::V>(true).with<S::Config>(ste_config::s2_trans),
@@ -104,7 +115,7 @@ struct workload {
     // SID 5: bypass.
     w.put_ste(5, S::value{}.with<S::V>(true).with<S::Config>(ste_config::bypass));
     // Initial mappings.
-    for (int i = 0; i < 200; ++i) change_mapping(false);
+    for (int i = 0; i < 2000; ++i) change_mapping(false);
   }
 
   const stream& stream_of(std::uint32_t sid) const {
@@ -132,6 +143,8 @@ struct workload {
       if (sid6_mode == 2) ste.set<S::Config>(ste_config::abort);
       if (sid6_mode == 3) ste.set<S::Config>(ste_config::bypass);
       w.put_ste(6, ste);
+    } else if (sid == 7) {
+      w.put_ste(7, s1_ste(cd_table(7)).with<S::STRW>(vsmmu::smmuv3::strw::el2));
     } else {
       w.put_ste(sid, s1_ste(cd_table(sid), s.s1cdmax, s1_dss::terminate, s.vmid));
     }
@@ -144,15 +157,39 @@ struct workload {
 
   vt::leaf_attrs random_attrs(bool stage2, bool global_ok) {
     vt::leaf_attrs a;
-    a.read = !stage2 || chance(90);
-    a.write = chance(70);
-    a.exec = chance(50);
-    a.user = chance(70);
-    a.af = chance(92);
+    a.read = !stage2 || chance(95);
+    a.write = chance(85);
+    a.exec = chance(80);
+    a.user = chance(85);
+    a.af = chance(96);
     a.global = global_ok && chance(50);
     a.attr = static_cast<std::uint8_t>(stage2 ? pick(16) : pick(8));
     a.sh = static_cast<std::uint8_t>(pick(2) == 0 ? 2 : 3);
     return a;
+  }
+
+  // The same for the NS-EL2 StreamWorld (SMMU_CR2.E2H == 0: the ASID is not matched).
+  void invalidate_el2(std::uint64_t va, int level) {
+    switch (pick(4)) {
+      case 0:
+        both(as_command(ranged<cmd::tlbi_el2_va::layout, cmd::Address>(va + pick(0x1000), {})
+                            .with<cmd::ASID>(static_cast<std::uint16_t>(rng()))));
+        break;
+      case 1: {
+        range_fields r;
+        r.tg = cmd::tlbi_tg::size_4k;
+        r.num = static_cast<std::uint8_t>(pick(4));
+        r.ttl = static_cast<std::uint8_t>(level);
+        both(as_command(ranged<cmd::tlbi_el2_vaa::layout, cmd::Address>(va, r)));
+        break;
+      }
+      case 2:
+        both(as_command(ranged<cmd::tlbi_el2_vaa::layout, cmd::Address>(va + pick(0x1000), {})));
+        break;
+      default:
+        both(as_command(cmd::make<cmd::tlbi_el2_all::layout>()));
+        break;
+    }
   }
 
   // The TLBIs a stage 1 change at va needs, one of the sufficient ones at random.
@@ -195,7 +232,7 @@ struct workload {
 
   // Maps or unmaps one stage 1 or stage 2 leaf, then invalidates as required.
   void change_mapping(bool invalidate = true) {
-    const bool unmap = chance(25);
+    const bool unmap = chance(15);
     const bool block = chance(25);
     const unsigned slot = static_cast<unsigned>(block ? pick(blocks) : pick(pages));
     const int level = block ? 2 : 3;
@@ -216,7 +253,11 @@ struct workload {
         if (s.nested && !block) out = nested_page_ipa + pick(pages) * size;
         w.b.map(s1_fmt, root, va, out, level, random_attrs(false, s.globals));
       }
-      if (invalidate) invalidate_s1(s.vmid, c.asid, va, level, s.globals);
+      if (invalidate && s.el2) {
+        invalidate_el2(va, level);
+      } else if (invalidate) {
+        invalidate_s1(s.vmid, c.asid, va, level, s.globals);
+      }
     } else if (what < 8) {  // stage 2-only stream
       const std::uint64_t ipa = (block ? block_va : page_va) + slot * size;
       if (unmap) {
@@ -306,7 +347,9 @@ struct workload {
     write_cd(c);
     invalidate_config(c.sid, c.index, true);
     // The old tables' translations are tagged with the same ASID: they go too.
-    if (s.globals || chance(30)) {
+    if (s.el2) {
+      both(as_command(cmd::make<cmd::tlbi_el2_all::layout>()));
+    } else if (s.globals || chance(30)) {
       both(nh_all(s.vmid));
     } else {
       both(nh_asid(s.vmid, c.asid));
@@ -348,7 +391,7 @@ struct workload {
   }
 
   vw::transaction random_transaction() {
-    constexpr std::uint32_t sids[] = {0, 1, 1, 2, 3, 4, 4, 5, 6, 7, 100};
+    constexpr std::uint32_t sids[] = {0, 1, 1, 2, 3, 4, 4, 5, 6, 7, 9, 100};
     vw::transaction t;
     t.sid = sids[pick(std::size(sids))];
     if (chance(40)) {
@@ -431,6 +474,8 @@ TEST_CASE("engine differential: a tiny cache (constant replacement) agrees too",
     if (i % 7 == 0) {
       wl->change_mapping(false);
       REQUIRE(tiny.execute(nsnh_all()) == command_status::ok);
+      REQUIRE(tiny.execute(as_command(cmd::make<cmd::tlbi_el2_all::layout>())) ==
+              command_status::ok);
       REQUIRE(tiny.execute(cfgi_ste_range(0, 31)) == command_status::ok);
     }
   }
