@@ -134,10 +134,11 @@ template <memory::readable_memory M, class TablePa>
   const std::uint64_t next_index_mask = mask_below(step);
   const bool oa52 = g == 16 && p.oa_bits >= 52;  // OA[51:48] in descriptor bits [15:12]
   const std::uint64_t beyond_oa = ~mask_below(p.oa_bits);
-  auto oa_of = [oa52](std::uint64_t desc, unsigned low) {
-    const std::uint64_t oa = desc & mask_below(48) & ~mask_below(low);
+  auto oa_of = [oa52](std::uint64_t desc, std::uint64_t mask) {  // mask: OA[47:low]
+    const std::uint64_t oa = desc & mask;
     return oa52 ? oa | (((desc >> 12) & 0xf) << 48) : oa;
   };
+  const std::uint64_t table_oa_mask = mask_below(48) & ~mask_below(g);
   for (int level = p.start_level; level <= 3; ++level, lsb -= step) {
     const std::uint64_t index = (ia >> lsb) & index_mask;
     index_mask = next_index_mask;
@@ -160,7 +161,7 @@ template <memory::readable_memory M, class TablePa>
       return res;
     }
     if (level < 3 && (d & desc_table) != 0) {
-      const std::uint64_t next = oa_of(d, g);
+      const std::uint64_t next = oa_of(d, table_oa_mask);
       if ((next & beyond_oa) != 0) {
         fail(smmuv3::evt::type::f_addr_size, level);
         return res;
@@ -179,7 +180,8 @@ template <memory::readable_memory M, class TablePa>
       fail(smmuv3::evt::type::f_translation, level);
       return res;
     }
-    const std::uint64_t base = oa_of(d, lsb);
+    const std::uint64_t in_block = mask_below(lsb);
+    const std::uint64_t base = oa_of(d, mask_below(48) & ~in_block);
     if ((base & beyond_oa) != 0) {
       fail(smmuv3::evt::type::f_addr_size, level);
       return res;
@@ -189,7 +191,7 @@ template <memory::readable_memory M, class TablePa>
     out.descriptor_pa = pa.value;
     out.level = level;
     out.size_shift = lsb;
-    out.output_address = base | (ia & mask_below(lsb));
+    out.output_address = base | (ia & in_block);
     return res;
   }
   // Unreachable for a validated start level in 0..3; kept as a fault, not UB.
