@@ -413,3 +413,24 @@ TEST_CASE("engine: a 65536-entry IOTLB", "[engine]") {
   CHECK(same_result(e->translate(t), w.walk(t)));
   CHECK(e->stats().leaf_hits == 1);
 }
+
+// §4.3.3: a CD is cached per StreamID that located it; software invalidates it through every
+// StreamID whose STE points at it.
+TEST_CASE("engine: a CD shared by two StreamIDs is cached once per StreamID", "[engine]") {
+  s1_world w;
+  w.put_ste(2, s1_ste(cd_table(1), 0, vsmmu::smmuv3::s1_dss::terminate, 3));  // SID 1's CD
+  engine e(*w.mem, w.st);
+  (void)e.translate(txn(1, 0x4000'0000));
+  (void)e.translate(txn(2, 0x4000'0000));
+  CHECK(e.stats().contexts_cached == 2);
+  const std::uint64_t root2 = w.b.new_root(s1_fmt);
+  w.b.map(s1_fmt, root2, 0x4000'0000, 0xd000'0000, 3, s1_world::leaf(false));
+  w.put_cd(1, 0, 0, s1_cd(root2, 6));
+  CHECK(e.execute(cfgi_cd(1, 0)) == command_status::ok);
+  CHECK(e.stats().contexts_cached == 1);
+  CHECK(e.translate(txn(1, 0x4000'0000)).output_address() == 0xd000'0000);
+  // SID 2 keeps its copy (ASID 5) until its own CFGI_CD.
+  CHECK(e.translate(txn(2, 0x4000'0000)).output_address() == 0x8000'0000);
+  CHECK(e.execute(cfgi_cd(2, 0)) == command_status::ok);
+  CHECK(e.translate(txn(2, 0x4000'0000)).output_address() == 0xd000'0000);
+}
