@@ -278,3 +278,21 @@ TEST_CASE("accel pasid: host PASID info and the synthesis request (tests 56, 58,
   none.ssidsize = 8;
   CHECK(none.request().host.width == 0);  // synthesis says host_without_pasid
 }
+
+TEST_CASE("accel host compat: strict mode adds the fields the seed leaves out", "[accel]") {
+  const auto g = vidr();
+  const auto no_asid16 = host_with<R::idr0::ASID16>(false);
+  CHECK_FALSE(A::check_host_compat(g, no_asid16));
+  const auto e = A::check_host_compat(g, no_asid16, true);
+  REQUIRE(e);
+  CHECK(e->field == A::compat_field::asid16);
+  CHECK(contains(e->message(), "[strict check]"));
+  CHECK(A::check_host_compat(g, host_with<R::idr3::BBML>(R::bbml::level0), true)->field ==
+        A::compat_field::bbml);
+  CHECK(A::check_host_compat(g, host_with<R::idr0::STALL_MODEL>(R::stall_model::stall_forced), true)
+            ->field == A::compat_field::stall_model);
+  CHECK_FALSE(A::check_host_compat(
+      g, host_with<R::idr0::STALL_MODEL>(R::stall_model::stall_and_terminate), true));
+  CHECK_FALSE(A::check_host_compat(g, host_with<R::idr0::TERM_MODEL>(false), true));
+  CHECK_FALSE(A::check_host_compat(g, compatible_host(), true));
+}

@@ -120,6 +120,7 @@ struct accel_config {
   std::size_t kernel_issue_batch = 63;  // the SMMUv3 driver's issue batch (re-submission window)
   bool use_veventq = true;              // allocate a vEVENTQ with the vIOMMU
   std::uint32_t veventq_depth = 64;
+  bool strict_compat = false;  // also check ASID16, BBML, STALL_MODEL, TERM_MODEL, CD2L
 };
 
 template <iommufd::iommufd_adapter Adapter>
@@ -198,7 +199,7 @@ class accelerated_vsmmu {
       props = resolve_from_host(cfg_.props, *info, d.host.has_ats_capability);
     }
     const smmuv3::id_registers idrs = apply(props, cfg_.base);
-    if (auto e = check_host_compat(idrs, *info)) {
+    if (auto e = check_host_compat(idrs, *info, cfg_.strict_compat)) {
       r.status = attach_status::refused_incompatible;
       r.compat = e;
       r.message = e->message();

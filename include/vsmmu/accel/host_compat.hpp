@@ -40,6 +40,12 @@ enum class compat_field : std::uint8_t {
   gran4k,    // IDR5.GRAN4K: equal
   gran16k,   // IDR5.GRAN16K: equal
   gran64k,   // IDR5.GRAN64K: equal
+  // Strict mode only: fields the uAPI lists as meaningful that the seed leaves out.
+  asid16,       // IDR0.ASID16: host >= vSMMU (16-bit guest ASIDs would alias)
+  bbml,         // IDR3.BBML: host >= vSMMU
+  stall_model,  // IDR0.STALL_MODEL: the host must allow what the vSMMU lets a guest program
+  term_model,   // IDR0.TERM_MODEL: host <= vSMMU (CD.A = 0 needs TERM_MODEL 0)
+  cd2l,         // IDR0.CD2L: host >= vSMMU
 };
 
 [[nodiscard]] constexpr std::string_view to_string(compat_field f) noexcept {
@@ -66,6 +72,16 @@ enum class compat_field : std::uint8_t {
       return "GRAN16K";
     case compat_field::gran64k:
       return "GRAN64K";
+    case compat_field::asid16:
+      return "ASID16";
+    case compat_field::bbml:
+      return "BBML";
+    case compat_field::stall_model:
+      return "STALL_MODEL";
+    case compat_field::term_model:
+      return "TERM_MODEL";
+    case compat_field::cd2l:
+      return "CD2L";
   }
   return "unknown";
 }
@@ -116,6 +132,13 @@ struct compat_error {
         return "Host SMMUv3 doesn't support 16K translation granule" + values;
       case compat_field::gran64k:
         return "Host SMMUv3 doesn't support 64K translation granule" + values;
+      case compat_field::asid16:
+      case compat_field::bbml:
+      case compat_field::stall_model:
+      case compat_field::term_model:
+      case compat_field::cd2l:
+        return "Host SMMUv3 " + std::string(to_string(field)) + " not compatible" + values +
+               " [strict check]";
     }
     return "Host SMMUv3 not compatible" + values;
   }
@@ -123,9 +146,10 @@ struct compat_error {
 };
 
 // Not compared, as in the seed: AIDR and IIDR (hardware mixes features whatever its revision
-// says), ATS (a per-device property: see device_ats), and the fields the seed leaves out.
+// says), ATS (a per-device property: see device_ats). With `strict`, the fields the uAPI lists
+// as meaningful that the seed leaves out are checked too, after the seed's.
 [[nodiscard]] constexpr std::optional<compat_error> check_host_compat(
-    const smmuv3::id_registers& vsmmu, const iommufd::hw_info& host) noexcept {
+    const smmuv3::id_registers& vsmmu, const iommufd::hw_info& host, bool strict = false) noexcept {
   namespace R = smmuv3::regs;
   if (host.type != iommufd::hw_info_type::arm_smmuv3) {
     return compat_error{compat_field::data_type, static_cast<std::uint32_t>(host.type),
@@ -169,6 +193,25 @@ struct compat_error {
   if (h.get<R::idr5::GRAN64K>() != vsmmu.get<R::idr5::GRAN64K>()) {
     return fail(compat_field::gran64k, u(h.get<R::idr5::GRAN64K>()),
                 u(vsmmu.get<R::idr5::GRAN64K>()));
+  }
+  if (!strict) return std::nullopt;
+  if (u(h.get<R::idr0::ASID16>()) < u(vsmmu.get<R::idr0::ASID16>())) {
+    return fail(compat_field::asid16, u(h.get<R::idr0::ASID16>()), u(vsmmu.get<R::idr0::ASID16>()));
+  }
+  if (u(h.get<R::idr3::BBML>()) < u(vsmmu.get<R::idr3::BBML>())) {
+    return fail(compat_field::bbml, u(h.get<R::idr3::BBML>()), u(vsmmu.get<R::idr3::BBML>()));
+  }
+  // STALL_MODEL 0b00 lets software choose, 0b01 forbids stalls, 0b10 forces them: the host must
+  // accept every CD.S / STE.S1STALLD the vSMMU's model allows a guest to write.
+  const unsigned hs = u(h.get<R::idr0::STALL_MODEL>());
+  const unsigned gs = u(vsmmu.get<R::idr0::STALL_MODEL>());
+  if (hs != gs && hs != 0b00) return fail(compat_field::stall_model, hs, gs);
+  if (u(h.get<R::idr0::TERM_MODEL>()) > u(vsmmu.get<R::idr0::TERM_MODEL>())) {
+    return fail(compat_field::term_model, u(h.get<R::idr0::TERM_MODEL>()),
+                u(vsmmu.get<R::idr0::TERM_MODEL>()));
+  }
+  if (u(h.get<R::idr0::CD2L>()) < u(vsmmu.get<R::idr0::CD2L>())) {
+    return fail(compat_field::cd2l, u(h.get<R::idr0::CD2L>()), u(vsmmu.get<R::idr0::CD2L>()));
   }
   return std::nullopt;
 }
