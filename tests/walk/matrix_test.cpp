@@ -105,3 +105,42 @@ TEST_CASE("io-pgtable matrix: granule x IAS x OAS x stage x level", "[walk][matr
   }
   CHECK(checked > 300);
 }
+
+// io-pgtable's unmap/remap steps: a block is unmapped (its descriptor invalidated), the range
+// faults; a page is mapped inside it (a table replaces the block), only that page translates.
+TEST_CASE("io-pgtable: unmap a block, remap a page inside it", "[walk][matrix]") {
+  for (unsigned g : {12U, 14U, 16U}) {
+    for (bool stage2 : {false, true}) {
+      CAPTURE(g, stage2);
+      auto w = make_world();
+      const unsigned ias = 40;
+      const int block_level = 2;
+      // Stage 2 starts where at most 16 concatenated tables cover 40 bits.
+      const vt::tt_format fmt =
+          stage2 ? vt::s2_format(g, ias, g == 12 ? 1 : 2) : vt::s1_format(g, ias);
+      const auto root = w->b.new_root(fmt);
+      if (stage2) {
+        const S::value ste =
+            with_s2(S::value{}.with<S::V>(true).with<S::Config>(ste_config::s2_trans), root, ias,
+                    sl0_of(g, fmt.start_level), tg(g));
+        REQUIRE_FALSE(vw::decode_ste(ste, w->st.features).illegal());
+        w->put_ste(ste);
+      } else {
+        w->put_ste(s1_ste());
+        w->put_cd(s1_cd(root, ias, tg(g)));
+      }
+      const unsigned lsb = vw::vmsa::level_lsb(g, block_level);
+      const std::uint64_t ia = std::uint64_t{3} << lsb;
+      const std::uint64_t oa = std::uint64_t{5} << lsb;
+      const auto block = w->b.map(fmt, root, ia, oa, block_level);
+      CHECK(w->run(read_at(ia + 0x88)).output_address() == oa + 0x88);
+      w->b.write64(block, 0);  // unmap
+      CHECK(w->run(read_at(ia + 0x88)).event.type() == E::type::f_translation);
+      const std::uint64_t page = ia + (std::uint64_t{7} << g);
+      w->b.map(fmt, root, page, 0x9000'0000, 3);  // a table where the block was
+      CHECK(w->run(read_at(page + 0x10)).output_address() == 0x9000'0010);
+      CHECK(w->run(read_at(page + 0x10)).xlat.size_shift == g);
+      CHECK(w->run(read_at(ia)).event.type() == E::type::f_translation);
+    }
+  }
+}
