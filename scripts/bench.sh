@@ -17,8 +17,10 @@
 # Instructions: each benchmark runs alone under valgrind --tool=callgrind with a profile dump
 # after benchmark::State::StartKeepRunning and before FinishKeepRunning, so the last dump holds
 # exactly the measured loop of the reported run: its instruction total divided by that run's
-# iterations is instructions per iteration, set-up excluded. Works for any Google Benchmark
-# executable without changing it.
+# iterations is instructions per iteration, set-up excluded. A warm-up run first lets valgrind
+# translate the code, or the first 1-iteration trial could already exceed the minimum time and
+# leave a run whose fixed cost (~1000 instructions) swamps the operation. Works for any Google
+# Benchmark executable without changing it.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -118,8 +120,8 @@ if [ $instructions -eq 1 ]; then
         (cd "$work" && valgrind --tool=callgrind --dump-instr=no \
             --dump-after='benchmark::State::StartKeepRunning*' \
             --dump-before='benchmark::State::FinishKeepRunning*' \
-            "$exe" --benchmark_filter="$re" --benchmark_min_time="${CALLGRIND_MIN_TIME:-0.05}" \
-            --benchmark_format=json >"$out/callgrind/$t/$k.json" 2>"$work/valgrind.log") || true
+            "$exe" --benchmark_filter="$re" --benchmark_min_time="${CALLGRIND_MIN_TIME:-0.1}" \
+            --benchmark_min_warmup_time=0.02 --benchmark_format=json >"$out/callgrind/$t/$k.json" 2>"$work/valgrind.log") || true
         last=$(grep -l 'Trigger: --dump-before=benchmark::State::FinishKeepRunning' \
                  "$work"/callgrind.out.* 2>/dev/null | awk -F. '{print $NF, $0}' |
                sort -n | tail -1 | cut -d' ' -f2-) || true
