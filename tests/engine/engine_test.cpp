@@ -321,6 +321,8 @@ TEST_CASE("engine: hints, stalls and foreign commands", "[engine]") {
   CHECK(e.execute(as_command(cmd::make<cmd::tlbi_el2_all::layout>())) ==
         command_status::illegal);  // no IDR0.Hyp
   static_assert(vsmmu::queue::command_handler<engine>);
+  static_assert(vsmmu::queue::synchronizing_handler<engine>);
+  CHECK(e.synchronize() == command_status::ok);  // nothing in flight: returns at once
 }
 
 TEST_CASE("engine: a change of the Stream table drops every cache", "[engine]") {

@@ -164,7 +164,7 @@ TEST_CASE("engine stress: translating threads and a command thread", "[engine][s
     }
     if (s != command_status::ok) ++errors;
     visible[stage][p].store(gen, std::memory_order_release);
-    if (i % 256 == 0) e.wait_for_translations();
+    if (i % 256 == 0 && e.synchronize() != command_status::ok) ++errors;
     if (i % 1000 == 999) {
       e.set_caching(false);
       e.set_caching(true);

@@ -36,6 +36,10 @@ namespace vsmmu::engine {
 struct engine_options {
   cache::config_cache_options config{};
   tlb::range_features ranges{};  // SMMU_IDR3.RIL, SMMU_IDR5.DS: how TLBI ranges decode
+  // CMD_SYNC waits for the translations in flight (synchronize()). Turn off when a translation
+  // can block on something the thread consuming the command queue holds (a VMM-wide lock taken
+  // by the memory adapter), which would deadlock; CMD_SYNC then orders only the caches.
+  bool sync_waits_for_translations = true;
 };
 
 // What the engine uses with caching off: the walk of walk::uncached, but with the leaf fields a
@@ -95,6 +99,7 @@ class smmu_engine {
         state_(st),
         notifier_(std::move(n)),
         ranges_(o.ranges),
+        sync_waits_(o.sync_waits_for_translations),
         config_(o.config),
         iotlb_(tlb::iotlb_options{st.features.asid16 ? 16U : 8U, st.features.vmid16 ? 16U : 8U}) {}
 
@@ -287,6 +292,15 @@ class smmu_engine {
       default:  // EL3, Secure, DPT, CMD_SYNC: not for a Non-secure engine
         return command_status::illegal;
     }
+  }
+
+  // Called by the command queue before a CMD_SYNC completes (queue::synchronizing_handler):
+  // waits for the translations in flight, so that every transaction that used invalidated
+  // structures has completed (§4.3.8). An incomplete CMD_ATC_INV was already reported by
+  // execute().
+  [[nodiscard]] queue::command_status synchronize() noexcept {
+    if (sync_waits_) wait_for_translations();
+    return queue::command_status::ok;
   }
 
   // ---- State
@@ -514,6 +528,7 @@ class smmu_engine {
   walk::smmu_state state_;
   Notifier notifier_;  // called by the thread running execute(), without the mutex
   tlb::range_features ranges_;
+  bool sync_waits_;
   cache::config_cache config_;
   iotlb_type iotlb_;
   bool caching_ = true;
