@@ -41,6 +41,20 @@
 #include <vsmmu/queue/event_queue.hpp>
 #include <vsmmu/queue/recording_signals.hpp>
 
+// The translation engine (configuration cache + IOTLB in front of the walk) and the embeddable
+// device model around it.
+#include <vsmmu/cache/config_cache.hpp>
+#include <vsmmu/device/smmu_device.hpp>
+#include <vsmmu/engine/notifications.hpp>
+#include <vsmmu/engine/smmu_engine.hpp>
+
+// The accelerated (nested) mode over Linux iommufd. <vsmmu/accel/iommufd/linux.hpp>, the real
+// ioctl adapter, is left out: include it yourself on Linux.
+#include <vsmmu/accel/iommufd/adapter.hpp>
+#include <vsmmu/accel/iommufd/kernel_rules.hpp>
+#include <vsmmu/accel/iommufd/simulated_kernel.hpp>
+#include <vsmmu/accel/iommufd/uapi.hpp>
+
 // PCIe extended capabilities: layouts, the config-space model, the hostile-proof walk,
 // insertion, the gap finder and PASID synthesis.
 #include <vsmmu/pcie/ats.hpp>
