@@ -147,6 +147,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     cfg.max_batch = 1 + (in.integer<std::uint8_t>() % 8);
     if (in.boolean()) cfg.props.ats = A::on_off_auto::on;
     if (in.boolean()) cfg.props.ssidsize = {true, 0};
+    // An old kernel (no GBPA nested attach without a vDEVICE), with or without the fallback.
+    if (in.boolean()) w.k.behaviour().gbpa_attach_without_vdevice = false;
+    cfg.defer_proxy_attach = in.boolean();
     A::accelerated_vsmmu<K::simulated_kernel> v(w.k, cfg);
     for (int step = 0; step < 64 && in.remaining() != 0; ++step) {
       const std::uint8_t op = in.integer<std::uint8_t>();

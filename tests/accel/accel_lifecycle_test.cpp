@@ -397,3 +397,27 @@ TEST_CASE("accel lifecycle: a GBPA change that fails for one device (43)", "[acc
   CHECK(v.device_info(d1)->attached == v.bypass_hwpt());
   CHECK(v.gbpa() == cr_gbpa_abort);
 }
+
+TEST_CASE("accel lifecycle: deferring the proxy attach on an old kernel (26, the fallback)",
+          "[accel]") {
+  K::kernel_behaviour old;
+  old.gbpa_attach_without_vdevice = false;
+  host h(old);
+  const auto dev = h.add(1, 0x10);
+  A::accel_config cfg;
+  cfg.defer_proxy_attach = true;
+  vsmmu_t v(h.k, cfg);
+  const auto r = v.attach_device(h.desc(dev, std::nullopt));
+  REQUIRE(r.ok());
+  CHECK(has(r.message, "stays on its stage 2"));
+  CHECK(v.device_info(dev)->deferred);
+  CHECK(h.k.attached_hwpt(dev) == h.s2[0]);
+  CHECK(h.k.live_objects() - 2 == v.objects());
+  // Enumerated: the next install makes the vDEVICE and attaches the GBPA proxy.
+  REQUIRE(v.set_stream_id(dev, 0x100));
+  REQUIRE(v.install_ste(0x100, std::nullopt).ok());
+  CHECK(h.k.attached_hwpt(dev) == v.bypass_hwpt());
+  CHECK_FALSE(v.device_info(dev)->deferred);
+  REQUIRE(v.detach_device(dev).ok());
+  CHECK(h.k.live_objects() == 2);
+}

@@ -121,6 +121,11 @@ struct accel_config {
   bool use_veventq = true;              // allocate a vEVENTQ with the vIOMMU
   std::uint32_t veventq_depth = 64;
   bool strict_compat = false;  // also check ASID16, BBML, STALL_MODEL, TERM_MODEL, CD2L
+  // Kernels without "Allow attaching nested domain for GBPA cases" cannot attach a proxy to a
+  // device without a vDEVICE. With this, such a device stays on its stage 2 (S2-only, like
+  // bypass) until its StreamID is known, as the seed did before its v6; without it the bind
+  // fails with a message naming the missing kernel patch.
+  bool defer_proxy_attach = false;
 };
 
 template <iommufd::iommufd_adapter Adapter>
@@ -262,6 +267,11 @@ class accelerated_vsmmu {
     idrs_ = idrs;
     if (!frozen_) auto_resolved_ = true;
     r.status = attach_status::accelerated;
+    if (devices_.back().deferred) {
+      r.message = "device 0x" + hex(d.host.dev_id) +
+                  " stays on its stage 2 until its StreamID is known: the host kernel cannot "
+                  "attach a proxy HWPT without a vDEVICE";
+    }
     return r;
   }
 
@@ -487,11 +497,13 @@ class accelerated_vsmmu {
     iommufd::object_id vdevice = iommufd::no_object;
     std::uint32_t vdevice_sid = 0;
     bool ats = false;
+    bool deferred = false;  // on its stage 2, waiting for a vDEVICE (defer_proxy_attach)
   };
   [[nodiscard]] std::optional<device_state> device_info(iommufd::device_id dev_id) const {
     const device* d = find_dev(dev_id);
     if (!d) return std::nullopt;
-    return device_state{d->host.dev_id, d->sid, d->attached, d->vdevice, d->vdevice_sid, d->ats};
+    return device_state{d->host.dev_id, d->sid, d->attached, d->vdevice,
+                        d->vdevice_sid, d->ats, d->deferred};
   }
   [[nodiscard]] std::size_t device_count() const noexcept { return devices_.size(); }
   [[nodiscard]] bool has_viommu() const noexcept { return viommu_.has_value(); }
@@ -540,6 +552,7 @@ class accelerated_vsmmu {
     iommufd::object_id attached = iommufd::no_object;
     iommufd::object_id vdevice = iommufd::no_object;
     std::uint32_t vdevice_sid = 0;
+    bool deferred = false;  // its proxy attach waits for a vDEVICE (defer_proxy_attach)
   };
   struct viommu_state {
     iommufd::object_id id = iommufd::no_object;
@@ -735,10 +748,16 @@ class accelerated_vsmmu {
       if (auto e = a_.attach(dev.host.dev_id, target); !e) {
         if (made_nested) destroy_or_defer(target);
         undo_vdev();
+        if (cfg_.defer_proxy_attach && e.err() == ENOENT && !made_nested &&
+            dev.vdevice == iommufd::no_object) {
+          dev.deferred = true;  // nothing changed; the next install with a vDEVICE retries
+          return {};
+        }
         return e.error();
       }
       set_group_attachment(dev.host.iommu_group, target);
     }
+    dev.deferred = false;
     if (made_nested) nested_.push_back(target);
     sweep_nested();
     return {};
