@@ -54,6 +54,8 @@
 #include <vsmmu/accel/iommufd/kernel_rules.hpp>
 #include <vsmmu/accel/iommufd/simulated_kernel.hpp>
 #include <vsmmu/accel/iommufd/uapi.hpp>
+#include <vsmmu/accel/accelerated_vsmmu.hpp>
+#include <vsmmu/accel/msi.hpp>
 
 // PCIe extended capabilities: layouts, the config-space model, the hostile-proof walk,
 // insertion, the gap finder and PASID synthesis.
