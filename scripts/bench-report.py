@@ -107,6 +107,9 @@ def load_instructions(d):
                 if len(parts) != 3 or not parts[1]:
                     continue
                 name, ir, js = parts
+                threads = re.search(r"threads:(\d+)", name)
+                if threads and int(threads.group(1)) > 1:
+                    continue  # callgrind serialises threads; the dump holds one thread's share
                 try:
                     with open(os.path.join(cg, js)) as jf:
                         runs = [b for b in json.load(jf)["benchmarks"]
