@@ -39,7 +39,7 @@ while [ $# -gt 0 ]; do
     --min-time) min_time=$2; shift ;;
     --repetitions) repetitions=$2; shift ;;
     --build-dir) build_dir=$2; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     -*) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
     *) out=$1 ;;
   esac
