@@ -134,6 +134,7 @@ decoded_input decode_header(vsmmu::fuzz::reader& in) {
   f.gran16k = (bits & 4096U) == 0;
   f.gran64k = (bits & 8192U) == 0;
   f.vax52 = (bits & 16384U) != 0;
+  f.ds = (bits & 32768U) != 0;
   const auto modes = in.integer<std::uint8_t>();
   f.stall_model = static_cast<vw::stall_model>((modes & 3U) % 3U);
   f.httu = static_cast<vw::httu>(((modes >> 2) & 3U) % 3U);

@@ -25,6 +25,7 @@ struct tt_format {
   int start_level = 0;
   bool stage2 = false;
   unsigned oa_bits = 48;  // 52 puts OA[51:48] in descriptor bits [15:12] (64KB granule)
+  bool ds = false;        // FEAT_LPA2 (CD.DS), 4KB/16KB: OA[51:50] in bits [9:8], no SH there
 
   [[nodiscard]] constexpr std::uint64_t start_table_bytes() const noexcept {
     return std::uint64_t{1} << walk::vmsa::start_table_shift(granule_shift, ia_bits, start_level,
@@ -32,11 +33,11 @@ struct tt_format {
   }
 };
 
-// Stage 1 format for a CD with TxSZ = 64 - ia_bits.
+// Stage 1 format for a CD with TxSZ = 64 - ia_bits (and CD.DS = ds).
 [[nodiscard]] constexpr tt_format s1_format(unsigned granule_shift, unsigned ia_bits,
-                                            unsigned oa_bits = 48) noexcept {
-  return {granule_shift, ia_bits, walk::vmsa::start_level_for(granule_shift, ia_bits), false,
-          oa_bits};
+                                            unsigned oa_bits = 48, bool ds = false) noexcept {
+  return {granule_shift, ia_bits, walk::vmsa::start_level_for(granule_shift, ia_bits),
+          false,         oa_bits, ds && granule_shift != 16};
 }
 // Stage 2 format with an explicit start level (concatenated tables when ia_bits needs them).
 [[nodiscard]] constexpr tt_format s2_format(unsigned granule_shift, unsigned ia_bits,
@@ -71,7 +72,7 @@ struct leaf_attrs {
     if (!a.global) d |= std::uint64_t{1} << 11;
     if (!a.exec) d |= std::uint64_t{3} << 53;  // PXN and UXN
   }
-  d |= std::uint64_t{a.sh & 3U} << 8;
+  if (!fmt.ds) d |= std::uint64_t{a.sh & 3U} << 8;  // under DS bits [9:8] are OA[51:50]
   if (a.af) d |= walk::vmsa::desc_af;
   if (a.contiguous) d |= std::uint64_t{1} << walk::vmsa::desc_contiguous_bit;
   return d;
@@ -79,6 +80,7 @@ struct leaf_attrs {
 
 // An output address in descriptor form (OA[51:48] in bits [15:12] for 52-bit 64KB tables).
 [[nodiscard]] constexpr std::uint64_t encode_oa(const tt_format& fmt, std::uint64_t oa) noexcept {
+  if (fmt.ds) return (oa & walk::vmsa::mask_below(50)) | (((oa >> 50) & 3) << 8);
   std::uint64_t d = oa & walk::vmsa::mask_below(48);
   if (fmt.granule_shift == 16 && fmt.oa_bits >= 52) d |= ((oa >> 48) & 0xf) << 12;
   return d;
@@ -131,7 +133,7 @@ class table_builder {
       if (l == level) return at;
       const auto cur = mem_.read64(at);
       if (cur.ok() && (cur.value & 3) == 3) {
-        table = walk::vmsa::output_address(cur.value, g, g, fmt.oa_bits);
+        table = walk::vmsa::output_address(cur.value, g, g, fmt.oa_bits, fmt.ds);
         continue;
       }
       if (!create) return 0;

@@ -37,7 +37,8 @@ enum class cd_error : std::uint8_t {
 struct tt_range {
   bool enabled = false;  // !EPDx
   bool tbi = false;
-  bool e0pd = false;  // unprivileged accesses fault
+  bool e0pd = false;    // unprivileged accesses fault
+  std::uint8_t sh = 0;  // CD.SHx: the leaves' shareability under DS (walk.ds)
   vmsa::walk_params walk{};
 };
 
@@ -65,20 +66,30 @@ struct cd_decode {
 };
 
 namespace detail {
-template <class X, class TTB, class TSZ, class EPD, class TBI, class E0PD>
+// DS (FEAT_LPA2) in effect for a range: IDR5.DS, CD.DS and a 4KB or 16KB granule (§5.4 DS).
+[[nodiscard]] constexpr bool lpa2(bool cd_ds, std::optional<unsigned> g,
+                                  const smmu_features& f) noexcept {
+  return f.ds && cd_ds && g && *g != 16;
+}
+
+template <class X, class TTB, class TSZ, class EPD, class TBI, class E0PD, class SH>
 constexpr cd_error decode_range(const X& cd, const smmu_features& f, unsigned ips,
-                                std::optional<unsigned> g, bool big_endian, tt_range& out) {
+                                std::optional<unsigned> g, bool big_endian, bool ds,
+                                tt_range& out) {
   out.enabled = !cd.template get<EPD>();
   if (!out.enabled) return cd_error::none;  // TxSZ, TGx and TTBx are IGNORED (§5.4.1.1)
   const unsigned txsz = cd.template get<TSZ>();
-  // CDTxSZInvalid without STT: max 39; min 12 with the 64KB granule and 52-bit VAs, else 16.
-  const unsigned min_txsz = g && *g == 16 && f.vax52 ? 12U : 16U;
+  // CDTxSZInvalid without STT: max 39; min 12 with 52-bit VAs (IDR5.VAX) and the 64KB granule
+  // or DS, else 16.
+  const unsigned min_txsz = g && (*g == 16 || ds) && f.vax52 ? 12U : 16U;
   if (txsz < min_txsz || txsz > 39) return cd_error::txsz;
   if (!g || !f.granule_supported(*g)) return cd_error::tg;
   const std::uint64_t ttb = bits_55_4(cd.template get<TTB>());
-  if ((ttb >> ips) != 0 || (*g != 16 && (ttb >> 48) != 0)) return cd_error::ttb;
+  // CDTTBxValidRange: the effective IPS, and 48 bits with 4KB/16KB unless DS.
+  if ((ttb >> ips) != 0 || (*g != 16 && !ds && (ttb >> 48) != 0)) return cd_error::ttb;
   out.tbi = cd.template get<TBI>();
   out.e0pd = cd.template get<E0PD>();
+  if (ds) out.sh = static_cast<std::uint8_t>(cd.template get<SH>());
   vmsa::walk_params& w = out.walk;
   w.granule_shift = *g;
   w.ia_bits = 64 - txsz;
@@ -86,6 +97,7 @@ constexpr cd_error decode_range(const X& cd, const smmu_features& f, unsigned ip
   w.oa_bits = ips;
   w.big_endian = big_endian;
   w.stage2 = false;
+  w.ds = ds;
   w.table_base =
       ttb & ~vmsa::mask_below(vmsa::start_table_shift(*g, w.ia_bits, w.start_level, ips >= 52));
   return cd_error::none;
@@ -148,18 +160,21 @@ template <class X>
   const auto ips_field = cd.template get<C::IPS>();
   const auto g0 = smmuv3::granule_shift(cd.template get<C::TG0>());
   const auto g1 = smmuv3::granule_shift(cd.template get<C::TG1>());
+  const bool cd_ds = f.ds && cd.template get<C::DS>();  // RES0 without IDR5.DS
   if (!epd0) {
-    const unsigned ips0 = effective_output_bits(ips_field, g0.value_or(12), f);
-    const auto e = detail::decode_range<X, C::TTB0, C::T0SZ, C::EPD0, C::TBI0, C::E0PD0>(
-        cd, f, ips0, g0, endi, c.tt[0]);
+    const bool ds0 = detail::lpa2(cd_ds, g0, f);
+    const unsigned ips0 = effective_output_bits(ips_field, g0.value_or(12), f, ds0);
+    const auto e = detail::decode_range<X, C::TTB0, C::T0SZ, C::EPD0, C::TBI0, C::E0PD0, C::SH0>(
+        cd, f, ips0, g0, endi, ds0, c.tt[0]);
     if (e != cd_error::none) {
       return e;
     }
   }
   if (!epd1) {
-    const unsigned ips1 = effective_output_bits(ips_field, g1.value_or(12), f);
-    const auto e = detail::decode_range<X, C::TTB1, C::T1SZ, C::EPD1, C::TBI1, C::E0PD1>(
-        cd, f, ips1, g1, endi, c.tt[1]);
+    const bool ds1 = detail::lpa2(cd_ds, g1, f);
+    const unsigned ips1 = effective_output_bits(ips_field, g1.value_or(12), f, ds1);
+    const auto e = detail::decode_range<X, C::TTB1, C::T1SZ, C::EPD1, C::TBI1, C::E0PD1, C::SH1>(
+        cd, f, ips1, g1, endi, ds1, c.tt[1]);
     if (e != cd_error::none) {
       return e;
     }

@@ -42,6 +42,7 @@ namespace vsmmu::walk {
   f.gran16k = id.get<R::idr5::GRAN16K>();
   f.gran64k = id.get<R::idr5::GRAN64K>();
   f.vax52 = id.get<R::idr5::VAX>() != R::vax::bits48;
+  f.ds = id.get<R::idr5::DS>();
   return f;
 }
 

@@ -52,6 +52,7 @@ struct smmu_features {
   bool gran16k = true;
   bool gran64k = true;
   bool vax52 = false;  // VAX == 0b01: 52-bit VAs with the 64KB granule
+  bool ds = false;     // DS: FEAT_LPA2 (CD.DS: 52-bit addresses with 4KB and 16KB granules)
 
   [[nodiscard]] constexpr unsigned oas_bits() const noexcept { return smmuv3::address_bits(oas); }
   // IHI 0070 §3.4: IAS == OAS without VMSAv8-32 LPAE support.

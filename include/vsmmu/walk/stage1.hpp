@@ -158,7 +158,8 @@ template <memory::readable_memory M, class TablePa>
   out.dbm_clean = c.hd && ((d >> 51) & 1) != 0 && ((d >> 7) & 1) != 0;
   out.perm = {(bits & 1) != 0, (bits & 2) != 0, (bits & 4) != 0};
   out.attr_index = static_cast<std::uint8_t>((d >> 2) & 7);
-  out.sh = static_cast<std::uint8_t>((d >> 8) & 3);
+  // Under DS descriptor bits [9:8] are OA[51:50]; the shareability is CD.SHx (FEAT_LPA2).
+  out.sh = range.walk.ds ? range.sh : static_cast<std::uint8_t>((d >> 8) & 3);
   out.global = c.el2 || ((d >> 11) & 1) == 0;
   if ((bits & (req.exec ? 4U : req.write ? 2U : 1U)) == 0) {
     fail(smmuv3::evt::type::f_permission, l.level);

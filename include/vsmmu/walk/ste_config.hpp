@@ -74,12 +74,13 @@ struct ste_decode {
 };
 
 // Effective output size of S2PS / CD.IPS: capped to the OAS, and to 48 bits unless the granule
-// is 64KB (52-bit output needs the 64KB granule without DS). IHI 0070 §3.4, §5.2 S2PS.
+// is 64KB or DS (FEAT_LPA2) is in effect for 4KB/16KB. IHI 0070 §3.4, §5.2 S2PS, §5.4 DS.
 [[nodiscard]] constexpr unsigned effective_output_bits(smmuv3::address_size ps,
                                                        unsigned granule_shift,
-                                                       const smmu_features& f) noexcept {
+                                                       const smmu_features& f,
+                                                       bool ds = false) noexcept {
   unsigned bits = std::min(smmuv3::address_bits(ps), f.oas_bits());
-  if (bits > 48 && granule_shift != 16) bits = 48;
+  if (bits > 48 && granule_shift != 16 && !ds) bits = 48;
   return std::min(bits, 52U);  // 56-bit output is VMSAv9-128 only
 }
 

@@ -9,7 +9,8 @@
 // The VMSAv8-64 translation table walk shared by stage 1 and stage 2 (DDI 0487 D8.2-D8.4;
 // pseudocode AArch64.S1Walk / AArch64.S2Walk, J1.1.4). 64-bit descriptors, 4KB/16KB/64KB
 // granules, 52-bit output addresses with the 64KB granule (descriptor bits [15:12] are
-// OA[51:48]); no FEAT_LPA2 (DS), no VMSAv9-128.
+// OA[51:48]) and, at stage 1, with FEAT_LPA2 (CD.DS) for 4KB/16KB (OA[51:50] in bits [9:8],
+// start level -1 for 52-bit VAs with 4KB); no VMSAv9-128.
 //
 // The walk is bounded by the architecture: at most four lookups (levels 0-3), each one 8-byte
 // read; every descriptor the guest wrote is checked before use.
@@ -45,6 +46,7 @@ struct walk_params {
   unsigned oa_bits = 48;         // effective IPS / S2PS: output beyond it is an Address size fault
   bool big_endian = false;       // CD.ENDI / STE.S2ENDI
   bool stage2 = false;           // descriptors carry stage 2 attributes (no table attributes)
+  bool ds = false;  // FEAT_LPA2 with 4KB/16KB: OA[51:50] in descriptor bits [9:8], no SH there
 };
 
 [[nodiscard]] constexpr unsigned stride(unsigned granule_shift) noexcept {
@@ -69,14 +71,15 @@ struct walk_params {
   return pa52 && t < 6 ? 6 : t;
 }
 
-// AArch64.BlockDescSupported without DS / D128.
-[[nodiscard]] constexpr bool block_supported(unsigned granule_shift, int level,
-                                             unsigned oa_bits) noexcept {
+// AArch64.BlockDescSupported without D128: DS adds 512GB blocks (4KB, level 0) and 64GB blocks
+// (16KB, level 1).
+[[nodiscard]] constexpr bool block_supported(unsigned granule_shift, int level, unsigned oa_bits,
+                                             bool ds = false) noexcept {
   switch (granule_shift) {
     case 12:
-      return level == 1 || level == 2;
+      return level == 1 || level == 2 || (level == 0 && ds);
     case 14:
-      return level == 2;
+      return level == 2 || (level == 1 && ds);
     case 16:
       return level == 2 || (level == 1 && oa_bits >= 52);
     default:
@@ -85,10 +88,14 @@ struct walk_params {
 }
 
 // The output address a table, block or page descriptor holds: bits [47:lsb], plus OA[51:48]
-// from descriptor bits [15:12] with the 64KB granule when 52-bit addresses are in use.
+// from descriptor bits [15:12] with the 64KB granule when 52-bit addresses are in use; with DS
+// (4KB/16KB) bits [49:lsb] and OA[51:50] from bits [9:8].
 [[nodiscard]] constexpr std::uint64_t output_address(std::uint64_t desc, unsigned lsb,
-                                                     unsigned granule_shift,
-                                                     unsigned oa_bits) noexcept {
+                                                     unsigned granule_shift, unsigned oa_bits,
+                                                     bool ds = false) noexcept {
+  if (ds && granule_shift != 16) {
+    return (desc & mask_below(50) & ~mask_below(lsb)) | (((desc >> 8) & 3) << 50);
+  }
   std::uint64_t oa = desc & mask_below(48) & ~mask_below(lsb);
   if (granule_shift == 16 && oa_bits >= 52) oa |= ((desc >> 12) & 0xf) << 48;
   return oa;
@@ -107,11 +114,16 @@ struct leaf {
   bool pxn_table = false;
 };
 
-// Walks `ia` through the tables of `p`. `table_pa(addr)` turns each descriptor address into the
-// PA to fetch (identity without stage 2; a stage 2 translation with CLASS == TT when nested) and
-// returns or_fault<std::uint64_t>. `fault_template` supplies S2 / CLASS / IPA for faults this
-// walk reports; the walk fills type, level and (for F_WALK_EABT) FetchAddr.
-template <memory::readable_memory M, class TablePa>
+namespace detail {
+// Where a descriptor keeps the output address bits above the in-place ones.
+enum class oa_format : std::uint8_t {
+  bits48,    // OA[47:low] in place
+  pa52_64k,  // 64KB granule, 52-bit output: OA[51:48] in bits [15:12]
+  lpa2,      // DS with 4KB/16KB: OA[49:low] in place, OA[51:50] in bits [9:8]
+};
+
+// The walk for one descriptor format, so that the per-level work has no format decisions.
+template <oa_format F, class M, class TablePa>
 [[nodiscard]] constexpr or_fault<leaf> walk(const M& mem, const walk_params& p, std::uint64_t ia,
                                             const fault_info& fault_template,
                                             TablePa&& table_pa) noexcept {
@@ -132,13 +144,14 @@ template <memory::readable_memory M, class TablePa>
   unsigned lsb = level_lsb(g, p.start_level);
   std::uint64_t index_mask = mask_below(p.ia_bits - lsb);
   const std::uint64_t next_index_mask = mask_below(step);
-  const bool oa52 = g == 16 && p.oa_bits >= 52;  // OA[51:48] in descriptor bits [15:12]
+  constexpr unsigned oa_top = F == oa_format::lpa2 ? 50 : 48;  // bits [oa_top-1:low] in place
   const std::uint64_t beyond_oa = ~mask_below(p.oa_bits);
-  auto oa_of = [oa52](std::uint64_t desc, std::uint64_t mask) {  // mask: OA[47:low]
-    const std::uint64_t oa = desc & mask;
-    return oa52 ? oa | (((desc >> 12) & 0xf) << 48) : oa;
+  auto oa_of = [](std::uint64_t desc, std::uint64_t mask) {  // mask: OA[oa_top-1:low]
+    if constexpr (F == oa_format::lpa2) return (desc & mask) | (((desc >> 8) & 3) << 50);
+    if constexpr (F == oa_format::pa52_64k) return (desc & mask) | (((desc >> 12) & 0xf) << 48);
+    return desc & mask;
   };
-  const std::uint64_t table_oa_mask = mask_below(48) & ~mask_below(g);
+  const std::uint64_t table_oa_mask = mask_below(oa_top) & ~mask_below(g);
   for (int level = p.start_level; level <= 3; ++level, lsb -= step) {
     const std::uint64_t index = (ia >> lsb) & index_mask;
     index_mask = next_index_mask;
@@ -176,12 +189,13 @@ template <memory::readable_memory M, class TablePa>
     }
     // A level 3 descriptor with bit[1] == 0 is reserved; a block where the granule has none is
     // invalid: both are Translation faults.
-    if (level == 3 ? (d & desc_table) == 0 : !block_supported(g, level, p.oa_bits)) {
+    if (level == 3 ? (d & desc_table) == 0
+                   : !block_supported(g, level, p.oa_bits, F == oa_format::lpa2)) {
       fail(smmuv3::evt::type::f_translation, level);
       return res;
     }
     const std::uint64_t in_block = mask_below(lsb);
-    const std::uint64_t base = oa_of(d, mask_below(48) & ~in_block);
+    const std::uint64_t base = oa_of(d, mask_below(oa_top) & ~in_block);
     if ((base & beyond_oa) != 0) {
       fail(smmuv3::evt::type::f_addr_size, level);
       return res;
@@ -197,6 +211,25 @@ template <memory::readable_memory M, class TablePa>
   // Unreachable for a validated start level in 0..3; kept as a fault, not UB.
   fail(smmuv3::evt::type::f_translation, 3);
   return res;
+}
+}  // namespace detail
+
+// Walks `ia` through the tables of `p`. `table_pa(addr)` turns each descriptor address into the
+// PA to fetch (identity without stage 2; a stage 2 translation with CLASS == TT when nested) and
+// returns or_fault<std::uint64_t>. `fault_template` supplies S2 / CLASS / IPA for faults this
+// walk reports; the walk fills type, level and (for F_WALK_EABT) FetchAddr.
+template <memory::readable_memory M, class TablePa>
+[[nodiscard]] constexpr or_fault<leaf> walk(const M& mem, const walk_params& p, std::uint64_t ia,
+                                            const fault_info& fault_template,
+                                            TablePa&& table_pa) noexcept {
+  using detail::oa_format;
+  if (p.ds && p.granule_shift != 16) {
+    return detail::walk<oa_format::lpa2>(mem, p, ia, fault_template, table_pa);
+  }
+  if (p.granule_shift == 16 && p.oa_bits >= 52) {
+    return detail::walk<oa_format::pa52_64k>(mem, p, ia, fault_template, table_pa);
+  }
+  return detail::walk<oa_format::bits48>(mem, p, ia, fault_template, table_pa);
 }
 
 }  // namespace vmsa
