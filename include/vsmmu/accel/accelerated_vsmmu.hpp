@@ -99,8 +99,9 @@ struct op_result {
 
 // Guest commands after forwarding: how many were completed, and the error of the next one.
 struct forward_result {
-  std::size_t consumed = 0;                     // CONS advances by this many
-  smmuv3::cerror error = smmuv3::cerror::none;  // at command `consumed`
+  std::size_t consumed = 0;                     // forward(): CONS advances by this many
+  std::size_t at = 0;                           // the failing command: index, or offer()'s tag
+  smmuv3::cerror error = smmuv3::cerror::none;  // at command `at`
   iommufd::host_error host{};                   // the failure behind a CERROR, if any
   std::string message;
   [[nodiscard]] bool ok() const noexcept { return error == smmuv3::cerror::none; }
@@ -394,48 +395,41 @@ class accelerated_vsmmu {
 
   // Guest commands the vSMMU has already applied locally, from CONS on. Forwardable ones are
   // batched until CMD_SYNC (or max_batch) and sent in one IOMMU_HWPT_INVALIDATE; CFGI_STE(_RANGE)
-  // install STEs (through `src`) in order. Stops at the first command that fails.
+  // install STEs (through `src`) in order. Stops at the first command that fails. Not to be
+  // interleaved with offer(): a batch offer() left pending is dropped.
   template <ste_source Source = no_ste>
   forward_result forward(std::span<const queue::command> cmds, Source&& src = {}) {
     retry_destroys();
     forward_result r;
     batch_.clear();
     for (std::size_t i = 0; i < cmds.size(); ++i) {
-      const queue::command& c = cmds[i];
-      const forward_class cls = classify(c);
-      switch (cls) {
-        case forward_class::local:
-          break;
-        case forward_class::forward:
-          if (viommu_) batch_.push_back({c, i});
-          break;
-        case forward_class::forward_sid:
-        case forward_class::forward_atc:
-          if (secure_bit_set(c)) {
-            if (!flush(cmds, r)) return r;
-            return command_error(r, i, smmuv3::cerror::ill, {}, "SSec set on a Non-secure queue");
-          }
-          if (viommu_ && forwardable_sid(c, cls)) batch_.push_back({c, i});
-          break;
-        case forward_class::ste: {
-          if (!flush(cmds, r)) return r;
-          if (secure_bit_set(c)) {
-            return command_error(r, i, smmuv3::cerror::ill, {}, "SSec set on a Non-secure queue");
-          }
-          op_result o = apply_cfgi(c, src);
-          if (!o.ok()) return command_error(r, i, smmuv3::cerror::ill, o.host, o.message);
-          break;
-        }
-        case forward_class::sync:
-          if (!flush(cmds, r)) return r;
-          break;
-      }
-      if (batch_.size() >= cfg_.max_batch && !flush(cmds, r)) return r;
+      if (!step(cmds[i], i, src, r)) return r;
     }
-    if (!flush(cmds, r)) return r;
+    if (!flush(r)) return r;
     r.consumed = cmds.size();
     return r;
   }
+
+  // The same, one command at a time, for a device model whose command queue consumer hands it
+  // each command after applying it locally (device::smmu_device does). `tag` says where the
+  // command sits in the guest's queue. The batch stays pending across calls until a CMD_SYNC, a
+  // CFGI_STE*, max_batch or flush_batch(). On an error, forward_result::at is the tag of the
+  // failing command: this one, or an earlier batched one the host handled only partly.
+  template <ste_source Source = no_ste>
+  forward_result offer(const queue::command& c, std::size_t tag, Source&& src = {}) {
+    retry_destroys();
+    forward_result r;
+    step(c, tag, src, r);
+    return r;
+  }
+  // Sends what offer() batched (the device model calls it when it stops consuming: the guest may
+  // reuse queue entries behind CONS, so a later error could not point at them).
+  forward_result flush_batch() {
+    forward_result r;
+    flush(r);
+    return r;
+  }
+  [[nodiscard]] std::size_t batched() const noexcept { return batch_.size(); }
 
   // Statistics for the benchmark and tests.
   [[nodiscard]] std::size_t invalidate_calls() const noexcept { return invalidate_calls_; }
@@ -830,9 +824,48 @@ class accelerated_vsmmu {
     return true;
   }
 
+  // One command of forward()/offer(); false when it stopped with an error in `r`.
+  template <class Source>
+  bool step(const queue::command& c, std::size_t i, Source& src, forward_result& r) {
+    const forward_class cls = classify(c);
+    switch (cls) {
+      case forward_class::local:
+        break;
+      case forward_class::forward:
+        if (viommu_) batch_.push_back({c, i});
+        break;
+      case forward_class::forward_sid:
+      case forward_class::forward_atc:
+        if (secure_bit_set(c)) {
+          if (!flush(r)) return false;
+          command_error(r, i, smmuv3::cerror::ill, {}, "SSec set on a Non-secure queue");
+          return false;
+        }
+        if (viommu_ && forwardable_sid(c, cls)) batch_.push_back({c, i});
+        break;
+      case forward_class::ste: {
+        if (!flush(r)) return false;
+        if (secure_bit_set(c)) {
+          command_error(r, i, smmuv3::cerror::ill, {}, "SSec set on a Non-secure queue");
+          return false;
+        }
+        op_result o = apply_cfgi(c, src);
+        if (!o.ok()) {
+          command_error(r, i, smmuv3::cerror::ill, o.host, o.message);
+          return false;
+        }
+        break;
+      }
+      case forward_class::sync:
+        return flush(r);
+    }
+    return batch_.size() < cfg_.max_batch || flush(r);
+  }
+
   forward_result& command_error(forward_result& r, std::size_t index, smmuv3::cerror e,
                                 const iommufd::host_error& host, std::string msg) {
     r.consumed = index;
+    r.at = index;
     r.error = e;
     r.host = host;
     r.message = std::move(msg);
@@ -842,7 +875,7 @@ class accelerated_vsmmu {
   // Sends the batch. If the kernel handled only k entries, the ones before k that its batching
   // may have dropped (converted but never issued when entry k failed conversion) are sent again,
   // and the guest sees the error at entry k.
-  bool flush(std::span<const queue::command> cmds, forward_result& r) {
+  bool flush(forward_result& r) {
     if (batch_.empty()) return true;
     entries_.clear();
     for (const pending_cmd& p : batch_) entries_.push_back({p.cmd.words});
@@ -867,21 +900,19 @@ class accelerated_vsmmu {
       if (!re.ok()) {
         // The resubmission failed too: the error is at the first entry it did not get through.
         k = (k - window) + std::min<std::size_t>(re.handled, window - 1);
-        report_batch_error(cmds, r, k, re.error);
+        report_batch_error(r, k, re.error);
         return false;
       }
     }
-    report_batch_error(cmds, r, k, res.error);
+    report_batch_error(r, k, res.error);
     return false;
   }
 
-  void report_batch_error(std::span<const queue::command> cmds, forward_result& r, std::size_t k,
-                          const iommufd::host_error& e) {
+  void report_batch_error(forward_result& r, std::size_t k, const iommufd::host_error& e) {
     const pending_cmd& p = batch_[k];
     const bool atc = p.cmd.opcode() == smmuv3::cmd::opcode::atc_inv;
     const smmuv3::cerror ce =
         e.code == ETIMEDOUT && atc ? smmuv3::cerror::atc_inv_sync : smmuv3::cerror::ill;
-    (void)cmds;
     command_error(
         r, p.index, ce, e,
         "IOMMU_HWPT_INVALIDATE failed at command " + std::to_string(p.index) + ": " + e.message());

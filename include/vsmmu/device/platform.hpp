@@ -30,15 +30,18 @@ enum class diagnostic : std::uint8_t {
   command_error,        // CMDQ_ERR raised (see SMMU_CMDQ_CONS.ERR)
   event_dropped,        // an event not recorded: queue disabled, full or in error
   msi_abort,            // Platform::msi refused a write: the MSI_*_ABT_ERR global error
+  host_failure,         // accelerated mode: the host refused an install or invalidation
 };
 
-inline constexpr std::size_t diagnostic_count = static_cast<std::size_t>(diagnostic::msi_abort) + 1;
+inline constexpr std::size_t diagnostic_count =
+    static_cast<std::size_t>(diagnostic::host_failure) + 1;
 
 [[nodiscard]] constexpr std::string_view to_string(diagnostic d) noexcept {
   constexpr std::array<std::string_view, diagnostic_count> names{
       "unaligned_access", "unsupported_size", "split_64bit_access", "out_of_range",
       "page1_reserved",   "read_only_write",  "guarded_write",      "gbpa_without_update",
-      "gerrorn_inactive", "command_error",    "event_dropped",      "msi_abort"};
+      "gerrorn_inactive", "command_error",    "event_dropped",      "msi_abort",
+      "host_failure"};
   const auto i = static_cast<std::size_t>(d);
   return i < names.size() ? names[i] : std::string_view{};
 }

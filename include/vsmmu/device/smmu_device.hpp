@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 #pragma once
 
+#include <vsmmu/device/accelerator.hpp>
 #include <vsmmu/device/config.hpp>
 #include <vsmmu/device/detail/register_masks.hpp>
 #include <vsmmu/device/platform.hpp>
@@ -19,6 +20,7 @@
 #include <vsmmu/smmuv3/registers.hpp>
 #include <vsmmu/walk/from_registers.hpp>
 #include <vsmmu/walk/result.hpp>
+#include <vsmmu/walk/stream_table.hpp>
 
 #include <array>
 #include <cstddef>
@@ -26,14 +28,23 @@
 #include <limits>
 #include <optional>
 #include <span>
+#include <string>
+#include <type_traits>
 
 // The embeddable SMMUv3 (IHI 0070): the Non-secure register file behind MMIO read/write, the
 // Command queue consumed as the guest produces, the Event queue filled with the faults of
 // translate(), interrupts through the platform, reset and save/restore. docs/device.md.
+//
+// With an Accelerator (device/accelerator.hpp, e.g. accel::accelerated_vsmmu) the device is the
+// front end of the accelerated mode: each command is applied locally and then handed to the
+// accelerator (STE install, invalidation forwarding, batched until CMD_SYNC), SMMUEN edges and GBPA
+// updates move the devices on the host, and host events reach the Event queue (docs/accel.md).
 namespace vsmmu::device {
 
-template <class Config, memory::guest_memory M, platform Platform>
-requires device_config<Config>
+template <class Config, memory::guest_memory M, platform Platform,
+          class Accelerator = no_accelerator>
+requires device_config<Config> &&
+         (std::same_as<Accelerator, no_accelerator> || accelerator<Accelerator>)
 class smmu_device {
   static_assert(smmuv3::conforms<Config::id_registers>,
                 "vsmmu: the device configuration breaks an SMMUv3 feature rule");
@@ -42,14 +53,27 @@ class smmu_device {
   static constexpr smmuv3::id_registers id_registers = Config::id_registers;
   // The register file: page 0 and page 1, 64KB each (IHI 0070 §6.1).
   static constexpr std::uint64_t mmio_size = 2 * std::uint64_t{smmuv3::regs::page_size};
+  static constexpr bool accelerated = is_accelerated<Accelerator>;
 
   // `memory` and `platform` must outlive the device. Platform callbacks must not throw (they
   // run under the device's noexcept MMIO and translate paths).
-  smmu_device(M& memory, Platform& platform)
+  smmu_device(M& memory, Platform& platform) requires(!accelerated)
       : memory_(&memory),
         platform_(&platform),
         engine_(memory, walk::state_from(id_registers, {}),
                 detail::platform_notifier<Platform>(platform), engine_options()) {
+    reset();
+  }
+
+  // Accelerated mode: `accel` must outlive the device, and its ID registers should be the
+  // device's (accel_consistent()). The accelerator's host calls allocate: an allocation failure
+  // under the noexcept MMIO path terminates, as a VMM out of memory does.
+  smmu_device(M& memory, Platform& platform, Accelerator& accel) requires accelerated
+      : memory_(&memory),
+        platform_(&platform),
+        engine_(memory, walk::state_from(id_registers, {}),
+                detail::platform_notifier<Platform>(platform), engine_options()) {
+    accel_.a = &accel;
     reset();
   }
 
@@ -105,22 +129,28 @@ class smmu_device {
 
   // Records an event in the Event queue (translate() does this for its faults); false when it
   // was not written (queue disabled, full, in error, or the write aborted).
-  bool record_event(const walk::event_record& e) noexcept {
+  bool record_event(const walk::event_record& e) noexcept { return record_bytes(e.bytes()); }
+
+ private:
+  bool record_bytes(const std::array<std::byte, queue::event_bytes>& e) noexcept {
     namespace R = smmuv3::regs;
     queue::event_queue_state st{regs_.eventq_prod, regs_.eventq_cons};
     queue::global_errors errors{regs_.gerror, regs_.gerrorn};
     const auto cfg = queue::event_queue_config::from_registers(
         regs_.eventq_base, id_registers, get<R::cr0ack::EVENTQEN>(regs_.cr0ack), eventq_irq(),
         gerror_irq());
-    const queue::record_result r = queue::record_event(st, errors, cfg, *memory_, *platform_, e);
+    const queue::record_result r = queue::record_event(
+        st, errors, cfg, *memory_, *platform_, std::span<const std::byte, queue::event_bytes>(e));
     regs_.eventq_prod = st.prod;
     regs_.gerror = errors.gerror;
     if (r.status != queue::record_status::written) {
-      diagnose({diagnostic::event_dropped, 0, 0, static_cast<std::uint64_t>(e.type())});
+      diagnose({diagnostic::event_dropped, 0, 0, std::to_integer<std::uint64_t>(e[0])});
     }
     note_msi_aborts(r.activated);
     return r.status == queue::record_status::written;
   }
+
+ public:
 
   // Command processing on the guest's MMIO writes (the default), or only when the embedder calls
   // process_commands() from its own schedule (a CMDQ_PROD write then only stores). Calls into
@@ -142,6 +172,10 @@ class smmu_device {
     regs_.gbpa = static_cast<std::uint32_t>(R::gbpa::reset_value & masks_.gbpa);
     engine_.invalidate_all();
     sync_engine();
+    if constexpr (accelerated) {
+      accel_.a->flush_batch();  // nothing to rewind to any more: CONS is back at 0
+      host_outcome(accel_.a->reset(), 0);
+    }
   }
 
   // The architectural state (registers and queue pointers) as a versioned byte blob.
@@ -155,6 +189,7 @@ class smmu_device {
     register_state s;
     const restore_status st = decode_snapshot(blob, id_registers, s);
     if (st != restore_status::ok) return st;
+    namespace R = smmuv3::regs;
     // A blob is guest-influenced input: bits the registers cannot hold are dropped.
     const auto& m = masks_;
     s.cr0 &= static_cast<std::uint32_t>(m.cr0);
@@ -184,6 +219,15 @@ class smmu_device {
     regs_ = s;
     engine_.invalidate_all();
     sync_engine();
+    if constexpr (accelerated) {
+      // The host follows the restored SMMUEN and GBPA (and so the guest's Stream table).
+      accel_.a->flush_batch();
+      host_outcome(accel_.a->reset(), 0);
+      host_outcome(accel_.a->set_gbpa(regs_.gbpa, accel_.lookup(*this)),
+                   smmuv3::absolute_offset(R::gbpa::desc));
+      host_outcome(accel_.a->set_smmuen(get<R::cr0ack::SMMUEN>(regs_.cr0ack), accel_.lookup(*this)),
+                   smmuv3::absolute_offset(R::cr0::desc));
+    }
     return st;
   }
 
@@ -203,6 +247,58 @@ class smmu_device {
 
   // The translation engine: its caches, statistics and caching switch (engine/smmu_engine.hpp).
   [[nodiscard]] auto& translation_engine() noexcept { return engine_; }
+
+  // The guest's STE for `sid`, as the Stream table registers locate it now; nullopt when it
+  // cannot be fetched (out of range, no valid L1 descriptor, an abort).
+  [[nodiscard]] ste_lookup_result guest_ste(std::uint32_t sid) const noexcept {
+    const walk::smmu_state st = engine_.state();
+    const walk::ste_fetch f = walk::fetch_ste(*memory_, st.features, st.strtab, sid);
+    if (f.status != walk::ste_fetch_status::ok) return std::nullopt;
+    std::array<std::uint64_t, 8> words{};
+    for (std::size_t i = 0; i < words.size(); ++i) words[i] = f.ste.words()[i];
+    return words;
+  }
+
+  // --- Accelerated mode ---------------------------------------------------------------------
+
+  [[nodiscard]] Accelerator& accel() noexcept requires accelerated { return *accel_.a; }
+
+  // The accelerator advertises the ID registers the device has (its properties applied): the
+  // STEs it installs are judged against the features the guest was told.
+  [[nodiscard]] bool accel_consistent() const noexcept requires accelerated {
+    return accel_.a->id_registers() == id_registers;
+  }
+
+  // A device appears behind the SMMU (cold or hot plug; accel::device_desc). Joining a running
+  // vIOMMU, it gets at once the HWPT its current STE (or GBPA, with SMMUEN == 0) calls for.
+  template <class Desc>
+  auto attach_device(const Desc& d) requires accelerated {
+    return accel_.a->attach_device(d, accel_.lookup(*this));
+  }
+  template <class DevId>
+  auto detach_device(DevId dev_id) requires accelerated {
+    return accel_.a->detach_device(dev_id);
+  }
+
+  // Host events (the vEVENTQ) into the Event queue; the embedder calls this when the vEVENTQ's
+  // file descriptor is readable. Events the host lost show as an Event queue overflow.
+  auto poll_host_events() requires accelerated {
+    auto r = accel_.a->drain_events([this](const auto& words) {
+      std::array<std::byte, queue::event_bytes> bytes{};
+      for (std::size_t i = 0; i < bytes.size(); ++i) {
+        bytes[i] = static_cast<std::byte>((words[i / 8] >> (8 * (i % 8))) & 0xff);
+      }
+      record_bytes(bytes);
+    });
+    if (r.lost) host_events_lost();
+    if (r.host.failed()) host_failed(0, r.host.message());
+    return r;
+  }
+
+  // The last host failure the device met (install, forwarding, SMMUEN, GBPA), for logs.
+  [[nodiscard]] const std::string& last_host_error() const noexcept requires accelerated {
+    return accel_.last_error;
+  }
 
  private:
   using engine_type =
@@ -392,6 +488,9 @@ class smmu_device {
         }
         s.gbpa = static_cast<std::uint32_t>(v & m.gbpa);
         sync_engine();
+        if constexpr (accelerated) {
+          host_outcome(accel_.a->set_gbpa(s.gbpa, accel_.lookup(*this)), offset);
+        }
         return;
       case key_of<R::irq_ctrl::desc>():
         s.irq_ctrl = static_cast<std::uint32_t>(v & m.irq_ctrl);
@@ -473,8 +572,17 @@ class smmu_device {
   void cr0_update() noexcept {
     namespace R = smmuv3::regs;
     const bool was_cmdqen = get<R::cr0ack::CMDQEN>(regs_.cr0ack);
+    const bool was_smmuen = get<R::cr0ack::SMMUEN>(regs_.cr0ack);
     regs_.cr0ack = regs_.cr0;
     sync_engine();
+    if constexpr (accelerated) {
+      // The host follows SMMUEN edges: GBPA's proxy when disabled, each STE when enabled.
+      const bool smmuen = get<R::cr0ack::SMMUEN>(regs_.cr0ack);
+      if (smmuen != was_smmuen) {
+        host_outcome(accel_.a->set_smmuen(smmuen, accel_.lookup(*this)),
+                     smmuv3::absolute_offset(R::cr0::desc));
+      }
+    }
     if (!was_cmdqen && get<R::cr0ack::CMDQEN>(regs_.cr0ack)) consume_commands();
   }
 
@@ -501,8 +609,12 @@ class smmu_device {
     const auto cfg = queue::command_queue_config::from_registers(
         regs_.cmdq_base, id_registers, get<R::cr0ack::CMDQEN>(regs_.cr0ack),
         get<R::cr0ack::SMMUEN>(regs_.cr0ack), gerror_irq());
-    const queue::consume_result r =
-        queue::consume_commands(st, errors, cfg, *memory_, engine_, *platform_, budget);
+    queue::consume_result r;
+    if constexpr (accelerated) {
+      r = consume_accelerated(st, errors, cfg, budget);
+    } else {
+      r = queue::consume_commands(st, errors, cfg, *memory_, engine_, *platform_, budget);
+    }
     regs_.cmdq_cons = st.cons;
     regs_.atc_inv_failed = st.atc_inv_failed ? 1U : 0U;
     regs_.gerror = errors.gerror;
@@ -512,6 +624,98 @@ class smmu_device {
     note_msi_aborts(r.activated);
     return r.consumed;
   }
+
+  // --- accelerated mode ---
+
+  // The command handler of accelerated mode: the engine applies each command, then the
+  // accelerator installs or forwards it, tagged with its queue position (what CONS reads while
+  // the consumer hands it over). CMD_SYNC flushes the batch.
+  struct accel_handler {
+    smmu_device* d;
+    const queue::command_queue_state* st;
+    queue::ring ring;
+
+    queue::command_status execute(const queue::command& c) {
+      const queue::command_status s = d->engine_.execute(c);
+      if (s == queue::command_status::illegal) return s;
+      const auto r = d->accel_.a->offer(c, ring.pointer(st->cons), d->accel_.lookup(*d));
+      if (!r.ok()) return d->command_failed(r);
+      return s;
+    }
+    queue::command_status synchronize() {
+      queue::command_status s = queue::command_status::ok;
+      if constexpr (queue::synchronizing_handler<engine_type>) s = d->engine_.synchronize();
+      const auto r = d->accel_.a->flush_batch();
+      if (!r.ok()) return d->command_failed(r);
+      return s;
+    }
+  };
+
+  // A host failure at a command (the seed's CERROR_ILL, a deviation: docs/accel.md). The error
+  // may belong to an earlier batched command: CONS is moved back to it once the consumer stops.
+  template <class R>
+  queue::command_status command_failed(const R& r) {
+    accel_.rewind = static_cast<std::uint32_t>(r.at);
+    accel_.rewind_error = r.error;
+    host_failed(0, r.message);
+    return queue::command_status::illegal;
+  }
+
+  queue::consume_result consume_accelerated(queue::command_queue_state& st,
+                                            queue::global_errors& errors,
+                                            const queue::command_queue_config& cfg,
+                                            std::uint32_t budget) {
+    accel_.rewind.reset();
+    accel_handler h{this, &st, cfg.geometry};
+    queue::consume_result r =
+        queue::consume_commands(st, errors, cfg, *memory_, h, *platform_, budget);
+    // Nothing stays batched once the guest can see CONS: it may reuse the entries behind it.
+    if (!accel_.rewind) {
+      const auto f = accel_.a->flush_batch();
+      if (!f.ok()) command_failed(f);
+    }
+    if (accel_.rewind) {
+      st.cons = queue::reg::with_cons_err(cfg.geometry.pointer(*accel_.rewind),
+                                          static_cast<std::uint8_t>(accel_.rewind_error));
+      if (r.stop != queue::consume_stop::command_error) {
+        r.activated |= queue::raise_global_errors(errors, queue::gerror_bit::cmdq_err,
+                                                  cfg.gerror_irq, cfg.features.msi, *platform_);
+      }
+      r.stop = queue::consume_stop::command_error;
+      r.error = accel_.rewind_error;
+      accel_.rewind.reset();
+    }
+    return r;
+  }
+
+  template <class R>
+  void host_outcome(const R& r, std::uint32_t offset) {
+    if (!r.ok()) host_failed(offset, r.message);
+  }
+  void host_failed(std::uint32_t offset, std::string message) {
+    accel_.last_error = std::move(message);
+    diagnose({diagnostic::host_failure, offset, 0, 0});
+  }
+
+  // §7.4: events were lost, as in an overflow: OVFLG toggles unless one is unacknowledged.
+  void host_events_lost() noexcept {
+    namespace R = smmuv3::regs;
+    if (!get<R::cr0ack::EVENTQEN>(regs_.cr0ack)) return;  // discarded anyway, no overflow
+    const queue::event_queue_state st{regs_.eventq_prod, regs_.eventq_cons};
+    if (!st.overflow_pending()) regs_.eventq_prod ^= queue::reg::ovflg;
+  }
+
+  struct accel_state {
+    Accelerator* a = nullptr;
+    std::optional<std::uint32_t> rewind;  // the queue position a host failure points at
+    smmuv3::cerror rewind_error = smmuv3::cerror::none;
+    std::string last_error;
+
+    // The accelerator's STE source: the guest's Stream table through the device's registers.
+    static auto lookup(const smmu_device& d) noexcept {
+      return [&d](std::uint32_t sid) { return d.guest_ste(sid); };
+    }
+  };
 
   void note_msi_aborts(std::uint32_t activated) noexcept {
     constexpr std::uint32_t msi_aborts = queue::gerror_bit::msi_cmdq_abt_err |
@@ -584,6 +788,7 @@ class smmu_device {
   register_state regs_{};
   std::array<unsigned, diagnostic_count> diagnostics_{};
   bool deferred_commands_ = false;
+  [[no_unique_address]] std::conditional_t<accelerated, accel_state, no_accelerator> accel_{};
 };
 
 }  // namespace vsmmu::device

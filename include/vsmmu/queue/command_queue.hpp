@@ -153,7 +153,9 @@ constexpr command_status synchronize(H& handler) noexcept(nothrow_handler<H>) {
 // Consumes commands while the queue is enabled, not empty and without an active CMDQ_ERR, at
 // most min(budget, queue size) entries. Updates st.cons (and st.atc_inv_failed), activates
 // GERROR bits in `errors` and signals through `sink` (CMD_SYNC completion, the GERROR interrupt,
-// SEV wake-ups). The handler runs synchronously: its effects are complete when execute()
+// SEV wake-ups). st.cons is published as each entry is consumed, so while the handler runs
+// r.pointer(st.cons) is the position of the command it was given (the accelerated device tags
+// forwarded commands with it). The handler runs synchronously: its effects are complete when execute()
 // returns, so a CMD_SYNC needs nothing more than the handler's optional synchronize().
 template <memory::readable_memory M, command_handler H, signal_sink S>
 consume_result consume_commands(
