@@ -1,6 +1,9 @@
 // The accelerated (nested) vSMMU over the simulated iommufd kernel: two passed-through devices
 // behind one physical SMMU, a guest that enables the SMMU with a stage-1 STE, invalidates, and a
-// hot unplug. Each step prints the iommufd calls it made.
+// hot unplug. Each step prints the iommufd calls it made. The second part runs the device model
+// (device::smmu_device) in accelerated mode under a guest driver (device_part.hpp).
+#include "device_part.hpp"
+
 #include <vsmmu/accel/accelerated_vsmmu.hpp>
 #include <vsmmu/accel/iommufd/simulated_kernel.hpp>
 #include <vsmmu/smmuv3/commands.hpp>
@@ -115,5 +118,7 @@ int main() {
   (void)vsmmu.detach_device(nic);
   show(k, "unbind: the last device (nested HWPT, vDEVICE, vEVENTQ, proxies, vIOMMU)");
   std::printf("live iommufd objects: %zu (the IOAS and the stage 2)\n", k.live_objects());
-  return r.ok() && k.live_objects() == 2 ? 0 : 1;
+  const bool first_ok = r.ok() && k.live_objects() == 2;
+  const int device_part = accel_demo::run_device_part();
+  return first_ok && device_part == 0 ? 0 : 1;
 }

@@ -45,7 +45,7 @@ constexpr std::uint16_t asid = 1;
 
 struct rig {
   accel_test::host h;
-  vsmmu_t v{h.k};
+  vsmmu_t v;
   sparse_memory mem;
   fx::test_platform platform;
   device_t dev{mem, platform, v};
@@ -53,7 +53,7 @@ struct rig {
   K::device_id d1 = 0;
   std::size_t baseline = 0;  // live kernel objects before the vSMMU made any
 
-  explicit rig(bool cold_plug = true) {
+  explicit rig(bool cold_plug = true, A::accel_config cfg = {}) : v(h.k, cfg) {
     d1 = h.add(1, 0x100);
     baseline = h.k.live_objects();
     if (cold_plug) REQUIRE(dev.attach_device(h.desc(d1, sid)).ok());
@@ -363,4 +363,81 @@ TEST_CASE("device accel: save and restore re-apply SMMUEN and GBPA on the host",
   CHECK(r->ste(r->d1).kind == K::ste_kind::nested);
   REQUIRE(r->dev.detach_device(r->d1).ok());
   CHECK(r->h.k.live_objects() == r->baseline);
+}
+
+TEST_CASE("device accel: a failed send when consumption stops raises CMDQ_ERR itself",
+          "[device][accel]") {
+  auto r = std::make_unique<rig>();
+  r->boot();
+  r->install(sid);
+  // No CMD_SYNC: the batch is sent as the consumer stops, and fails there.
+  r->h.k.fail_operation(K::operation::invalidate, EIO);
+  const std::uint32_t first = r->issue({accel_test::tlbi_asid(1), accel_test::tlbi_asid(2)});
+  CHECK(r->cons_rd() == first);
+  CHECK(r->cons_err() == static_cast<std::uint8_t>(cerror::ill));
+  CHECK(r->cmdq_err_active());
+  CHECK(r->platform.count(vsmmu::queue::signal::gerror, false) >= 1);
+  r->ack_gerror();
+  CHECK(r->g.consumed());
+}
+
+TEST_CASE("device accel: a local error after batched commands; the earlier host error wins",
+          "[device][accel]") {
+  auto r = std::make_unique<rig>();
+  r->boot();
+  r->install(sid);
+  const vsmmu::queue::command bad{{0xff, 0}};  // a Reserved opcode: CERROR_ILL locally
+  const std::size_t t0 = r->h.k.trace().size();
+  std::uint32_t first = r->issue({accel_test::tlbi_asid(1), bad, accel_test::cmd_sync()});
+  // TLBI 1 still reaches the host; CONS on the bad entry.
+  CHECK(r->cons_rd() == first + 1);
+  CHECK(r->cons_err() == static_cast<std::uint8_t>(cerror::ill));
+  CHECK(r->invalidates_since(t0) == 1);
+  r->overwrite(first + 1, accel_test::cmd_sync());
+  r->ack_gerror();
+  REQUIRE(r->g.consumed());
+
+  // The same with a host failure of the batch: CONS goes back to the TLBI.
+  r->h.k.fail_operation(K::operation::invalidate, EIO);
+  first = r->issue({accel_test::tlbi_asid(1), bad, accel_test::cmd_sync()});
+  CHECK(r->cons_rd() == first);
+  CHECK(r->cons_err() == static_cast<std::uint8_t>(cerror::ill));
+}
+
+TEST_CASE("device accel: the batch limit sends early; a partial count there rewinds",
+          "[device][accel]") {
+  A::accel_config cfg;
+  cfg.max_batch = 2;
+  auto r = std::make_unique<rig>(true, cfg);
+  r->boot();
+  r->install(sid);
+  const std::size_t t0 = r->h.k.trace().size();
+  r->issue({accel_test::tlbi_asid(1), accel_test::tlbi_asid(2), accel_test::tlbi_asid(3),
+            accel_test::cmd_sync()});
+  CHECK(r->g.consumed());
+  CHECK(r->invalidates_since(t0) == 2);  // 2, then 1 at the CMD_SYNC
+
+  REQUIRE(r->h.k.destroy(r->h.k.vdevice_of(r->d1)).ok());
+  // Entries 0-1 go at the limit; 2-3 (a CFGI_CD the kernel cannot convert) at the next limit,
+  // while the consumer is at entry 3.
+  const std::uint32_t first =
+      r->issue({accel_test::tlbi_asid(1), accel_test::tlbi_asid(2), accel_test::cfgi_cd(sid),
+                accel_test::tlbi_asid(4), accel_test::tlbi_asid(5), accel_test::cmd_sync()});
+  CHECK(r->cons_rd() == first + 2);
+  CHECK(r->cons_err() == static_cast<std::uint8_t>(cerror::ill));
+}
+
+TEST_CASE("device accel: deferred command processing forwards the same way", "[device][accel]") {
+  auto r = std::make_unique<rig>();
+  r->boot();
+  r->install(sid);
+  r->dev.defer_commands(true);
+  const std::size_t t0 = r->h.k.trace().size();
+  r->issue({accel_test::tlbi_asid(1), accel_test::tlbi_asid(2), accel_test::cmd_sync()});
+  CHECK(r->h.calls_since(t0).empty());
+  CHECK(r->dev.process_commands(1) == 1);
+  CHECK(r->invalidates_since(t0) == 1);  // sent when the call stops, not held over
+  CHECK(r->dev.process_commands() == 2);
+  CHECK(r->invalidates_since(t0) == 2);
+  CHECK(r->g.consumed());
 }
