@@ -42,29 +42,9 @@ struct engine_options {
   bool sync_waits_for_translations = true;
 };
 
-// What the engine uses with caching off: the walk of walk::uncached, but with the leaf fields a
-// cache would store filled in (both privileges' permission sets), so that results are identical
-// with caching on and off. walk::uncached (caches_leaves = false) skips that work and fills the
-// transaction's privilege only.
-struct walk_only {
-  template <memory::readable_memory M>
-  [[nodiscard]] walk::stream_lookup stream(const M& mem, const walk::smmu_state& st,
-                                           std::uint32_t sid) const noexcept {
-    return walk::uncached{}.stream(mem, st, sid);
-  }
-  template <memory::readable_memory M, class StructurePa>
-  [[nodiscard]] walk::context_lookup context(const M& mem, const walk::smmu_state& st,
-                                             const walk::stream_config& ste, std::uint32_t sid,
-                                             std::uint32_t cd_index,
-                                             StructurePa&& structure_pa) const noexcept {
-    return walk::uncached{}.context(mem, st, ste, sid, cd_index,
-                                    static_cast<StructurePa&&>(structure_pa));
-  }
-  [[nodiscard]] walk::leaf_hit find_leaf(const walk::leaf_key&, std::uint64_t) const noexcept {
-    return {};
-  }
-  void record_leaf(const walk::leaf_key&, std::uint64_t, const walk::translation&) const noexcept {}
-};
+// What the engine uses with caching off. walk::uncached fills every field a cache stores (both
+// privileges' permission sets), so results are identical with caching on and off.
+using walk_only = walk::uncached;
 
 // Counters since construction, and what the caches hold.
 struct engine_stats {
@@ -92,7 +72,9 @@ class smmu_engine {
 
   // `mem` is the guest memory the walks read; it must outlive the engine and allow concurrent
   // reads when translate() is called from several threads. SMMU_IDR0.ASID16/VMID16 are taken
-  // from st.features once, for the IOTLB's tag widths.
+  // from st.features once, for the IOTLB's tag widths. Through a const reference the walks only
+  // read: HA/HD suppress Access flag faults and make DBM descriptors writable, but nothing is
+  // written back.
   explicit smmu_engine(const M& mem, const walk::smmu_state& st = {}, Notifier n = Notifier{},
                        const engine_options& o = {})
       : mem_(mem),
@@ -103,6 +85,16 @@ class smmu_engine {
         config_(o.config),
         iotlb_(tlb::iotlb_options{st.features.asid16 ? 16U : 8U, st.features.vmid16 ? 16U : 8U}) {}
 
+  // Through a non-const reference to a writable adapter (memory::guest_memory), the walks also
+  // write the hardware flag updates back (IHI 0070 §3.13: AF, and the dirty state of DBM
+  // descriptors), as walk::translate() does over writable memory; the adapter must then allow
+  // concurrent writes (compare_exchange64 makes each update atomic, see memory/adapter.hpp).
+  explicit smmu_engine(M& mem, const walk::smmu_state& st = {}, Notifier n = Notifier{},
+                       const engine_options& o = {})
+      : smmu_engine(static_cast<const M&>(mem), st, std::move(n), o) {
+    if constexpr (memory::guest_memory<M>) writable_ = &mem;
+  }
+
   smmu_engine(const smmu_engine&) = delete;
   smmu_engine& operator=(const smmu_engine&) = delete;
 
@@ -110,12 +102,17 @@ class smmu_engine {
 
   [[nodiscard]] walk::result translate(const walk::transaction& t) noexcept {
     std::unique_lock<std::mutex> lk(mutex_);
-    const walk::smmu_state st = state_;  // a consistent snapshot for the whole walk
     // Counted under the mutex, so that wait_for_translations() sees a consistent generation.
     const unsigned slot = flight_slot_;
     in_flight_[slot].fetch_add(1, std::memory_order_relaxed);
-    walk::result r = caching_ ? translate_cached(st, t, lk) : translate_uncached(st, t, lk);
-    if (lk.owns_lock()) lk.unlock();
+    walk::result r;
+    if (caching_ && hit(t, r)) {
+      lk.unlock();
+    } else {
+      const walk::smmu_state st = state_;  // a consistent snapshot for the whole walk
+      r = caching_ ? translate_cached(st, t, lk) : translate_uncached(st, t, lk);
+      if (lk.owns_lock()) lk.unlock();
+    }
     // Leaving needs no lock unless a drainer waits (seq_cst pairs with its drain_waiting_ store
     // and count load: one of the two sees the other).
     if (in_flight_[slot].fetch_sub(1) == 1 && drain_waiting_.load()) {
@@ -366,6 +363,50 @@ class smmu_engine {
   [[nodiscard]] const M& memory() const noexcept { return mem_; }
 
  private:
+  // The hit path, under the mutex: the translated result when the STE, the CD (with stage 1) and
+  // the leaf are all cached and the leaf answers the access, read in place from the caches (no
+  // copy of the decoded STE or CD, no state snapshot). Anything else (a miss, a fault, a bypass,
+  // an access the leaf does not allow) returns false and takes walk::translate() with
+  // cached_policy, which decides it the same way: the choices are walk::detail's select_cd and
+  // accept_leaf, the tag is leaf_codec's, and the differential test compares both paths with
+  // caching off. Counters are updated only for a complete hit, so a fall-back counts once.
+  bool hit(const walk::transaction& t, walk::result& r) noexcept {
+    if (!state_.smmuen) return false;
+    const walk::stream_config* cfg = config_.find_stream(t.sid);
+    if (cfg == nullptr) return false;
+    const walk::stream_mode mode = cfg->mode;
+    if (mode == walk::stream_mode::abort || mode == walk::stream_mode::bypass) return false;
+    const walk::detail::cd_selection sel = walk::detail::select_cd(t, *cfg);
+    if (sel.faulted) return false;
+    walk::leaf_key key;
+    key.s1 = sel.use_s1;
+    key.s2 = cfg->s2_enabled();
+    key.vmid = cfg->s2.vmid;
+    key.sid = t.sid;
+    key.el2 = sel.use_s1 && cfg->el2;
+    if (sel.use_s1) {
+      const walk::context_config* c = config_.find_context(t.sid, sel.ssid);
+      if (c == nullptr) return false;
+      key.asid = c->asid;
+    } else {
+      // Stage 1 bypassed by S1DSS: stage 2 alone, for inputs within the IAS (else F_ADDR_SIZE).
+      if (!key.s2 || (t.address >> state_.features.ias_bits()) != 0) return false;
+    }
+    const tlb::entry* e = iotlb_.lookup(detail::tlb_context(key), t.address);
+    if (e == nullptr) return false;
+    walk::translation& x = r.xlat;
+    detail::from_entry(key, *e, t.address, x);
+    if (!walk::detail::accept_leaf(walk::detail::effective_attrs(t, cfg), x)) {
+      x = walk::translation{};
+      return false;
+    }
+    r.kind = walk::outcome::translated;
+    ++stats_.stream_hits;
+    if (sel.use_s1) ++stats_.context_hits;
+    ++stats_.leaf_hits;
+    return true;
+  }
+
   // The seam of walk::translate(): the configuration cache for STEs and CDs, the IOTLB for
   // leaves. The engine's mutex is held while the caches are used and released around fetches
   // from guest memory; fills happen only while the epoch is the one the translation began in.
@@ -408,20 +449,19 @@ class smmu_engine {
       return out;
     }
 
-    walk::leaf_hit find_leaf(const walk::leaf_key& k, std::uint64_t address) {
+    bool find_leaf(const walk::leaf_key& k, std::uint64_t address, walk::translation& out) {
       relock();
-      walk::leaf_hit out;
-      if (const tlb::entry* e = e_.iotlb_.lookup(detail::tlb_context(k), address)) {
+      const tlb::entry* e = e_.iotlb_.lookup(detail::tlb_context(k), address);
+      if (e != nullptr) {
         ++e_.stats_.leaf_hits;
-        out.hit = true;
-        detail::from_entry(k, *e, address, out.xlat);
+        detail::from_entry(k, *e, address, out);
       } else {
         ++e_.stats_.leaf_misses;
       }
       // Either way the caches are done with until a fill: what follows is the result's
       // construction, or the walk.
       lk_.unlock();
-      return out;
+      return e != nullptr;
     }
 
     void record_leaf(const walk::leaf_key& k, std::uint64_t address, const walk::translation& x) {
@@ -446,6 +486,9 @@ class smmu_engine {
   walk::result translate_cached(const walk::smmu_state& st, const walk::transaction& t,
                                 std::unique_lock<std::mutex>& lk) noexcept {
     cached_policy p(*this, lk);
+    if constexpr (memory::guest_memory<M>) {
+      if (writable_ != nullptr) return walk::translate(*writable_, st, t, p);
+    }
     return walk::translate(mem_, st, t, p);
   }
 
@@ -453,6 +496,9 @@ class smmu_engine {
                                   std::unique_lock<std::mutex>& lk) noexcept {
     lk.unlock();
     walk_only p;
+    if constexpr (memory::guest_memory<M>) {
+      if (writable_ != nullptr) return walk::translate(*writable_, st, t, p);
+    }
     return walk::translate(mem_, st, t, p);
   }
 
@@ -524,6 +570,7 @@ class smmu_engine {
   }
 
   const M& mem_;
+  M* writable_ = nullptr;  // set when constructed over writable memory: HTTU writes back
   mutable std::mutex mutex_;  // guards everything below except notifier_ and ranges_
   walk::smmu_state state_;
   Notifier notifier_;  // called by the thread running execute(), without the mutex

@@ -72,10 +72,17 @@ struct structure_pa_archetype {
 //   p.stream(mem, st, sid)                         the STE of sid, fetched and decoded
 //   p.context(mem, st, ste, sid, cd_index, to_pa)  the CD at cd_index (0 without substreams);
 //                                                  to_pa maps CD table IPAs to PAs
-//   p.find_leaf(key, input_address)                a cached leaf, or {.hit = false}
+//   p.find_leaf(key, input_address, out) -> bool   a cached leaf written into `out` (the
+//                                                  result's own translation: no copy), or false;
+//     or p.find_leaf(key, input_address) -> leaf_hit, the older by-value form
 //   p.record_leaf(key, input_address, xlat)        a successful walk, to cache
 // A policy may declare `static constexpr bool caches_leaves = false;`: translate() then never
 // calls find_leaf/record_leaf (the uncached path carries no trace of them).
+template <class P>
+concept fills_leaf_in_place = requires(P& p, const leaf_key& k, std::uint64_t a, translation& o) {
+  { p.find_leaf(k, a, o) } -> std::same_as<bool>;
+};
+
 template <class P, class M>
 concept translation_policy = memory::readable_memory<M> &&
     requires(P& p, const M& m, const smmu_state& st, const stream_config& ste, std::uint32_t id,
@@ -83,9 +90,10 @@ concept translation_policy = memory::readable_memory<M> &&
              const translation& x) {
   { p.stream(m, st, id) } -> std::same_as<stream_lookup>;
   { p.context(m, st, ste, id, id, to_pa) } -> std::same_as<context_lookup>;
-  { p.find_leaf(k, a) } -> std::same_as<leaf_hit>;
   p.record_leaf(k, a, x);
-};
+} && (fills_leaf_in_place<P> || requires(P& p, const leaf_key& k, std::uint64_t a) {
+  { p.find_leaf(k, a) } -> std::same_as<leaf_hit>;
+});
 
 // Fetch and decode every time; no leaf cache.
 struct uncached {
@@ -142,6 +150,58 @@ namespace detail {
   }
   if (!a.rnw) a.ind = false;
   return a;
+}
+
+// Which CD a transaction uses (§5.2 S1DSS, §7.3.9): a SubstreamID needs stage 1 with
+// substreams enabled and in range (else C_BAD_SUBSTREAMID); without one, S1DSS terminates
+// (F_STREAM_DISABLED), bypasses stage 1, or selects CD 0; SubstreamID 0 under S1DSS == 0b10 is
+// F_STREAM_DISABLED. Shared by translate() and caches' hit paths, so that both decide alike.
+struct cd_selection {
+  bool faulted = false;
+  smmuv3::evt::type fault = smmuv3::evt::type::c_bad_substreamid;
+  bool use_s1 = false;
+  std::uint32_t ssid = 0;  // the CD index
+};
+[[nodiscard]] constexpr cd_selection select_cd(const transaction& t,
+                                               const stream_config& cfg) noexcept {
+  cd_selection out;
+  if (t.ssv && (!cfg.s1() || cfg.s1cdmax == 0 ||
+                std::uint64_t{t.ssid} >= (std::uint64_t{1} << cfg.s1cdmax))) {
+    out.faulted = true;
+    return out;
+  }
+  out.use_s1 = cfg.s1();
+  if (out.use_s1 && cfg.s1cdmax != 0) {
+    if (!t.ssv) {
+      if (cfg.s1dss == smmuv3::s1_dss::terminate) {
+        out.faulted = true;
+        out.fault = smmuv3::evt::type::f_stream_disabled;
+        return out;
+      }
+      if (cfg.s1dss == smmuv3::s1_dss::bypass) out.use_s1 = false;
+    } else {
+      if (cfg.s1dss == smmuv3::s1_dss::substream0 && t.ssid == 0) {
+        out.faulted = true;
+        out.fault = smmuv3::evt::type::f_stream_disabled;
+        return out;
+      }
+      out.ssid = t.ssid;
+    }
+  }
+  return out;
+}
+
+// Whether a cached leaf in `x` may answer an access with attributes `a`: its permissions allow
+// it, and a write does not need the dirty state recorded first (HTTU, §3.13). When it may, sets
+// x.perm to the access's privilege's share. Anything else walks, which yields the architected
+// fault or the update.
+[[nodiscard]] constexpr bool accept_leaf(const event_attrs& a, translation& x) noexcept {
+  const unsigned granted = x.s1_perm_set & x.s2_perm_set;
+  if ((granted & perm_set::needed(a.rnw, a.ind, a.pnu)) == 0) return false;
+  if (!a.rnw && (x.s1_dbm_clean || x.s2_dbm_clean)) return false;
+  const unsigned p = granted >> (a.pnu ? 0U : 3U);
+  x.perm = {(p & 1U) != 0, (p & 2U) != 0, (p & 4U) != 0};
+  return true;
 }
 
 [[nodiscard]] constexpr unsigned s2_bits(const permissions& p) noexcept {
@@ -251,31 +311,13 @@ template <class Mem, class P>
   }
 
   const event_attrs attrs = detail::effective_attrs(t, &cfg);
-  // A SubstreamID needs stage 1 with substreams enabled and in range (§7.3.9).
-  if (t.ssv && (!cfg.s1() || cfg.s1cdmax == 0 ||
-                std::uint64_t{t.ssid} >= (std::uint64_t{1} << cfg.s1cdmax))) {
-    fault(t, c_bad_substreamid, attrs);
+  const cd_selection sel = detail::select_cd(t, cfg);
+  if (sel.faulted) {
+    fault(t, sel.fault, attrs);
     return r;
   }
-
-  bool use_s1 = cfg.s1();
-  std::uint32_t ssid = 0;
-  if (use_s1 && cfg.s1cdmax != 0) {
-    // S1DSS (§5.2): transactions without a SubstreamID, and SubstreamID 0 under 0b10.
-    if (!t.ssv) {
-      if (cfg.s1dss == smmuv3::s1_dss::terminate) {
-        fault(t, f_stream_disabled, attrs);
-        return r;
-      }
-      if (cfg.s1dss == smmuv3::s1_dss::bypass) use_s1 = false;
-    } else {
-      if (cfg.s1dss == smmuv3::s1_dss::substream0 && t.ssid == 0) {
-        fault(t, f_stream_disabled, attrs);
-        return r;
-      }
-      ssid = t.ssid;
-    }
-  }
+  const bool use_s1 = sel.use_s1;
+  const std::uint32_t ssid = sel.ssid;
 
   translation& x = r.xlat;
   x.s1_enabled = use_s1;
@@ -334,25 +376,32 @@ template <class Mem, class P>
   key.sid = t.sid;
   key.el2 = use_s1 && cfg.el2;
   // A cached leaf answers only an access its permissions allow, and a write only once the
-  // dirty state is recorded; anything else walks, which yields the architected fault.
+  // dirty state is recorded (accept_leaf); anything else walks, which yields the architected
+  // fault.
   auto cached = [&]() {
-    if constexpr (detail::caches_leaves<std::remove_const_t<P>>) {
-      const leaf_hit hit = policy.find_leaf(key, t.address);
-      if (!hit.hit) return false;
-      const std::uint8_t granted = hit.xlat.s1_perm_set & hit.xlat.s2_perm_set;
-      if ((granted & perm_set::needed(attrs.rnw, attrs.ind, attrs.pnu)) == 0) return false;
-      if (!attrs.rnw && (hit.xlat.s1_dbm_clean || hit.xlat.s2_dbm_clean)) return false;
+    using policy_type = std::remove_const_t<P>;
+    if constexpr (!detail::caches_leaves<policy_type>) {
+      return false;
+    } else if constexpr (fills_leaf_in_place<P>) {
+      if (!policy.find_leaf(key, t.address, x)) return false;
+      if (!detail::accept_leaf(attrs, x)) {
+        x = translation{};  // the walk starts from a clean translation
+        x.s1_enabled = key.s1;
+        x.s2_enabled = key.s2;
+        x.vmid = key.vmid;
+        return false;
+      }
+      r.kind = outcome::translated;
+      return true;
+    } else {
+      leaf_hit hit = policy.find_leaf(key, t.address);
+      if (!hit.hit || !detail::accept_leaf(attrs, hit.xlat)) return false;
       r.kind = outcome::translated;
       x = hit.xlat;
       x.s1_enabled = key.s1;
       x.s2_enabled = key.s2;
       x.vmid = key.vmid;
-      const unsigned shift = attrs.pnu ? 0U : 3U;
-      x.perm = {((granted >> shift) & 1) != 0, ((granted >> shift) & 2) != 0,
-                ((granted >> shift) & 4) != 0};
       return true;
-    } else {
-      return false;
     }
   };
 
@@ -395,8 +444,8 @@ template <class Mem, class P>
     key.asid = c.asid;
     if (cached()) return r;
     const fault_policy s1_policy{c.a, c.r, c.s};
-    const s1_request req{t.address, !attrs.rnw, attrs.ind, attrs.pnu,
-                         detail::caches_leaves<std::remove_const_t<P>>};
+    // Both privileges' permissions, cached or not: results do not depend on the policy.
+    const s1_request req{t.address, !attrs.rnw, attrs.ind, attrs.pnu, true};
     auto s1 = s1_translate(mem, c, req, structure_pa(smmuv3::evt::fault_class::tt));
     if constexpr (httu_writes) {
       // The access sets AF, a write dirties a writable-clean descriptor (clears AP[2]). When
