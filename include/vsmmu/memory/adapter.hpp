@@ -52,6 +52,20 @@ concept guest_memory = readable_memory<M> &&
   noexcept->std::same_as<access_status>;
 };
 
+// Optional member, detected by the walker (walk/translate.hpp swap_descriptor):
+//   compare_exchange64(pa, expected, desired) -> read_result
+//       atomically: reads the little-endian word at pa and, when it equals `expected`, stores
+//       `desired`; returns the value read (status external_abort, nothing stored, on an abort).
+// Hardware Access flag and dirty state updates (HTTU, IHI 0070 §3.13) use it so that an update
+// never overwrites a descriptor the guest changed meanwhile. Without it the walker reads,
+// compares and writes, which is atomic only when nothing else writes guest memory between those
+// steps (a single-threaded embedder). Provide it when the guest's CPUs run concurrently with
+// translations (e.g. std::atomic_ref<std::uint64_t>::compare_exchange_strong on host memory).
+template <class M>
+concept atomic_guest_memory = guest_memory<M> && requires(M& m, std::uint64_t pa, std::uint64_t v) {
+  { m.compare_exchange64(pa, v, v) } -> std::same_as<read_result>;
+};
+
 // [pa, pa + size) lies inside [base, base + extent) without wrapping the 64-bit space.
 [[nodiscard]] constexpr bool range_within(std::uint64_t pa, std::uint64_t size, std::uint64_t base,
                                           std::uint64_t extent) noexcept {

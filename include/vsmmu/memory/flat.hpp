@@ -32,9 +32,11 @@ class flat_memory {
   }
 
   [[nodiscard]] constexpr read_result read64(std::uint64_t pa) const noexcept {
+    const std::uint64_t offset = pa - base_;  // wraps below base_: then >= Bytes
+    // The aligned case a walker makes: one unsigned compare against a constant bounds the read
+    // (an aligned offset below Bytes leaves room for all 8 bytes, Bytes being a multiple of 8).
+    if (offset % 8 == 0 && offset < Bytes) return {words_[offset / 8], access_status::ok};
     if (!contains(pa, 8)) return {0, access_status::external_abort};
-    const std::uint64_t offset = pa - base_;
-    if (offset % 8 == 0) return {words_[offset / 8], access_status::ok};
     std::uint64_t v = 0;
     for (unsigned i = 0; i < 8; ++i) v |= std::uint64_t{byte_at(offset + i)} << (8 * i);
     return {v, access_status::ok};
