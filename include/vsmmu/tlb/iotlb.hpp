@@ -190,7 +190,10 @@ class iotlb {
     std::uint64_t bits = 0;
   };
   [[nodiscard]] packed_tag tag_for(const context& c) const noexcept {
-    return {tag_of(c, false) | (may_be_global(c) ? detail::may_be_global_bit : 0)};
+    // The masks of regimes with global entries carry may_be_global_bit (make_tag_masks), which
+    // no packed context has set: one OR and one AND, no test of the regime and space.
+    const std::uint64_t raw = raw_of(c);
+    return {(raw | detail::may_be_global_bit) & tag_masks_[(raw | (raw >> 6)) & 7U]};
   }
 
   [[nodiscard]] const entry* lookup(packed_tag t, std::uint64_t addr) noexcept {
@@ -370,9 +373,8 @@ class iotlb {
     return e;
   }
 
-  // The packed tag of c: the world and space bits, and the VMID and ASID bits the regime has
-  // (tag_masks_), ASID cleared and the global bit set for a global entry.
-  [[nodiscard]] std::uint64_t tag_of(const context& c, bool global) const noexcept {
+  // The context's bytes as one word (regime [7:0], space [15:8], VMID [31:16], ASID [47:32]).
+  [[nodiscard]] static std::uint64_t raw_of(const context& c) noexcept {
     std::uint64_t raw = 0;
     if constexpr (std::endian::native == std::endian::little && sizeof(context) == 6 &&
                   offsetof(context, world) == 0 && offsetof(context, kind) == 1 &&
@@ -389,13 +391,14 @@ class iotlb {
             (std::uint64_t{static_cast<std::uint8_t>(c.kind)} << 8) |
             (std::uint64_t{c.vmid} << 16) | (std::uint64_t{c.asid} << 32);
     }
+    return raw;
+  }
+  // The packed tag of c: the world and space bits, and the VMID and ASID bits the regime has
+  // (tag_masks_), ASID cleared and the global bit set for a global entry.
+  [[nodiscard]] std::uint64_t tag_of(const context& c, bool global) const noexcept {
+    const std::uint64_t raw = raw_of(c);
     const std::uint64_t m = tag_masks_[(raw | (raw >> 6)) & 7U];  // regime | space << 2
     return global ? (raw & m & ~detail::asid_field) | detail::global_bit : raw & m;
-  }
-
-  // Global entries exist where ASIDs do (§3.17): VA entries of NS-EL1 and NS-EL2-E2H.
-  [[nodiscard]] static constexpr bool may_be_global(const context& c) noexcept {
-    return c.kind == space::va && (c.world == regime::ns_el1 || c.world == regime::ns_el2_e2h);
   }
 
   [[nodiscard]] static std::array<std::uint64_t, 8> make_tag_masks(std::uint16_t asid_mask,
@@ -406,8 +409,11 @@ class iotlb {
         // §3.17: ASIDs tag VA entries of NS-EL1 and NS-EL2-E2H; VMIDs tag NS-EL1 entries.
         const bool has_asid = k == 0 && (w == 0 || w == 2);
         const bool has_vmid = w == 0;
+        // Global entries exist where ASIDs do (§3.17); the bit is outside tag_mask, so it marks
+        // lookups (tag_for) and never reaches a stored key (raw contexts do not have it set).
         out[w | (k << 2)] = 0xffffULL | (has_asid ? std::uint64_t{asid_mask} << 32 : 0U) |
-                            (has_vmid ? std::uint64_t{vmid_mask} << 16 : 0U);
+                            (has_vmid ? std::uint64_t{vmid_mask} << 16 : 0U) |
+                            (has_asid ? detail::may_be_global_bit : 0U);
       }
     }
     return out;
