@@ -13,13 +13,13 @@
 #include <vsmmu/smmuv3/commands.hpp>
 #include <vsmmu/smmuv3/registers.hpp>
 
-#include <guest_driver.hpp>
-
 #include <array>
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
+
+#include <guest_driver.hpp>
 
 namespace accel_demo {
 
@@ -169,22 +169,21 @@ inline int run_device_part() {
 
   // Unmap: the invalidations, batched up to the CMD_SYNC, one ioctl.
   g.unmap(0x1000'0000);
-  issue(g, {{C::make<C::tlbi_nh_va::layout>().with<C::ASID>(1).with<C::Address>(0x1000'0000).words()},
-            {C::make<C::cfgi_cd::layout>().with<C::StreamID>(0x10).words()},
-            {C::make<C::tlbi_nh_asid::layout>().with<C::ASID>(1).words()},
-            sync_cmd()});
+  issue(g,
+        {{C::make<C::tlbi_nh_va::layout>().with<C::ASID>(1).with<C::Address>(0x1000'0000).words()},
+         {C::make<C::cfgi_cd::layout>().with<C::StreamID>(0x10).words()},
+         {C::make<C::tlbi_nh_asid::layout>().with<C::ASID>(1).words()},
+         sync_cmd()});
 
   // The host refuses the next batch: the guest sees CERROR_ILL at its first command.
   k.fail_operation(K::operation::invalidate, EIO);
   issue(g, {{C::make<C::tlbi_nh_asid::layout>().with<C::ASID>(1).words()}, sync_cmd()});
   const std::uint32_t cons = g.read32(R::cmdq_cons::offset);
-  std::printf("           SMMU_CMDQ_CONS: RD 0x%x, ERR %s; SMMU_GERROR.CMDQ_ERR %s\n",
-              cons & 0xfffff,
-              std::string(vsmmu::smmuv3::to_string(static_cast<vsmmu::smmuv3::cerror>(
-                              g.command_error())))
-                  .c_str(),
-              ((g.read32(R::gerror::offset) ^ g.read32(R::gerrorn::offset)) & 1U) ? "active"
-                                                                                   : "clear");
+  std::printf(
+      "           SMMU_CMDQ_CONS: RD 0x%x, ERR %s; SMMU_GERROR.CMDQ_ERR %s\n", cons & 0xfffff,
+      std::string(vsmmu::smmuv3::to_string(static_cast<vsmmu::smmuv3::cerror>(g.command_error())))
+          .c_str(),
+      ((g.read32(R::gerror::offset) ^ g.read32(R::gerrorn::offset)) & 1U) ? "active" : "clear");
   ok &= g.command_error() == static_cast<std::uint8_t>(vsmmu::smmuv3::cerror::ill);
   // The guest retries: GERRORN acknowledges, the consumer resumes at CONS.
   g.write32(R::gerrorn::offset, g.read32(R::gerror::offset));

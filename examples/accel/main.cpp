@@ -2,8 +2,6 @@
 // behind one physical SMMU, a guest that enables the SMMU with a stage-1 STE, invalidates, and a
 // hot unplug. Each step prints the iommufd calls it made. The second part runs the device model
 // (device::smmu_device) in accelerated mode under a guest driver (device_part.hpp).
-#include "device_part.hpp"
-
 #include <vsmmu/accel/accelerated_vsmmu.hpp>
 #include <vsmmu/accel/iommufd/simulated_kernel.hpp>
 #include <vsmmu/smmuv3/commands.hpp>
@@ -13,6 +11,8 @@
 #include <map>
 #include <optional>
 #include <vector>
+
+#include "device_part.hpp"
 
 namespace A = vsmmu::accel;
 namespace K = vsmmu::accel::iommufd;

@@ -2,12 +2,8 @@
 // smmu_device through MMIO while accel::accelerated_vsmmu drives the simulated kernel, and the
 // kernel's physical STEs, issued invalidations and call trace must match what the guest did.
 
-#include "accel/accel_fixture.hpp"
-#include "device/fixture.hpp"
-
-#include <guest_driver.hpp>
-
 #include <catch2/catch.hpp>
+
 #include <vsmmu/accel/accelerated_vsmmu.hpp>
 #include <vsmmu/accel/iommufd/simulated_kernel.hpp>
 #include <vsmmu/device/smmu_device.hpp>
@@ -16,6 +12,10 @@
 #include <cstdint>
 #include <memory>
 #include <vector>
+
+#include "accel/accel_fixture.hpp"
+#include "device/fixture.hpp"
+#include <guest_driver.hpp>
 
 namespace {
 
@@ -36,6 +36,7 @@ using device_t = vd::smmu_device<accel_config, sparse_memory, fx::test_platform,
 using driver_t = demo::guest_driver<device_t, sparse_memory>;
 
 static_assert(device_t::accelerated);
+static_assert(vd::accelerator<vsmmu_t>);
 static_assert(!vd::smmu_device<vd::default_config, sparse_memory, fx::test_platform>::accelerated);
 
 constexpr std::uint64_t pool = 0x4000'0000;
@@ -135,8 +136,8 @@ TEST_CASE("device accel: a guest brings the device up; the host follows", "[devi
   CHECK(r->h.k.attached_hwpt(r->d1) == r->v.abort_hwpt());
   // The boot's CFGI_ALL found the device on the GBPA proxy already; GBPA moved it to abort; the
   // TLBI_NSNH_ALL went to the host with its own CMD_SYNC.
-  CHECK(r->h.ops_since(t0) == std::vector<K::operation>{K::operation::invalidate,
-                                                        K::operation::attach});
+  CHECK(r->h.ops_since(t0) ==
+        std::vector<K::operation>{K::operation::invalidate, K::operation::attach});
   CHECK(r->dev.registers().gerror == 0);
 
   const std::size_t t1 = r->h.k.trace().size();
@@ -144,8 +145,8 @@ TEST_CASE("device accel: a guest brings the device up; the host follows", "[devi
   CHECK(r->g.consumed());
   // CFGI_STE: a nested HWPT from the guest's STE, attached, then (make-before-break) nothing to
   // destroy: the abort proxy stays for others.
-  CHECK(r->h.ops_since(t1) == std::vector<K::operation>{K::operation::alloc_nested_hwpt,
-                                                        K::operation::attach});
+  CHECK(r->h.ops_since(t1) ==
+        std::vector<K::operation>{K::operation::alloc_nested_hwpt, K::operation::attach});
   const K::physical_ste p = r->ste(r->d1);
   CHECK(p.kind == K::ste_kind::nested);
   CHECK((p.dwords[0] & ctx_mask) == cd);
@@ -288,8 +289,7 @@ TEST_CASE("device accel: a device hot-plugged into a running vIOMMU gets its STE
   CHECK(r->h.k.live_objects() == r->baseline);
 }
 
-TEST_CASE("device accel: SMMUEN and GBPA move the devices to the GBPA proxies",
-          "[device][accel]") {
+TEST_CASE("device accel: SMMUEN and GBPA move the devices to the GBPA proxies", "[device][accel]") {
   auto r = std::make_unique<rig>();
   r->boot();
   r->install(sid);
@@ -330,8 +330,7 @@ TEST_CASE("device accel: host events reach the guest's Event queue", "[device][a
   r->install(sid);
   // The physical SMMU reports an F_TRANSLATION for the device (its pSID; the kernel rewrites
   // it to the vSID).
-  const std::array<std::uint64_t, 4> evt{0x10 | (std::uint64_t{0x100} << 32), 0,
-                                         0x1000'2000, 0};
+  const std::array<std::uint64_t, 4> evt{0x10 | (std::uint64_t{0x100} << 32), 0, 0x1000'2000, 0};
   REQUIRE(r->h.k.inject_event(r->d1, evt) == K::event_delivery::queued);
   const auto p = r->dev.poll_host_events();
   CHECK(p.delivered == 1);

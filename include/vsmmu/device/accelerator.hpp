@@ -46,6 +46,9 @@ concept accelerator = requires(A& a, const queue::command& c, std::size_t tag, b
 };
 
 template <class A>
+concept accelerator_or_none = std::same_as<A, no_accelerator> || accelerator<A>;
+
+template <class A>
 inline constexpr bool is_accelerated = !std::same_as<A, no_accelerator>;
 
 }  // namespace vsmmu::device

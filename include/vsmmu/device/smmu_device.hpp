@@ -43,8 +43,7 @@ namespace vsmmu::device {
 
 template <class Config, memory::guest_memory M, platform Platform,
           class Accelerator = no_accelerator>
-requires device_config<Config> &&
-         (std::same_as<Accelerator, no_accelerator> || accelerator<Accelerator>)
+requires device_config<Config> && accelerator_or_none<Accelerator>
 class smmu_device {
   static_assert(smmuv3::conforms<Config::id_registers>,
                 "vsmmu: the device configuration breaks an SMMUv3 feature rule");
@@ -151,7 +150,6 @@ class smmu_device {
   }
 
  public:
-
   // Command processing on the guest's MMIO writes (the default), or only when the embedder calls
   // process_commands() from its own schedule (a CMDQ_PROD write then only stores). Calls into
   // the device are still made one at a time.
@@ -278,6 +276,11 @@ class smmu_device {
   template <class DevId>
   auto detach_device(DevId dev_id) requires accelerated {
     return accel_.a->detach_device(dev_id);
+  }
+  // The guest renumbered buses: the device's StreamID changes (its next install follows).
+  template <class DevId>
+  bool set_stream_id(DevId dev_id, std::optional<std::uint32_t> sid) requires accelerated {
+    return accel_.a->set_stream_id(dev_id, sid);
   }
 
   // Host events (the vEVENTQ) into the Event queue; the embedder calls this when the vEVENTQ's
