@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: BSL-1.0
 #pragma once
 
+#include <vsmmu/layout/access.hpp>
+#include <vsmmu/layout/fixed_string.hpp>
+
 #include <concepts>
 #include <cstdint>
 #include <string_view>
 #include <type_traits>
-
-#include <vsmmu/layout/access.hpp>
-#include <vsmmu/layout/fixed_string.hpp>
 
 namespace vsmmu::layout {
 
@@ -45,12 +45,34 @@ struct value_of<address> {
 };
 
 template <class T>
-inline constexpr bool valid_value_type =
-    std::is_same_v<T, bool> || std::is_enum_v<T> || std::is_same_v<T, address> ||
-    (std::is_unsigned_v<T> && std::is_integral_v<T>);
+inline constexpr bool valid_value_type = std::is_same_v<T, bool> || std::is_enum_v<T> ||
+                                         std::is_same_v<T, address> ||
+                                         (std::is_unsigned_v<T> && std::is_integral_v<T>);
 
 [[nodiscard]] constexpr std::uint64_t low_mask(unsigned width) noexcept {
   return width >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << width) - 1;
+}
+
+// Conversions between a field's value and its raw bits, instantiated once per value type rather
+// than once per field (a layout has up to a hundred fields, over a handful of value types).
+// `raw` is already masked to the field's width.
+template <class V>
+[[nodiscard]] constexpr V value_from_raw(std::uint64_t raw, unsigned shift) noexcept {
+  if constexpr (std::is_same_v<V, bool>) {
+    return raw != 0;
+  } else if constexpr (std::is_enum_v<V>) {
+    return static_cast<V>(static_cast<std::underlying_type_t<V>>(raw));
+  } else {
+    return static_cast<V>(raw << shift);
+  }
+}
+template <class V>
+[[nodiscard]] constexpr std::uint64_t raw_from_value(V v) noexcept {
+  if constexpr (std::is_enum_v<V>) {
+    return static_cast<std::uint64_t>(static_cast<std::underlying_type_t<V>>(v));
+  } else {
+    return static_cast<std::uint64_t>(v);
+  }
 }
 }  // namespace detail
 
@@ -86,21 +108,10 @@ struct field {
                 "vsmmu: a field is wider than its value type");
 
   [[nodiscard]] static constexpr std::uint64_t to_raw(value_type v) noexcept {
-    if constexpr (std::is_enum_v<value_type>) {
-      return static_cast<std::uint64_t>(static_cast<std::underlying_type_t<value_type>>(v));
-    } else {
-      return static_cast<std::uint64_t>(v);
-    }
+    return detail::raw_from_value(v);
   }
   [[nodiscard]] static constexpr value_type from_raw(std::uint64_t raw) noexcept {
-    raw &= raw_mask;
-    if constexpr (std::is_same_v<value_type, bool>) {
-      return raw != 0;
-    } else if constexpr (std::is_enum_v<value_type>) {
-      return static_cast<value_type>(static_cast<std::underlying_type_t<value_type>>(raw));
-    } else {
-      return static_cast<value_type>(raw << value_shift);
-    }
+    return detail::value_from_raw<value_type>(raw & raw_mask, value_shift);
   }
   // True when v is representable: no bit outside the field (for addresses: no bit below the
   // field's lsb either).

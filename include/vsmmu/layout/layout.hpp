@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: BSL-1.0
 #pragma once
 
+#include <vsmmu/layout/detail/checks.hpp>
+#include <vsmmu/layout/field.hpp>
+
 #include <array>
 #include <bit>
 #include <cstddef>
@@ -12,14 +15,11 @@
 #include <type_traits>
 #include <utility>
 
-#include <vsmmu/layout/detail/checks.hpp>
-#include <vsmmu/layout/field.hpp>
-
 namespace vsmmu::layout {
 
 namespace detail {
-// Field → index in O(1) per lookup: the map derives from indexed_field<I, F> for each field, and
-// overload resolution finds I (a fold or a recursive search would cost O(n) per field).
+// Field → index for index_of: the map derives from indexed_field<I, F> for each field, and
+// deduction finds I. The accessors do not use it (see field_set).
 template <std::size_t I, class F>
 struct indexed_field {};
 template <class Seq, class... Fields>
@@ -30,6 +30,57 @@ template <class F, std::size_t I>
 constexpr std::size_t index_in(const indexed_field<I, F>*) noexcept {
   return I;
 }
+
+// Membership without deduction: the set derives from field_tag<F> for each field, and
+// std::is_base_of (a compiler intrinsic) answers has<F>. Deducing I against the index map above
+// tries every base, once per lookup: O(n) per field, O(n^2) for a decode of the whole layout.
+template <class F>
+struct field_tag {};
+template <class... Fields>
+struct field_set : field_tag<Fields>... {};
+
+// Raw bits [msb:lsb] from words read through `word(i)`; a field may cross words. One
+// instantiation per storage type, not per field (a layout's accessors, decode and encode share it).
+// Always inlined, so that the position is a constant again where the code is generated
+// (tests/zero_cost).
+#if defined(__GNUC__) || defined(__clang__)
+#define VSMMU_LAYOUT_INLINE [[gnu::always_inline]] inline
+#else
+#define VSMMU_LAYOUT_INLINE inline
+#endif
+template <class Word, class WordAt>
+[[nodiscard]] VSMMU_LAYOUT_INLINE constexpr std::uint64_t extract_bits(WordAt word, unsigned lsb,
+                                                                       unsigned msb) noexcept {
+  constexpr unsigned wb = sizeof(Word) * 8;
+  const unsigned first = lsb / wb;
+  const unsigned last = msb / wb;
+  const unsigned shift = lsb % wb;
+  std::uint64_t raw = static_cast<std::uint64_t>(word(first)) >> shift;
+  for (unsigned i = first + 1; i <= last; ++i) {
+    raw |= static_cast<std::uint64_t>(word(i)) << (wb * (i - first) - shift);
+  }
+  return raw & low_mask(msb - lsb + 1);
+}
+
+// Writes raw bits into [msb:lsb] through `word(i)` returning a Word&.
+template <class Word, class WordRef>
+VSMMU_LAYOUT_INLINE constexpr void insert_bits(WordRef word, unsigned lsb, unsigned msb,
+                                               std::uint64_t raw) noexcept {
+  constexpr unsigned wb = sizeof(Word) * 8;
+  const unsigned first = lsb / wb;
+  const unsigned last = msb / wb;
+  const unsigned shift = lsb % wb;
+  const std::uint64_t field_mask = low_mask(msb - lsb + 1);
+  raw &= field_mask;
+  for (unsigned i = first; i <= last; ++i) {
+    const int offset = static_cast<int>(shift) - static_cast<int>(wb * (i - first));
+    const std::uint64_t m = offset >= 0 ? field_mask << offset : field_mask >> -offset;
+    const std::uint64_t v = offset >= 0 ? raw << offset : raw >> -offset;
+    Word& w = word(i);
+    w = static_cast<Word>((w & ~static_cast<Word>(m)) | static_cast<Word>(v));
+  }
+}
+#undef VSMMU_LAYOUT_INLINE
 
 template <class Layout, class Tuple, check_result R>
 constexpr bool report() {
@@ -71,17 +122,21 @@ struct layout {
   static constexpr std::size_t word_count = Bits / word_bits;
   static constexpr std::size_t byte_count = Bits / 8;
   static constexpr std::size_t field_count = sizeof...(Fields);
-  static constexpr std::array<field_info, sizeof...(Fields)> field_infos{info_of<Fields>()...};
+  // Built in place rather than through info_of<F>(): one function instantiation fewer per field.
+  static constexpr std::array<field_info, sizeof...(Fields)> field_infos{
+      {{Fields::name, Fields::msb, Fields::lsb, Fields::access_mode, Fields::in_place,
+        Fields::alias, Fields::is_enum}...}};
 
   using index_map = detail::field_index_map<std::index_sequence_for<Fields...>, Fields...>;
+  using field_set = detail::field_set<Fields...>;
 
   template <class F>
-  static constexpr bool has =
-      requires { detail::index_in<F>(static_cast<const index_map*>(nullptr)); };
+  static constexpr bool has = std::is_base_of_v<detail::field_tag<F>, field_set>;
 
   // Position of F in the declaration order (F must be one of the fields).
   template <class F>
-  static constexpr std::size_t index_of = detail::index_in<F>(static_cast<const index_map*>(nullptr));
+  static constexpr std::size_t index_of =
+      detail::index_in<F>(static_cast<const index_map*>(nullptr));
 
   // Calls fn.template operator()<F>() for each field F, in declaration order.
   template <class Fn>
@@ -92,17 +147,17 @@ struct layout {
   // Every declared field, reserved ones included, as a mask per word: bits outside it are
   // undeclared (RES0 unless the spec says otherwise).
   static constexpr std::array<Word, word_count> declared_mask = [] {
+    // A word at a time, not a bit at a time: constant evaluation is slow per step.
     std::array<Word, word_count> m{};
     for (const auto& f : field_infos) {
-      for (unsigned b = f.lsb; b <= f.msb; ++b) {
-        m[b / word_bits] = static_cast<Word>(m[b / word_bits] | (Word{1} << (b % word_bits)));
-      }
+      detail::insert_bits<Word>([&m](unsigned i) -> Word& { return m[i]; }, f.lsb, f.msb,
+                                ~std::uint64_t{0});
     }
     return m;
   }();
 
  private:
-  static constexpr detail::check_result check = detail::check_layout(field_infos, Bits);
+  static constexpr detail::check_result check = detail::check_layout<Bits>(field_infos);
 
  public:
   static constexpr bool well_formed = detail::report<layout, fields, check>();

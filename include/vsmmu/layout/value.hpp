@@ -1,24 +1,16 @@
 // SPDX-License-Identifier: BSL-1.0
 #pragma once
 
+#include <vsmmu/layout/layout.hpp>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
-#include <vsmmu/layout/layout.hpp>
-
 namespace vsmmu::layout {
 
 namespace detail {
-template <class F>
-constexpr void require_writable() {
-  if constexpr (!software_writable(F::access_mode)) {
-    static_assert(sizeof(error::write_to_read_only_field<F>) > 0,
-                  "vsmmu: set<F> on a field software cannot write (use init<F>)");
-  }
-}
-
 template <class F, auto V>
 constexpr void require_fits() {
   if constexpr (!F::fits(static_cast<typename F::value_type>(V))) {
@@ -29,7 +21,11 @@ constexpr void require_fits() {
 }  // namespace detail
 
 // Field access shared by the owning value and the views. Derived provides word(i) (and, for
-// writable storage, word_ref(i)).
+// writable storage, store_bits(lsb, msb, raw)).
+//
+// Each accessor is one small function per field, and the bit work is shared per storage type
+// (detail::extract_bits/insert_bits, always inlined): a TU pays per field it touches for one
+// instantiation, not for a chain of them.
 template <class Derived, layout_type L>
 class accessors {
  public:
@@ -37,22 +33,25 @@ class accessors {
 
   template <field_of<L> F>
   [[nodiscard]] constexpr typename F::value_type get() const noexcept {
-    return F::from_raw(raw<F>());
+    return detail::value_from_raw<typename F::value_type>(raw_bits(F::lsb, F::msb), F::value_shift);
   }
 
   // The field's bits as stored, not shifted into place.
   template <field_of<L> F>
   [[nodiscard]] constexpr std::uint64_t raw() const noexcept {
-    return detail::extract<F, typename L::word_type>(
-        [this](unsigned i) { return self().word(i); });
+    return raw_bits(F::lsb, F::msb);
   }
 
   // Software write of a writable field (RW, WO, W1C). Bits of v outside the field are dropped,
   // as a register drops them; check F::fits(v) first where that matters.
   template <field_of<L> F>
   constexpr Derived& set(typename F::value_type v) noexcept {
-    detail::require_writable<F>();
-    return init<F>(v);
+    if constexpr (!software_writable(F::access_mode)) {
+      static_assert(sizeof(error::write_to_read_only_field<F>) > 0,
+                    "vsmmu: set<F> on a field software cannot write (use init<F>)");
+    }
+    self().store_bits(F::lsb, F::msb, detail::raw_from_value(v) >> F::value_shift);
+    return self();
   }
 
   // Compile-time constant write: refuses a constant that does not fit.
@@ -66,7 +65,7 @@ class accessors {
   // encoders of in-memory structures.
   template <field_of<L> F>
   constexpr Derived& init(typename F::value_type v) noexcept {
-    self().template store<F>(F::to_raw(v) >> F::value_shift);
+    self().store_bits(F::lsb, F::msb, detail::raw_from_value(v) >> F::value_shift);
     return self();
   }
 
@@ -77,6 +76,10 @@ class accessors {
   }
 
  private:
+  [[nodiscard]] constexpr std::uint64_t raw_bits(unsigned lsb, unsigned msb) const noexcept {
+    return detail::extract_bits<typename L::word_type>(
+        [this](unsigned i) { return self().word(i); }, lsb, msb);
+  }
   [[nodiscard]] constexpr const Derived& self() const noexcept {
     return static_cast<const Derived&>(*this);
   }
@@ -132,7 +135,12 @@ class value : public accessors<value<L>, L> {
   [[nodiscard]] constexpr word_type word(unsigned i) const noexcept { return words_[i]; }
   template <class F>
   constexpr void store(std::uint64_t raw) noexcept {
-    detail::insert<F, word_type>([this](unsigned i) -> word_type& { return words_[i]; }, raw);
+    store_bits(F::lsb, F::msb, raw);
+  }
+  // Writes raw bits into [msb:lsb] (the accessors' write path).
+  constexpr void store_bits(unsigned lsb, unsigned msb, std::uint64_t raw) noexcept {
+    detail::insert_bits<word_type>([this](unsigned i) -> word_type& { return words_[i]; }, lsb, msb,
+                                   raw);
   }
 
   // Bits set outside every declared field (undeclared space is RES0 in the spec).
@@ -177,12 +185,16 @@ class mutable_view : public accessors<mutable_view<L>, L> {
   }
   template <class F>
   constexpr void store(std::uint64_t raw) noexcept {
-    // Read-modify-write of just the words the field touches.
-    constexpr unsigned first = F::lsb / L::word_bits;
-    constexpr unsigned last = F::msb / L::word_bits;
-    std::array<word_type, last - first + 1> touched{};
+    store_bits(F::lsb, F::msb, raw);
+  }
+  // Read-modify-write of just the words [msb:lsb] touches (at most 64 / word bits + 1).
+  constexpr void store_bits(unsigned lsb, unsigned msb, std::uint64_t raw) noexcept {
+    const unsigned first = lsb / L::word_bits;
+    const unsigned last = msb / L::word_bits;
+    std::array<word_type, 64 / L::word_bits + 1> touched{};
     for (unsigned i = first; i <= last; ++i) touched[i - first] = word(i);
-    detail::insert<F, word_type>([&](unsigned i) -> word_type& { return touched[i - first]; }, raw);
+    detail::insert_bits<word_type>([&](unsigned i) -> word_type& { return touched[i - first]; },
+                                   lsb, msb, raw);
     for (unsigned i = first; i <= last; ++i) {
       detail::store_le(bytes_ + i * sizeof(word_type), touched[i - first]);
     }

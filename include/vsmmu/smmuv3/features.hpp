@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: BSL-1.0
 #pragma once
 
+#include <vsmmu/smmuv3/registers/id.hpp>
+
 #include <cstdint>
 #include <type_traits>
-
-#include <vsmmu/smmuv3/registers/id.hpp>
 
 // The feature set an SMMU advertises: its ID registers, as one value that can be compared,
 // stored, checked (conformance.hpp) and passed as a template argument.
@@ -27,26 +27,28 @@ struct id_registers {
   std::uint32_t aidr = 0;
 
  private:
-  // Defined ahead of the public members whose return types depend on it.
-  template <class F, class Visit>
-  constexpr auto with_register(Visit visit) const noexcept {
+  // The member holding F, chosen by constant: get<F> and with<F> work on the raw word (every ID
+  // register is one 32-bit word), with no typed value or lambda instantiated per field.
+  template <class F>
+  static constexpr std::uint32_t id_registers::*register_of() noexcept {
     if constexpr (regs::idr0::layout::has<F>) {
-      return visit(idr0_value());
+      return &id_registers::idr0;
     } else if constexpr (regs::idr1::layout::has<F>) {
-      return visit(idr1_value());
+      return &id_registers::idr1;
     } else if constexpr (regs::idr2::layout::has<F>) {
-      return visit(idr2_value());
+      return &id_registers::idr2;
     } else if constexpr (regs::idr3::layout::has<F>) {
-      return visit(idr3_value());
+      return &id_registers::idr3;
     } else if constexpr (regs::idr4::layout::has<F>) {
-      return visit(idr4_value());
+      return &id_registers::idr4;
     } else if constexpr (regs::idr5::layout::has<F>) {
-      return visit(idr5_value());
+      return &id_registers::idr5;
     } else if constexpr (regs::aidr::layout::has<F>) {
-      return visit(aidr_value());
+      return &id_registers::aidr;
     } else {
       static_assert(detail::not_an_id_register_field<F>,
                     "vsmmu: not a field of SMMU_IDR0-IDR5 or SMMU_AIDR");
+      return nullptr;
     }
   }
   [[nodiscard]] constexpr id_registers copy_with(std::uint32_t id_registers::*reg,
@@ -83,16 +85,18 @@ struct id_registers {
   // One field of whichever ID register declares it: `r.get<regs::idr0::S1P>()`.
   template <class F>
   [[nodiscard]] constexpr typename F::value_type get() const noexcept {
-    return with_register<F>([](const auto& v) { return v.template get<F>(); });
+    constexpr auto reg = register_of<F>();
+    return F::from_raw(this->*reg >> F::lsb);
   }
 
   // A copy with one field replaced: `r.with<regs::idr0::Hyp>(true)`.
   template <class F>
   [[nodiscard]] constexpr id_registers with(typename F::value_type v) const noexcept {
-    return with_register<F>([&](auto typed) {
-      typed.template init<F>(v);
-      return with(typed);
-    });
+    constexpr auto reg = register_of<F>();
+    constexpr auto mask = static_cast<std::uint32_t>(F::raw_mask << F::lsb);
+    const auto bits =
+        static_cast<std::uint32_t>(((F::to_raw(v) >> F::value_shift) << F::lsb) & mask);
+    return copy_with(reg, static_cast<std::uint32_t>((this->*reg & ~mask) | bits));
   }
 
   // A copy with one whole register replaced.
