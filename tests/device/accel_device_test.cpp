@@ -440,3 +440,73 @@ TEST_CASE("device accel: deferred command processing forwards the same way", "[d
   CHECK(r->invalidates_since(t0) == 2);
   CHECK(r->g.consumed());
 }
+
+namespace {
+
+// Everything the device does on the host, start to end; `check` runs after each step.
+template <class Check>
+void whole_life(rig& r, K::device_id d2, Check&& check) {
+  const auto settle = [&] {
+    for (int i = 0; i < 4 && r.cmdq_err_active(); ++i) r.ack_gerror();
+  };
+  (void)r.dev.attach_device(r.h.desc(r.d1, sid));
+  check();
+  r.boot();
+  settle();
+  check();
+  r.install(sid);
+  settle();
+  check();
+  r.issue({accel_test::tlbi_asid(asid), accel_test::cfgi_cd(sid), accel_test::cmd_sync()});
+  settle();
+  check();
+  r.g.attach(sid2, 2);
+  (void)r.dev.attach_device(r.h.desc(d2, sid2, 0, 2));
+  check();
+  const std::uint32_t cr0 = r.g.read32(R::cr0::offset);
+  r.g.write32(R::cr0::offset, cr0 & ~1U);
+  check();
+  r.g.write32(R::gbpa::offset, 1U << 31);
+  check();
+  r.g.write32(R::cr0::offset, cr0);
+  check();
+  (void)r.h.k.inject_event(r.d1, {0x10, 0, 0x1000, 0});
+  (void)r.dev.poll_host_events();
+  check();
+  for (K::device_id d : {d2, r.d1}) {
+    if (!r.dev.detach_device(d).ok()) {
+      r.h.k.clear_faults();
+      REQUIRE(r.dev.detach_device(d).ok());
+    }
+    check();
+  }
+}
+
+}  // namespace
+
+TEST_CASE("device accel: a host failure at every call leaks nothing", "[device][accel]") {
+  std::uint64_t total = 0;
+  {
+    auto r = std::make_unique<rig>(false);
+    const K::device_id d2 = r->h.add(2, 0x200);
+    const std::uint64_t start = r->h.k.calls();
+    whole_life(*r, d2, [] {});
+    total = r->h.k.calls() - start;
+    CHECK(r->h.k.live_objects() == r->baseline);
+    CHECK(r->dev.diagnostics(vd::diagnostic::host_failure) == 0);
+  }
+  REQUIRE(total > 20);
+  for (std::uint64_t n = 1; n <= total; ++n) {
+    INFO("adapter call " << n << " fails");
+    auto r = std::make_unique<rig>(false);
+    const K::device_id d2 = r->h.add(2, 0x200);
+    r->h.k.fail_call(r->h.k.calls() + n, EIO);
+    whole_life(*r, d2, [&] {
+      // What the kernel holds is exactly what the vSMMU knows (pending destroys included).
+      CHECK(r->h.k.live_objects() == r->baseline + r->v.objects());
+    });
+    r->v.retry_destroys();
+    CHECK(r->h.k.live_objects() == r->baseline);
+    CHECK(r->v.objects() == 0);
+  }
+}
