@@ -26,8 +26,9 @@ struct check_result {
   std::size_t second = 0;  // the other field, for overlaps and duplicates
 };
 
-// FNV-1a of a field name, for the duplicate-name check.
-consteval std::uint64_t name_hash(std::string_view name) {
+// FNV-1a of a field name, for the duplicate-name check. constexpr, not consteval: clang 14
+// rejects a consteval call on a parameter inside another consteval function template.
+constexpr std::uint64_t name_hash(std::string_view name) noexcept {
   std::uint64_t h = 0xcbf29ce484222325;
   for (const char c : name) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3;
   return h;
