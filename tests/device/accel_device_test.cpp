@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <vector>
 
 #include "accel/accel_fixture.hpp"
@@ -509,4 +510,79 @@ TEST_CASE("device accel: a host failure at every call leaks nothing", "[device][
     CHECK(r->h.k.live_objects() == r->baseline);
     CHECK(r->v.objects() == 0);
   }
+}
+
+TEST_CASE("device accel: hostile commands, STEs and host failures keep the host consistent",
+          "[device][accel]") {
+  auto r = std::make_unique<rig>();
+  const K::device_id d2 = r->h.add(2, 0x200);
+  r->boot();
+  r->g.attach(sid, asid);
+  r->g.attach(sid2, 2);
+  REQUIRE(r->dev.attach_device(r->h.desc(d2, sid2, 0, 2)).ok());
+  std::mt19937_64 rng(7);
+  const auto pick = [&](std::uint64_t n) { return rng() % n; };
+  constexpr std::array<std::uint8_t, 12> opcodes{0x03, 0x04, 0x05, 0x06, 0x10, 0x11,
+                                                 0x12, 0x13, 0x30, 0x40, 0x46, 0x01};
+  std::size_t mismatches = 0;
+  std::size_t nested_seen = 0;  // steps with the first device on a guest stage-1 context
+  for (int step = 0; step < 400; ++step) {
+    switch (pick(8)) {
+      case 0: {  // a random STE for one of the devices (or a StreamID nobody has)
+        namespace S = vsmmu::smmuv3::ste;
+        S::value v;
+        for (auto& w : v.words()) w = rng() & (pick(2) ? ~0ULL : 0x0000'ffff'ffff'ffffULL);
+        if (pick(2)) v.set<S::V>(true).set<S::Config>(vsmmu::smmuv3::ste_config::s1_trans);
+        const std::uint32_t s = pick(3) == 0 ? sid2 : pick(2) ? sid : 0x33;
+        r->g.tables().install_ste(r->g.stream_table(), s, v);
+        break;
+      }
+      case 1:  // a failure at one of the next few adapter calls
+        r->h.k.fail_call(r->h.k.calls() + 1 + pick(6), pick(2) ? EIO : ENOMEM);
+        break;
+      case 2: {  // SMMUEN or GBPA
+        const std::uint32_t cr0 = r->g.read32(R::cr0::offset);
+        if (pick(2)) {
+          r->g.write32(R::cr0::offset, cr0 ^ 1U);
+        } else {
+          r->g.write32(R::gbpa::offset, static_cast<std::uint32_t>(rng()));
+        }
+        break;
+      }
+      case 3:
+        r->ack_gerror();
+        break;
+      default: {  // a burst of commands, mostly well-formed
+        std::vector<vsmmu::queue::command> cmds;
+        const std::size_t n = 1 + pick(8);
+        for (std::size_t i = 0; i < n; ++i) {
+          vsmmu::queue::command c{{rng(), rng()}};
+          if (pick(4) != 0) {
+            const std::uint32_t s = pick(2) ? sid : sid2;
+            c.words[0] = opcodes[pick(opcodes.size())] | (std::uint64_t{s} << 32) |
+                         (pick(8) == 0 ? (rng() & 0xffff'ff00ULL) : 0);
+            c.words[1] = pick(2) ? 0 : rng() & 0x1f;
+          }
+          cmds.push_back(c);
+        }
+        if (pick(2)) cmds.push_back(accel_test::cmd_sync());
+        r->issue(cmds);
+        break;
+      }
+    }
+    if (r->h.k.live_objects() != r->baseline + r->v.objects()) ++mismatches;
+    if (r->ste(r->d1).kind == K::ste_kind::nested) ++nested_seen;
+  }
+  CHECK(mismatches == 0);
+  // The walk went where it should: installs, forwarding, host failures, command errors.
+  CHECK(r->v.invalidate_calls() > 10);
+  CHECK(r->dev.diagnostics(vd::diagnostic::host_failure) > 5);
+  CHECK(r->dev.diagnostics(vd::diagnostic::command_error) > 5);
+  CHECK(nested_seen > 0);
+  r->h.k.clear_faults();
+  r->ack_gerror();
+  (void)r->dev.detach_device(d2);
+  (void)r->dev.detach_device(r->d1);
+  r->v.retry_destroys();
+  CHECK(r->h.k.live_objects() == r->baseline);
 }
