@@ -440,6 +440,14 @@ TEST_CASE("device accel: deferred command processing forwards the same way", "[d
   CHECK(r->dev.process_commands() == 2);
   CHECK(r->invalidates_since(t0) == 2);
   CHECK(r->g.consumed());
+
+  // A batch the host refuses: CONS goes back, and the count says what stays consumed.
+  r->h.k.fail_operation(K::operation::invalidate, EIO);
+  const std::uint32_t first =
+      r->issue({accel_test::tlbi_asid(1), accel_test::tlbi_asid(2), accel_test::cmd_sync()});
+  CHECK(r->dev.process_commands() == 0);
+  CHECK(r->cons_rd() == first);
+  CHECK(r->cmdq_err_active());
 }
 
 namespace {

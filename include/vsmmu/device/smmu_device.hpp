@@ -669,6 +669,7 @@ class smmu_device {
                                             const queue::command_queue_config& cfg,
                                             std::uint32_t budget) {
     accel_.rewind.reset();
+    const std::uint32_t start = cfg.geometry.pointer(st.cons);
     accel_handler h{this, &st, cfg.geometry};
     queue::consume_result r =
         queue::consume_commands(st, errors, cfg, *memory_, h, *platform_, budget);
@@ -678,8 +679,9 @@ class smmu_device {
       if (!f.ok()) command_failed(f);
     }
     if (accel_.rewind) {
-      st.cons = queue::reg::with_cons_err(cfg.geometry.pointer(*accel_.rewind),
-                                          static_cast<std::uint8_t>(accel_.rewind_error));
+      const std::uint32_t at = cfg.geometry.pointer(*accel_.rewind);
+      st.cons = queue::reg::with_cons_err(at, static_cast<std::uint8_t>(accel_.rewind_error));
+      r.consumed = cfg.geometry.distance(at, start);
       if (r.stop != queue::consume_stop::command_error) {
         r.activated |= queue::raise_global_errors(errors, queue::gerror_bit::cmdq_err,
                                                   cfg.gerror_irq, cfg.features.msi, *platform_);
