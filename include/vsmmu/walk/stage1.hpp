@@ -18,7 +18,7 @@ struct s1_request {
   bool write = false;
   bool exec = false;            // InD after STE.INSTCFG
   bool privileged = false;      // PnU after STE.PRIVCFG
-  bool both_privileges = true;  // fill s1_leaf::perm_set for both halves (for caches)
+  bool both_privileges = true;  // kept for compatibility: perm_set always has both halves
 };
 
 struct s1_leaf {
@@ -44,8 +44,8 @@ namespace detail {
 // AArch64.S1DirectBasePermissions for the EL1&0 regime (two VA ranges, unprivileged accesses)
 // and the EL2 regime (one range, privileged only), followed by PAN and WXN. Computed as bit
 // masks (r = 1, w = 2, x = 4): cheaper than assembling bools.
-[[nodiscard]] constexpr unsigned s1_permission_bits(const vmsa::leaf& l, const context_config& c,
-                                                    bool privileged) noexcept {
+[[nodiscard]] constexpr unsigned s1_permission_set(const vmsa::leaf& l,
+                                                   const context_config& c) noexcept {
   constexpr unsigned r = 1, w = 2, x = 4;
   const std::uint64_t d = l.descriptor;
   unsigned ap = static_cast<unsigned>((d >> 6) & 3);  // AP[2:1]
@@ -54,10 +54,12 @@ namespace detail {
   if (c.hd && ((d >> 51) & 1) != 0) ap &= 1U;
   const bool pxn = ((d >> 53) & 1) != 0;
   const bool uxn = ((d >> 54) & 1) != 0;
-  unsigned p = 0;
+  unsigned priv = 0;
+  unsigned unpriv = 0;
   if (c.el2) {
     // AP[1] is RES1 and APTable[0] RES0 in a regime without unprivileged accesses; XN is [54].
-    p = r | ((ap & 2) == 0 && (l.ap_table & 2) == 0 ? w : 0) | (!uxn && !l.uxn_table ? x : 0);
+    priv = r | ((ap & 2) == 0 && (l.ap_table & 2) == 0 ? w : 0) | (!uxn && !l.uxn_table ? x : 0);
+    unpriv = priv;
   } else {
     // AP[2:1] = 00: privileged RW; 01: RW at both; 10: privileged RO; 11: RO at both.
     const bool ap_table_priv_only = (l.ap_table & 1) != 0;  // APTable[0]: no EL0 access
@@ -68,16 +70,23 @@ namespace detail {
     // Locations writable by unprivileged accesses are never privileged-executable.
     const bool px = !(pxn || l.pxn_table || uw);
     const bool ux = !(uxn || l.uxn_table);
-    if (privileged) {
-      // PAN: privileged data accesses to unprivileged-accessible locations fault.
-      const bool pan_block = c.pan && ur;
-      p = (pan_block ? 0 : r | (pw ? w : 0)) | (px ? x : 0);
-    } else {
-      p = (ur ? r : 0) | (uw ? w : 0) | (ux ? x : 0);
-    }
+    // PAN: privileged data accesses to unprivileged-accessible locations fault.
+    const bool pan_block = c.pan && ur;
+    priv = (pan_block ? 0 : r | (pw ? w : 0)) | (px ? x : 0);
+    unpriv = (ur ? r : 0) | (uw ? w : 0) | (ux ? x : 0);
   }
-  if (c.wxn && (p & w) != 0) p &= ~x;
-  return p;
+  if (c.wxn) {
+    if ((priv & w) != 0) priv &= ~x;
+    if ((unpriv & w) != 0) unpriv &= ~x;
+  }
+  return priv | (unpriv << 3);
+}
+
+// What one privilege may do (r = 1, w = 2, x = 4).
+[[nodiscard]] constexpr unsigned s1_permission_bits(const vmsa::leaf& l, const context_config& c,
+                                                    bool privileged) noexcept {
+  const unsigned set = s1_permission_set(l, c);
+  return privileged ? set & 7U : set >> 3;
 }
 }  // namespace detail
 
@@ -144,17 +153,13 @@ template <memory::readable_memory M, class TablePa>
     out.big_endian = range.walk.big_endian;
     out.af_update = (d & vmsa::desc_af) == 0 && c.ha && !c.affd;
   }
-  // Both privileges, for caches: an unprivileged access to an E0PD range faults before the walk,
-  // so it is granted nothing there.
-  const unsigned bits = detail::s1_permission_bits(l, c, req.privileged);
-  unsigned other = 0;
-  if (req.both_privileges) {
-    other = req.privileged && range.e0pd && !c.el2
-                ? 0U
-                : detail::s1_permission_bits(l, c, !req.privileged);
-  }
-  out.perm_set =
-      static_cast<std::uint8_t>(req.privileged ? bits | (other << 3) : other | (bits << 3));
+  // Both privileges (perm_set layout), computed together; caches need both, and walks fill both
+  // so that results do not depend on caching. An unprivileged access to an E0PD range faults
+  // before the walk, so the unprivileged half is nothing there.
+  unsigned set = detail::s1_permission_set(l, c);
+  if (req.privileged && range.e0pd && !c.el2) set &= 7U;
+  out.perm_set = static_cast<std::uint8_t>(set);
+  const unsigned bits = req.privileged ? set & 7U : set >> 3;
   out.dbm_clean = c.hd && ((d >> 51) & 1) != 0 && ((d >> 7) & 1) != 0;
   out.perm = {(bits & 1) != 0, (bits & 2) != 0, (bits & 4) != 0};
   out.attr_index = static_cast<std::uint8_t>((d >> 2) & 7);
