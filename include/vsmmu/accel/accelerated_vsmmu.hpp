@@ -102,7 +102,10 @@ struct forward_result {
   std::size_t consumed = 0;                     // forward(): CONS advances by this many
   std::size_t at = 0;                           // the failing command: index, or offer()'s tag
   smmuv3::cerror error = smmuv3::cerror::none;  // at command `at`
-  iommufd::host_error host{};                   // the failure behind a CERROR, if any
+  // ETIMEDOUT on the last issue: every command was sent, only the completion failed (with
+  // CERROR_ATC_INV_SYNC, a device model can report it at the CMD_SYNC, as §4.7.3 has it).
+  bool issued_all = false;
+  iommufd::host_error host{};  // the failure behind a CERROR, if any
   std::string message;
   [[nodiscard]] bool ok() const noexcept { return error == smmuv3::cerror::none; }
 };
@@ -910,9 +913,17 @@ class accelerated_vsmmu {
 
   void report_batch_error(forward_result& r, std::size_t k, const iommufd::host_error& e) {
     const pending_cmd& p = batch_[k];
-    const bool atc = p.cmd.opcode() == smmuv3::cmd::opcode::atc_inv;
-    const smmuv3::cerror ce =
-        e.code == ETIMEDOUT && atc ? smmuv3::cerror::atc_inv_sync : smmuv3::cerror::ill;
+    // A timeout (the CMD_SYNC the driver appends) is an ATC invalidation that did not complete
+    // if the kernel's issue batch ending at k had one; every entry of that batch was issued.
+    bool atc = false;
+    if (e.code == ETIMEDOUT) {
+      const std::size_t issue = cfg_.kernel_issue_batch == 0 ? k + 1 : cfg_.kernel_issue_batch;
+      for (std::size_t i = k - k % issue; i <= k; ++i) {
+        atc = atc || batch_[i].cmd.opcode() == smmuv3::cmd::opcode::atc_inv;
+      }
+    }
+    const smmuv3::cerror ce = atc ? smmuv3::cerror::atc_inv_sync : smmuv3::cerror::ill;
+    r.issued_all = e.code == ETIMEDOUT && k + 1 == batch_.size();
     command_error(
         r, p.index, ce, e,
         "IOMMU_HWPT_INVALIDATE failed at command " + std::to_string(p.index) + ": " + e.message());

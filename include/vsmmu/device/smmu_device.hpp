@@ -658,6 +658,14 @@ class smmu_device {
   // may belong to an earlier batched command: CONS is moved back to it once the consumer stops.
   template <class R>
   queue::command_status command_failed(const R& r) {
+    if constexpr (requires { r.issued_all; }) {
+      // Everything reached the host, only an ATC invalidation did not complete: the
+      // architected CERROR_ATC_INV_SYNC at the CMD_SYNC (this one, or the next).
+      if (r.issued_all && r.error == smmuv3::cerror::atc_inv_sync) {
+        host_failed(0, r.message);
+        return queue::command_status::atc_incomplete;
+      }
+    }
     accel_.rewind = static_cast<std::uint32_t>(r.at);
     accel_.rewind_error = r.error;
     host_failed(0, r.message);
@@ -676,7 +684,9 @@ class smmu_device {
     // Nothing stays batched once the guest can see CONS: it may reuse the entries behind it.
     if (!accel_.rewind) {
       const auto f = accel_.a->flush_batch();
-      if (!f.ok()) command_failed(f);
+      if (!f.ok() && command_failed(f) == queue::command_status::atc_incomplete) {
+        st.atc_inv_failed = true;  // the next CMD_SYNC reports it
+      }
     }
     if (accel_.rewind) {
       const std::uint32_t at = cfg.geometry.pointer(*accel_.rewind);
