@@ -102,13 +102,16 @@ class smmu_engine {
 
   [[nodiscard]] walk::result translate(const walk::transaction& t) noexcept {
     std::unique_lock<std::mutex> lk(mutex_);
+    walk::result r;
+    // A hit is decided entirely under the mutex: it used the caches as they were before any
+    // invalidation that takes the mutex after it, and uses nothing afterwards, so it is complete
+    // when the mutex is released and is not counted in flight (two atomic read-modify-writes
+    // fewer on the hot path).
+    if (caching_ && hit(t, r)) return r;
     // Counted under the mutex, so that wait_for_translations() sees a consistent generation.
     const unsigned slot = flight_slot_;
     in_flight_[slot].fetch_add(1, std::memory_order_relaxed);
-    walk::result r;
-    if (caching_ && hit(t, r)) {
-      lk.unlock();
-    } else {
+    {
       const walk::smmu_state st = state_;  // a consistent snapshot for the whole walk
       r = caching_ ? translate_cached(st, t, lk) : translate_uncached(st, t, lk);
       if (lk.owns_lock()) lk.unlock();
@@ -332,10 +335,11 @@ class smmu_engine {
     drop_everything();
   }
 
-  // Returns once every translate() that was running when it was called has returned; a
-  // CMD_SYNC completes after it (§4.3.8: a transaction that used invalidated structures is
-  // visible before the CMD_SYNC completes). Translations that start meanwhile are not waited
-  // for. Must not be called from inside translate() (a notifier, a memory adapter).
+  // Returns once every translate() that was running when it was called has returned (a hit,
+  // decided under the mutex this takes first, is complete once it released it); a CMD_SYNC
+  // completes after it (§4.3.8: a transaction that used invalidated structures is visible before
+  // the CMD_SYNC completes). Translations that start meanwhile are not waited for. Must not be
+  // called from inside translate() (a notifier, a memory adapter).
   void wait_for_translations() {
     std::lock_guard<std::mutex> one_drainer(drain_mutex_);
     std::unique_lock<std::mutex> lk(mutex_);
