@@ -128,7 +128,7 @@ TEST_CASE("device accel: the configuration is the accelerated vSMMU's", "[device
   CHECK(r->dev.read(R::idr0::offset, 4) == accel_config::id_registers.idr0);
 }
 
-TEST_CASE("device accel: a guest brings the device up; the host follows", "[device][accel]") {
+TEST_CASE("device accel: a guest brings the device up and the host follows", "[device][accel]") {
   auto r = std::make_unique<rig>();
   // Cold plug at reset: SMMUEN = 0, GBPA bypass: the device is on the bypass proxy (stage 2).
   CHECK(r->ste(r->d1).kind == K::ste_kind::s2);
@@ -171,8 +171,8 @@ TEST_CASE("device accel: a guest brings the device up; the host follows", "[devi
   CHECK(r->h.k.issued()[0].commands.size() == 3);
   CHECK(r->dev.diagnostics(vd::diagnostic::host_failure) == 0);
 
-  // Commands the host does not take stay local: TLBI_EL2 is not even valid here; CMD_PREFETCH
-  // and TLBI_NH_ALL's local-only neighbours make no call.
+  // A command the host does not take (CMD_PREFETCH_CONFIG) stays local: no call, even with its
+  // CMD_SYNC (an empty batch is not sent).
   const std::size_t t3 = r->h.k.trace().size();
   r->issue({{C::make<C::prefetch_config::layout>().with<C::StreamID>(sid).words()},
             accel_test::cmd_sync()});
@@ -385,7 +385,7 @@ TEST_CASE("device accel: a failed send when consumption stops raises CMDQ_ERR it
   CHECK(r->g.consumed());
 }
 
-TEST_CASE("device accel: a local error after batched commands; the earlier host error wins",
+TEST_CASE("device accel: a local error after batched commands, and an earlier host error wins",
           "[device][accel]") {
   auto r = std::make_unique<rig>();
   r->boot();
@@ -408,7 +408,7 @@ TEST_CASE("device accel: a local error after batched commands; the earlier host 
   CHECK(r->cons_err() == static_cast<std::uint8_t>(cerror::ill));
 }
 
-TEST_CASE("device accel: the batch limit sends early; a partial count there rewinds",
+TEST_CASE("device accel: the batch limit sends early, and a partial count there rewinds",
           "[device][accel]") {
   A::accel_config cfg;
   cfg.max_batch = 2;
