@@ -574,7 +574,7 @@ class smmu_engine {
   }
 
   const M& mem_;
-  M* writable_ = nullptr;  // set when constructed over writable memory: HTTU writes back
+  M* writable_ = nullptr;     // set when constructed over writable memory: HTTU writes back
   mutable std::mutex mutex_;  // guards everything below except notifier_ and ranges_
   walk::smmu_state state_;
   Notifier notifier_;  // called by the thread running execute(), without the mutex

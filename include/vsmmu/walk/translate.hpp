@@ -83,6 +83,11 @@ concept fills_leaf_in_place = requires(P& p, const leaf_key& k, std::uint64_t a,
   { p.find_leaf(k, a, o) } -> std::same_as<bool>;
 };
 
+template <class P>
+concept finds_leaf_by_value = requires(P& p, const leaf_key& k, std::uint64_t a) {
+  { p.find_leaf(k, a) } -> std::same_as<leaf_hit>;
+};
+
 template <class P, class M>
 concept translation_policy = memory::readable_memory<M> &&
     requires(P& p, const M& m, const smmu_state& st, const stream_config& ste, std::uint32_t id,
@@ -91,9 +96,7 @@ concept translation_policy = memory::readable_memory<M> &&
   { p.stream(m, st, id) } -> std::same_as<stream_lookup>;
   { p.context(m, st, ste, id, id, to_pa) } -> std::same_as<context_lookup>;
   p.record_leaf(k, a, x);
-} && (fills_leaf_in_place<P> || requires(P& p, const leaf_key& k, std::uint64_t a) {
-  { p.find_leaf(k, a) } -> std::same_as<leaf_hit>;
-});
+} && (fills_leaf_in_place<P> || finds_leaf_by_value<P>);
 
 // Fetch and decode every time; no leaf cache.
 struct uncached {
