@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 #pragma once
 
+#include <vsmmu/detail/mix64.hpp>
 #include <vsmmu/tlb/entry.hpp>
 #include <vsmmu/tlb/range_invalidation.hpp>
 
@@ -42,15 +43,7 @@ struct iotlb_options {
 
 namespace detail {
 
-// murmur3's 64-bit finaliser: every input bit reaches every output bit.
-[[nodiscard]] constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
+using vsmmu::detail::mix64;
 
 // Two words to one: a 64x64->128 multiply folded to 64 bits (as wyhash does), two multiplies in
 // all. Good enough for linear probing over page numbers, and cheaper than mix64 on the hot path.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSL-1.0
 #pragma once
 
+#include <vsmmu/detail/mix64.hpp>
+
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -13,16 +15,7 @@ namespace vsmmu::cache::detail {
 
 inline constexpr std::uint32_t npos = 0xffffffffU;
 
-// murmur3's 64-bit finaliser: StreamIDs and SubstreamIDs are dense small numbers, so every key
-// bit must reach the slot bits.
-[[nodiscard]] constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
+using vsmmu::detail::mix64;
 
 class key_index {
  public:
