@@ -12,7 +12,6 @@
 #include <vsmmu/walk/translate.hpp>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -116,12 +115,9 @@ class smmu_engine {
       r = caching_ ? translate_cached(st, t, lk) : translate_uncached(st, t, lk);
       if (lk.owns_lock()) lk.unlock();
     }
-    // Leaving needs no lock unless a drainer waits (seq_cst pairs with its drain_waiting_ store
-    // and count load: one of the two sees the other).
-    if (in_flight_[slot].fetch_sub(1) == 1 && drain_waiting_.load()) {
-      const std::lock_guard<std::mutex> g(mutex_);
-      drained_.notify_all();
-    }
+    // Leaving takes no lock; the last one out wakes a drainer waiting on the count (seq_cst pairs
+    // with its drain_waiting_ store and count load: one of the two sees the other).
+    if (in_flight_[slot].fetch_sub(1) == 1 && drain_waiting_.load()) in_flight_[slot].notify_all();
     return r;
   }
 
@@ -341,15 +337,19 @@ class smmu_engine {
   // the CMD_SYNC completes). Translations that start meanwhile are not waited for. Must not be
   // called from inside translate() (a notifier, a memory adapter).
   void wait_for_translations() {
-    std::lock_guard<std::mutex> one_drainer(drain_mutex_);
+    const std::lock_guard<std::mutex> one_drainer(drain_mutex_);
     std::unique_lock<std::mutex> lk(mutex_);
     const unsigned current = flight_slot_;
     drain_waiting_.store(true);
+    lk.unlock();
     // Translations counted in the other slot started before any in `current`: let them finish,
-    // then send newcomers to that slot and wait for `current` to empty.
-    drained_.wait(lk, [&] { return in_flight_[current ^ 1U].load() == 0; });
+    // then send newcomers to that slot and wait for `current` to empty. A slot that is not
+    // flight_slot_ only counts down, so waiting for it needs no lock.
+    wait_until_empty(in_flight_[current ^ 1U]);
+    lk.lock();
     flight_slot_ = current ^ 1U;
-    drained_.wait(lk, [&] { return in_flight_[current].load() == 0; });
+    lk.unlock();
+    wait_until_empty(in_flight_[current]);
     drain_waiting_.store(false);
   }
 
@@ -513,6 +513,13 @@ class smmu_engine {
     ++epoch_;
   }
 
+  // Blocks (C++20 atomic wait, lighter to include than <condition_variable>) until a count that
+  // only goes down reaches 0. The translation that takes it to 0 notifies when drain_waiting_ is
+  // set; both sides use seq_cst, so either it sees the flag or the load here sees its decrement.
+  static void wait_until_empty(std::atomic<unsigned>& count) noexcept {
+    for (unsigned n = count.load(); n != 0; n = count.load()) count.wait(n);
+  }
+
   // Under the mutex.
   void drop_everything() noexcept {
     config_.invalidate_all();
@@ -589,8 +596,7 @@ class smmu_engine {
   std::atomic<unsigned> in_flight_[2] = {0, 0};
   unsigned flight_slot_ = 0;
   std::atomic<bool> drain_waiting_{false};
-  std::condition_variable drained_;
-  std::mutex drain_mutex_;
+  std::mutex drain_mutex_;  // one wait_for_translations() at a time
 };
 
 }  // namespace vsmmu::engine
