@@ -66,40 +66,121 @@ struct cd_decode {
 };
 
 namespace detail {
-// DS (FEAT_LPA2) in effect for a range: IDR5.DS, CD.DS and a 4KB or 16KB granule (§5.4 DS).
-[[nodiscard]] constexpr bool lpa2(bool cd_ds, std::optional<unsigned> g,
-                                  const smmu_features& f) noexcept {
-  return f.ds && cd_ds && g && *g != 16;
-}
-
-template <class X, class TTB, class TSZ, class EPD, class TBI, class E0PD, class SH>
-constexpr cd_error decode_range(const X& cd, const smmu_features& f, unsigned ips,
-                                std::optional<unsigned> g, bool big_endian, bool ds,
-                                tt_range& out) {
-  out.enabled = !cd.template get<EPD>();
-  if (!out.enabled) return cd_error::none;  // TxSZ, TGx and TTBx are IGNORED (§5.4.1.1)
-  const unsigned txsz = cd.template get<TSZ>();
+// One VA range of a CD (enabled: EPDx == 0). `g` is the raw granule shift of TGx (0 when
+// reserved), `ips` the effective IPS for it.
+template <class TTB, class TSZ, class TBI, class E0PD, class SH, class Limits>
+constexpr cd_error decode_range(const dwords4& cd, const Limits& lim, unsigned ips, unsigned g,
+                                bool big_endian, bool ds, tt_range& out) noexcept {
+  out.enabled = true;
+  const unsigned txsz = cd.get<TSZ>();
   // CDTxSZInvalid without STT: max 39; min 12 with 52-bit VAs (IDR5.VAX) and the 64KB granule
   // or DS, else 16.
-  const unsigned min_txsz = g && (*g == 16 || ds) && f.vax52 ? 12U : 16U;
+  const unsigned min_txsz = (g == 16 || ds) && lim.features().vax52 ? 12U : 16U;
   if (txsz < min_txsz || txsz > 39) return cd_error::txsz;
-  if (!g || !f.granule_supported(*g)) return cd_error::tg;
-  const std::uint64_t ttb = bits_55_4(cd.template get<TTB>());
+  if (!lim.granule_supported(g)) return cd_error::tg;  // also a reserved encoding (shift 0)
+  const std::uint64_t ttb = bits_55_4(cd.get<TTB>());
   // CDTTBxValidRange: the effective IPS, and 48 bits with 4KB/16KB unless DS.
-  if ((ttb >> ips) != 0 || (*g != 16 && !ds && (ttb >> 48) != 0)) return cd_error::ttb;
-  out.tbi = cd.template get<TBI>();
-  out.e0pd = cd.template get<E0PD>();
-  if (ds) out.sh = static_cast<std::uint8_t>(cd.template get<SH>());
+  if ((ttb >> ips) != 0 || (g != 16 && !ds && (ttb >> 48) != 0)) return cd_error::ttb;
+  out.tbi = cd.get<TBI>();
+  out.e0pd = cd.get<E0PD>();
+  if (ds) out.sh = static_cast<std::uint8_t>(cd.get<SH>());
   vmsa::walk_params& w = out.walk;
-  w.granule_shift = *g;
-  w.ia_bits = 64 - txsz;
-  w.start_level = vmsa::start_level_for(*g, w.ia_bits);
+  const unsigned ia_bits = 64 - txsz;
+  const int level = vmsa::start_level_for(g, ia_bits);
+  w.granule_shift = g;
+  w.ia_bits = ia_bits;
+  w.start_level = level;
   w.oa_bits = ips;
   w.big_endian = big_endian;
   w.stage2 = false;
   w.ds = ds;
-  w.table_base =
-      ttb & ~vmsa::mask_below(vmsa::start_table_shift(*g, w.ia_bits, w.start_level, ips >= 52));
+  w.table_base = ttb & ~vmsa::mask_below(vmsa::start_table_shift(g, ia_bits, level, ips >= 52));
+  return cd_error::none;
+}
+
+// The decoder, over decode_limits or detail::live_limits (the same interface).
+template <class X, class Limits>
+[[nodiscard]] constexpr cd_error decode_cd(const X& raw, const stream_config& ste,
+                                           const Limits& lim, context_config& c) noexcept {
+  namespace C = smmuv3::cd;
+  const smmu_features& f = lim.features();
+  const std::uint64_t w0 = static_cast<std::uint64_t>(raw.word(0));
+  if (!C::V::from_raw(w0 >> C::V::lsb)) {
+    return cd_error::not_valid;
+  }
+  const dwords4 cd = dwords4::of(raw);
+  const bool s = cd.get<C::S>();
+  const bool a = cd.get<C::A>();
+  c.s = s;
+  c.a = a;
+  c.r = cd.get<C::R>();
+  if (ste.s1stalld && s) {
+    return cd_error::stall;
+  }
+  if (f.term_model && !a) {
+    return cd_error::term_model;
+  }
+  if (lim.stall_illegal(s)) {
+    return cd_error::stall;
+  }
+
+  const bool el2 = ste.el2;
+  c.el2 = el2;
+  // EPD1 is effectively 1 in the EL2 StreamWorld: it has one VA range (EffectiveCDEPD1).
+  const bool epd0 = cd.get<C::EPD0>();
+  const bool epd1 = el2 || cd.get<C::EPD1>();
+  const bool endi = cd.get<C::ENDI>();
+  if ((!epd0 || !epd1) && lim.endi_illegal(endi)) {
+    return cd_error::endi;
+  }
+  if (!cd.get<C::AA64>() || !f.aa64_tables) {
+    return cd_error::aa64;
+  }
+  const bool ha = cd.get<C::HA>();
+  const bool hd = cd.get<C::HD>();
+  c.ha = ha;
+  c.hd = hd;
+  if (lim.httu_illegal(ha, hd)) {
+    return cd_error::httu;
+  }
+  const std::uint16_t asid = cd.get<C::ASID>();
+  c.asid = asid;
+  if (!el2 && !f.asid16 && (asid >> 8) != 0) {
+    return cd_error::asid;
+  }
+  if (el2) c.asid = 0;  // no ASID in the EL2 StreamWorld without E2H
+
+  // Effective IPS: capped to the OAS; 52 bits only with the 64KB granule or DS (per range).
+  const unsigned ips_field = static_cast<unsigned>(cd.get<C::IPS>());
+  const bool cd_ds = f.ds && cd.get<C::DS>();  // RES0 without IDR5.DS
+  // A disabled range's TxSZ, TGx and TTBx are IGNORED (§5.4.1.1).
+  if (!epd0) {
+    const unsigned g0 = tg0_shift[static_cast<unsigned>(cd.get<C::TG0>()) & 3U];
+    // DS (FEAT_LPA2) in effect for the range: IDR5.DS, CD.DS and a 4KB or 16KB granule (§5.4).
+    const bool ds0 = cd_ds && g0 != 0 && g0 != 16;
+    const unsigned ips0 = lim.output_bits(ips_field, g0, ds0);
+    const auto e = decode_range<C::TTB0, C::T0SZ, C::TBI0, C::E0PD0, C::SH0>(cd, lim, ips0, g0,
+                                                                             endi, ds0, c.tt[0]);
+    if (e != cd_error::none) {
+      return e;
+    }
+  }
+  if (!epd1) {
+    const unsigned g1 = tg1_shift[static_cast<unsigned>(cd.get<C::TG1>()) & 3U];
+    const bool ds1 = cd_ds && g1 != 0 && g1 != 16;
+    const unsigned ips1 = lim.output_bits(ips_field, g1, ds1);
+    const auto e = decode_range<C::TTB1, C::T1SZ, C::TBI1, C::E0PD1, C::SH1>(cd, lim, ips1, g1,
+                                                                             endi, ds1, c.tt[1]);
+    if (e != cd_error::none) {
+      return e;
+    }
+  }
+  c.ips_bits =
+      std::min(smmuv3::address_bits(static_cast<smmuv3::address_size>(ips_field)), lim.oas_bits());
+  c.affd = cd.get<C::AFFD>();
+  c.wxn = cd.get<C::WXN>();
+  c.pan = cd.get<C::PAN>();
+  c.mair = cd.w[3];  // {MAIR1, MAIR0}: the whole of dword 3
   return cd_error::none;
 }
 }  // namespace detail
@@ -108,83 +189,27 @@ constexpr cd_error decode_range(const X& cd, const smmu_features& f, unsigned ip
 // applies every CdIllegal rule the model has; in place, as decode_ste_into.
 template <class X>
 [[nodiscard]] constexpr cd_error decode_cd_into(const X& cd, const stream_config& ste,
+                                                const decode_limits& lim,
+                                                context_config& c) noexcept {
+  return detail::decode_cd(cd, ste, lim, c);
+}
+
+// As above, deriving what it needs from `f` as it goes: callers that decode many CDs under one
+// feature set should keep a decode_limits.
+template <class X>
+[[nodiscard]] constexpr cd_error decode_cd_into(const X& cd, const stream_config& ste,
                                                 const smmu_features& f,
                                                 context_config& c) noexcept {
-  namespace C = smmuv3::cd;
-  if (!cd.template get<C::V>()) {
-    return cd_error::not_valid;
-  }
-  c.s = cd.template get<C::S>();
-  c.a = cd.template get<C::A>();
-  c.r = cd.template get<C::R>();
-  if (ste.s1stalld && c.s) {
-    return cd_error::stall;
-  }
-  if (f.term_model && !c.a) {
-    return cd_error::term_model;
-  }
-  if (f.stall_model == stall_model::terminate_only && c.s) {
-    return cd_error::stall;
-  }
-  if (f.stall_model == stall_model::stall_forced && !c.s) {
-    return cd_error::stall;
-  }
+  return detail::decode_cd(cd, ste, detail::live_limits(f), c);
+}
 
-  c.el2 = ste.el2;
-  // EPD1 is effectively 1 in the EL2 StreamWorld: it has one VA range (EffectiveCDEPD1).
-  const bool epd0 = cd.template get<C::EPD0>();
-  const bool epd1 = c.el2 || cd.template get<C::EPD1>();
-  const bool endi = cd.template get<C::ENDI>();
-  if ((!epd0 || !epd1) &&
-      ((f.ttendian == tt_endian::little && endi) || (f.ttendian == tt_endian::big && !endi))) {
-    return cd_error::endi;
-  }
-  if (!cd.template get<C::AA64>() || !f.aa64_tables) {
-    return cd_error::aa64;
-  }
-  c.ha = cd.template get<C::HA>();
-  c.hd = cd.template get<C::HD>();
-  if ((c.ha || c.hd) && f.httu == httu::none) {
-    return cd_error::httu;
-  }
-  if (c.hd && f.httu == httu::access_flag) {
-    return cd_error::httu;
-  }
-  c.asid = cd.template get<C::ASID>();
-  if (!c.el2 && !f.asid16 && (c.asid >> 8) != 0) {
-    return cd_error::asid;
-  }
-  if (c.el2) c.asid = 0;  // no ASID in the EL2 StreamWorld without E2H
-
-  // Effective IPS: capped to the OAS; 52 bits only with the 64KB granule (checked per range).
-  const auto ips_field = cd.template get<C::IPS>();
-  const auto g0 = smmuv3::granule_shift(cd.template get<C::TG0>());
-  const auto g1 = smmuv3::granule_shift(cd.template get<C::TG1>());
-  const bool cd_ds = f.ds && cd.template get<C::DS>();  // RES0 without IDR5.DS
-  if (!epd0) {
-    const bool ds0 = detail::lpa2(cd_ds, g0, f);
-    const unsigned ips0 = effective_output_bits(ips_field, g0.value_or(12), f, ds0);
-    const auto e = detail::decode_range<X, C::TTB0, C::T0SZ, C::EPD0, C::TBI0, C::E0PD0, C::SH0>(
-        cd, f, ips0, g0, endi, ds0, c.tt[0]);
-    if (e != cd_error::none) {
-      return e;
-    }
-  }
-  if (!epd1) {
-    const bool ds1 = detail::lpa2(cd_ds, g1, f);
-    const unsigned ips1 = effective_output_bits(ips_field, g1.value_or(12), f, ds1);
-    const auto e = detail::decode_range<X, C::TTB1, C::T1SZ, C::EPD1, C::TBI1, C::E0PD1, C::SH1>(
-        cd, f, ips1, g1, endi, ds1, c.tt[1]);
-    if (e != cd_error::none) {
-      return e;
-    }
-  }
-  c.ips_bits = std::min(smmuv3::address_bits(ips_field), f.oas_bits());
-  c.affd = cd.template get<C::AFFD>();
-  c.wxn = cd.template get<C::WXN>();
-  c.pan = cd.template get<C::PAN>();
-  c.mair = (std::uint64_t{cd.template get<C::MAIR1>()} << 32) | cd.template get<C::MAIR0>();
-  return cd_error::none;
+// Decodes a CD reached through `ste` and applies every CdIllegal rule the model has.
+template <class X>
+[[nodiscard]] constexpr cd_decode decode_cd(const X& cd, const stream_config& ste,
+                                            const decode_limits& lim) noexcept {
+  cd_decode out;  // built in place
+  out.error = decode_cd_into(cd, ste, lim, out.config);
+  return out;
 }
 
 // Decodes a CD reached through `ste` and applies every CdIllegal rule the model has.

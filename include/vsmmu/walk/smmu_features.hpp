@@ -62,6 +62,122 @@ struct smmu_features {
   }
 };
 
+// What STE and CD validation (ste_config.hpp, cd_config.hpp) derives from smmu_features,
+// computed once per feature set rather than on every decode: a configuration-cache miss then
+// costs a few loads instead of re-deriving the OAS, the granules and the size limits. A caller
+// that decodes many STEs/CDs under one feature set keeps one of these next to the features (a
+// copy: it does not refer to them).
+class decode_limits {
+ public:
+  constexpr decode_limits() noexcept : decode_limits(smmu_features{}) {}
+  constexpr explicit decode_limits(const smmu_features& feat) noexcept
+      : f_(feat), oas_(feat.oas_bits()), ias_(feat.ias_bits()) {
+    granules_ = (feat.gran4k ? 1U << 12 : 0U) | (feat.gran16k ? 1U << 14 : 0U) |
+                (feat.gran64k ? 1U << 16 : 0U);
+    for (unsigned ps = 0; ps < 8; ++ps) {
+      const unsigned bits = smmuv3::address_bits(static_cast<smmuv3::address_size>(ps));
+      const unsigned capped = bits < oas_ ? bits : oas_;
+      ps_bits_[ps] = static_cast<std::uint8_t>(capped < 52 ? capped : 52);
+    }
+    const unsigned min_ias = 64 - ias_;
+    s2_min_t0sz_4k16k_ = static_cast<std::uint8_t>(min_ias > 16 ? min_ias : 16);
+    s2_min_t0sz_64k_ = static_cast<std::uint8_t>(min_ias > 12 ? min_ias : 12);
+    stall_bad_ = feat.stall_model == stall_model::terminate_only ? 0b10
+                 : feat.stall_model == stall_model::stall_forced ? 0b01
+                                                                 : 0;
+    endi_bad_ = feat.ttendian == tt_endian::little ? 0b10
+                : feat.ttendian == tt_endian::big  ? 0b01
+                                                   : 0;
+    httu_bad_ = feat.httu == httu::none ? 0b1110 : feat.httu == httu::access_flag ? 0b1100 : 0;
+  }
+
+  [[nodiscard]] constexpr const smmu_features& features() const noexcept { return f_; }
+  [[nodiscard]] constexpr unsigned oas_bits() const noexcept { return oas_; }
+  [[nodiscard]] constexpr unsigned ias_bits() const noexcept { return ias_; }
+  // `shift` 0 (a reserved granule encoding) is not supported.
+  [[nodiscard]] constexpr bool granule_supported(unsigned shift) const noexcept {
+    return shift < 32 && ((granules_ >> shift) & 1U) != 0;
+  }
+  // effective_output_bits (ste_config.hpp) of an S2PS / CD.IPS encoding: capped to the OAS and
+  // to 52 bits, and to 48 unless the 64KB granule or DS (FEAT_LPA2) allows 52 (IHI 0070 §3.4).
+  [[nodiscard]] constexpr unsigned output_bits(unsigned ps, unsigned granule_shift,
+                                               bool ds) const noexcept {
+    const unsigned bits = ps_bits_[ps & 7U];
+    return bits > 48 && granule_shift != 16 && !ds ? 48U : bits;
+  }
+  // STES2T0SZInvalid without STT: the minimum S2T0SZ, 64 - IAS and at least 16 (12 with 64KB).
+  [[nodiscard]] constexpr unsigned s2_min_t0sz(unsigned granule_shift) const noexcept {
+    return granule_shift == 16 ? s2_min_t0sz_64k_ : s2_min_t0sz_4k16k_;
+  }
+  // CD.S / STE.S2S against STALL_MODEL.
+  [[nodiscard]] constexpr bool stall_illegal(bool s) const noexcept {
+    return ((stall_bad_ >> unsigned{s}) & 1U) != 0;
+  }
+  // CD.ENDI / STE.S2ENDI against TTENDIAN.
+  [[nodiscard]] constexpr bool endi_illegal(bool endi) const noexcept {
+    return ((endi_bad_ >> unsigned{endi}) & 1U) != 0;
+  }
+  // CD.HA/HD, STE.S2HA/S2HD against HTTU.
+  [[nodiscard]] constexpr bool httu_illegal(bool ha, bool hd) const noexcept {
+    return ((httu_bad_ >> (unsigned{ha} | unsigned{hd} << 1)) & 1U) != 0;
+  }
+
+ private:
+  smmu_features f_{};
+  unsigned oas_ = 48;
+  unsigned ias_ = 48;
+  std::uint32_t granules_ = 0;    // 1 << shift for each supported granule
+  std::uint8_t ps_bits_[8] = {};  // min(address_bits(PS), OAS, 52) per S2PS / CD.IPS encoding
+  std::uint8_t s2_min_t0sz_4k16k_ = 16;
+  std::uint8_t s2_min_t0sz_64k_ = 12;
+  // Bit v set when the value v is ILLEGAL.
+  std::uint8_t stall_bad_ = 0;  // v = S
+  std::uint8_t endi_bad_ = 0;   // v = ENDI
+  std::uint8_t httu_bad_ = 0;   // v = HA | HD << 1
+};
+
+namespace detail {
+// decode_limits' interface computed from the features on demand: what the smmu_features
+// overloads of the decoders use, so that a caller without cached limits pays only for the
+// limits a decode reaches.
+class live_limits {
+ public:
+  constexpr explicit live_limits(const smmu_features& feat) noexcept : f_(feat) {}
+  [[nodiscard]] constexpr const smmu_features& features() const noexcept { return f_; }
+  [[nodiscard]] constexpr unsigned oas_bits() const noexcept { return f_.oas_bits(); }
+  [[nodiscard]] constexpr unsigned ias_bits() const noexcept { return f_.ias_bits(); }
+  [[nodiscard]] constexpr bool granule_supported(unsigned shift) const noexcept {
+    return f_.granule_supported(shift);
+  }
+  [[nodiscard]] constexpr unsigned output_bits(unsigned ps, unsigned granule_shift,
+                                               bool ds) const noexcept {
+    unsigned bits = smmuv3::address_bits(static_cast<smmuv3::address_size>(ps & 7U));
+    const unsigned oas = f_.oas_bits();
+    bits = bits < oas ? bits : oas;
+    const unsigned cap = granule_shift == 16 || ds ? 52U : 48U;
+    return bits < cap ? bits : cap;
+  }
+  [[nodiscard]] constexpr unsigned s2_min_t0sz(unsigned granule_shift) const noexcept {
+    const unsigned min_ias = 64 - f_.ias_bits();
+    const unsigned floor = granule_shift == 16 ? 12U : 16U;
+    return min_ias > floor ? min_ias : floor;
+  }
+  [[nodiscard]] constexpr bool stall_illegal(bool s) const noexcept {
+    return (s && f_.stall_model == stall_model::terminate_only) ||
+           (!s && f_.stall_model == stall_model::stall_forced);
+  }
+  [[nodiscard]] constexpr bool endi_illegal(bool endi) const noexcept {
+    return (f_.ttendian == tt_endian::little && endi) || (f_.ttendian == tt_endian::big && !endi);
+  }
+  [[nodiscard]] constexpr bool httu_illegal(bool ha, bool hd) const noexcept {
+    return ((ha || hd) && f_.httu == httu::none) || (hd && f_.httu == httu::access_flag);
+  }
+
+ private:
+  const smmu_features& f_;
+};
+}  // namespace detail
+
 // SMMU_STRTAB_BASE / SMMU_STRTAB_BASE_CFG (IHI 0070 §6.3.24, §6.3.25), decoded.
 struct stream_table_config {
   std::uint64_t base = 0;  // STRTAB_BASE.ADDR, bits [55:6]

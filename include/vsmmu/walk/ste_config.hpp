@@ -124,22 +124,45 @@ namespace detail {
 }
 }  // namespace detail
 
-// Decodes an STE into `c` (which must start default-constructed) and applies every SteIllegal
-// rule the modelled SMMU has. Writes the configuration where the caller keeps it: a copy of a
-// struct written field by field costs store-forwarding stalls on the hot path.
-template <class X>
-[[nodiscard]] constexpr ste_error decode_ste_into(const X& ste, const smmu_features& f,
-                                                  stream_config& c) noexcept {
+namespace detail {
+// The first four dwords of an STE or CD (all the fields validation reads), copied into locals:
+// reads through the structure itself would be redone after every store into the decoded
+// configuration, whose bool and uint8_t members may alias anything.
+struct dwords4 {
+  std::uint64_t w[4];
+
+  template <class X>
+  [[nodiscard]] static constexpr dwords4 of(const X& x) noexcept {
+    return {{static_cast<std::uint64_t>(x.word(0)), static_cast<std::uint64_t>(x.word(1)),
+             static_cast<std::uint64_t>(x.word(2)), static_cast<std::uint64_t>(x.word(3))}};
+  }
+  template <class F>
+  [[nodiscard]] constexpr typename F::value_type get() const noexcept {
+    static_assert(F::lsb / 64 == F::msb / 64 && F::msb < 256, "a field within dwords 0-3");
+    return F::from_raw(w[F::lsb / 64] >> (F::lsb % 64));
+  }
+};
+
+// Granule shift of a TG0 / S2TG encoding (0 when reserved), and of a CD.TG1 encoding.
+inline constexpr std::uint8_t tg0_shift[4] = {12, 16, 14, 0};
+inline constexpr std::uint8_t tg1_shift[4] = {0, 14, 12, 16};
+
+// The decoder, over decode_limits or detail::live_limits (the same interface).
+template <class X, class Limits>
+[[nodiscard]] constexpr ste_error decode_ste(const X& raw, const Limits& lim,
+                                             stream_config& c) noexcept {
   namespace S = smmuv3::ste;
-  if (!ste.template get<S::V>()) {
+  const smmu_features& f = lim.features();
+  const std::uint64_t w0 = static_cast<std::uint64_t>(raw.word(0));
+  if ((w0 & 1U) == 0) {  // V
     return ste_error::not_valid;
   }
-
-  const unsigned config = static_cast<unsigned>(ste.template get<S::Config>()) & 7U;
+  const unsigned config = static_cast<unsigned>(w0 >> 1) & 7U;  // Config
   if ((config & 4U) == 0) {  // 0b0xx: abort (0b001-0b011 reserved, behave as abort)
     c.mode = stream_mode::abort;
     return ste_error::none;
   }
+  const detail::dwords4 ste = detail::dwords4::of(raw);
   constexpr stream_mode modes[] = {stream_mode::bypass, stream_mode::s1, stream_mode::s2,
                                    stream_mode::nested};
   c.mode = modes[config & 3U];
@@ -152,10 +175,10 @@ template <class X>
     return ste_error::s2_not_supported;
   }
 
-  const bool s2s = ste.template get<S::S2S>();
+  const bool s2s = ste.get<S::S2S>();
   // EATS is IGNORED without IDR0.ATS and for Config 0bx00 (§5.2 EATS, SteIllegal).
   if (f.ats && config != 0b100) {
-    const unsigned eats = static_cast<unsigned>(ste.template get<S::EATS>());
+    const unsigned eats = static_cast<unsigned>(ste.get<S::EATS>());
     if (eats == 0b10 && (config != 0b111 || s2s || f.ns1ats)) {
       return ste_error::eats;
     }
@@ -167,42 +190,44 @@ template <class X>
 
   // STRW is used only with stage 1, stage 2 off, and IDR0.Hyp (IgnoreSTESTRW).
   const bool strw_used = f.s1p && f.hyp && !s2 && config != 0b100;
-  const unsigned strw = static_cast<unsigned>(ste.template get<S::STRW>());
+  const unsigned strw = static_cast<unsigned>(ste.get<S::STRW>());
   if (strw_used && (strw & 1U) != 0) {
     return ste_error::strw;
   }
   c.el2 = strw_used && strw == 0b10;
-  c.privcfg = ste.template get<S::PRIVCFG>();
-  c.instcfg = ste.template get<S::INSTCFG>();
+  c.privcfg = ste.get<S::PRIVCFG>();
+  c.instcfg = ste.get<S::INSTCFG>();
 
   if (s1) {
-    c.s1stalld = ste.template get<S::S1STALLD>();
-    if (c.s1stalld && f.stall_model != stall_model::stall_and_terminate) {
+    const bool s1stalld = ste.get<S::S1STALLD>();
+    c.s1stalld = s1stalld;
+    if (s1stalld && f.stall_model != stall_model::stall_and_terminate) {
       return ste_error::s1stalld;
     }
-    c.s1cdmax = f.ssidsize == 0 ? 0U : ste.template get<S::S1CDMax>();
-    if (c.s1cdmax > f.ssidsize) {
+    const unsigned s1cdmax = f.ssidsize == 0 ? 0U : ste.get<S::S1CDMax>();
+    c.s1cdmax = s1cdmax;
+    if (s1cdmax > f.ssidsize) {
       return ste_error::s1cdmax;
     }
-    const unsigned fmt = static_cast<unsigned>(ste.template get<S::S1Fmt>());
-    if (c.s1cdmax != 0 && !f.cd2l && (fmt == 0b01 || fmt == 0b10)) {
+    const unsigned fmt = static_cast<unsigned>(ste.get<S::S1Fmt>());
+    if (s1cdmax != 0 && !f.cd2l && (fmt == 0b01 || fmt == 0b10)) {
       return ste_error::s1fmt;
     }
     c.s1fmt = fmt == 0b11 ? smmuv3::s1_fmt::linear : static_cast<smmuv3::s1_fmt>(fmt);
-    c.s1_context_ptr = ste.template get<S::S1ContextPtr>();
+    const std::uint64_t ptr = ste.get<S::S1ContextPtr>();
+    c.s1_context_ptr = ptr;
     // §3.4.3 (1)/(2): beyond the OAS (PA) or the IAS (IPA) the STE is ILLEGAL in SMMUv3.1+.
-    const unsigned range = s2 ? f.ias_bits() : f.oas_bits();
-    if ((c.s1_context_ptr >> range) != 0) {
+    if ((ptr >> (s2 ? lim.ias_bits() : lim.oas_bits())) != 0) {
       return ste_error::s1contextptr;
     }
-    const unsigned dss = static_cast<unsigned>(ste.template get<S::S1DSS>());
+    const unsigned dss = static_cast<unsigned>(ste.get<S::S1DSS>());
     c.s1dss = dss == 0b11 ? smmuv3::s1_dss::terminate : static_cast<smmuv3::s1_dss>(dss);
   }
 
   // S2VMID is checked unless ignored (IgnoreSTES2VMID): Config 0b1x1 with STRW == EL1 uses it
   // as well, to tag stage 1 TLB entries.
   const bool vmid_used = f.s2p && config != 0b100 && !(strw_used && strw != 0);
-  const std::uint16_t vmid = ste.template get<S::S2VMID>();
+  const std::uint16_t vmid = ste.get<S::S2VMID>();
   if (vmid_used && !f.vmid16 && (vmid >> 8) != 0) {
     return ste_error::s2vmid;
   }
@@ -210,70 +235,91 @@ template <class X>
 
   if (!s2) return ste_error::none;
 
-  if (s2s && f.stall_model == stall_model::terminate_only) {
+  if (lim.stall_illegal(s2s)) {
     return ste_error::s2s;
   }
-  if (!s2s && f.stall_model == stall_model::stall_forced) {
-    return ste_error::s2s;
-  }
-  if (!ste.template get<S::S2AA64>() || !f.aa64_tables) {
+  if (!ste.get<S::S2AA64>() || !f.aa64_tables) {
     return ste_error::s2aa64;
   }
-  const bool ha = ste.template get<S::S2HA>();
-  const bool hd = ste.template get<S::S2HD>();
-  if ((ha || hd) && f.httu == httu::none) {
-    return ste_error::s2httu;
-  }
-  if (hd && f.httu == httu::access_flag) {
+  const bool ha = ste.get<S::S2HA>();
+  const bool hd = ste.get<S::S2HD>();
+  if (lim.httu_illegal(ha, hd)) {
     return ste_error::s2httu;
   }
 
-  const auto g = smmuv3::granule_shift(ste.template get<S::S2TG>());
-  if (!g || !f.granule_supported(*g)) {
+  const unsigned g = detail::tg0_shift[static_cast<unsigned>(ste.get<S::S2TG>()) & 3U];
+  if (!lim.granule_supported(g)) {  // also a reserved encoding (shift 0)
     return ste_error::s2tg;
   }
-  const unsigned ps = effective_output_bits(ste.template get<S::S2PS>(), *g, f);
-  const std::uint64_t ttb = detail::bits_55_4(ste.template get<S::S2TTB>());
+  const unsigned ps = lim.output_bits(static_cast<unsigned>(ste.get<S::S2PS>()), g, false);
+  const std::uint64_t ttb = detail::bits_55_4(ste.get<S::S2TTB>());
   if ((ttb >> ps) != 0) {
     return ste_error::s2ttb;
   }
-  if (*g != 16 && (ttb >> 48) != 0) {
+  if (g != 16 && (ttb >> 48) != 0) {
     return ste_error::s2ttb;
   }
 
   // STES2T0SZInvalid without STT: max 39; min 64 - IAS, at least 16 (12 with the 64KB granule).
-  const unsigned t0sz = ste.template get<S::S2T0SZ>();
-  const unsigned min_t0sz = std::max(*g == 16 ? 12U : 16U, 64U - f.ias_bits());
+  const unsigned t0sz = ste.get<S::S2T0SZ>();
+  const unsigned min_t0sz = lim.s2_min_t0sz(g);
   if (t0sz < min_t0sz || t0sz > 39) {
     return ste_error::s2t0sz;
   }
   const unsigned ia_bits = 64 - t0sz;
-  const int level = detail::s2_start_level(*g, ste.template get<S::S2SL0>(), ia_bits, f.oas_bits());
+  const int level = detail::s2_start_level(g, ste.get<S::S2SL0>(), ia_bits, lim.oas_bits());
   if (level < 0) {
     return ste_error::s2sl0;
   }
 
-  const bool endi = ste.template get<S::S2ENDI>();
-  if ((f.ttendian == tt_endian::little && endi) || (f.ttendian == tt_endian::big && !endi)) {
+  const bool endi = ste.get<S::S2ENDI>();
+  if (lim.endi_illegal(endi)) {
     return ste_error::s2endi;
   }
 
   vmsa::walk_params& w = c.s2.walk;
-  w.granule_shift = *g;
+  w.granule_shift = g;
   w.ia_bits = ia_bits;
   w.start_level = level;
   w.oa_bits = ps;
   w.big_endian = endi;
   w.stage2 = true;
   // Bits of S2TTB below the start table's alignment are ignored (AArch64.S2TTBaseAddress).
-  w.table_base = ttb & ~vmsa::mask_below(vmsa::start_table_shift(*g, ia_bits, level, ps >= 52));
-  c.s2.affd = ste.template get<S::S2AFFD>();
-  c.s2.ptw = ste.template get<S::S2PTW>();
+  w.table_base = ttb & ~vmsa::mask_below(vmsa::start_table_shift(g, ia_bits, level, ps >= 52));
+  c.s2.affd = ste.get<S::S2AFFD>();
+  c.s2.ptw = ste.get<S::S2PTW>();
   c.s2.ha = ha;
   c.s2.hd = hd;
   c.s2.s = s2s;
-  c.s2.r = ste.template get<S::S2R>();
+  c.s2.r = ste.get<S::S2R>();
   return ste_error::none;
+}
+}  // namespace detail
+
+// Decodes an STE into `c` (which must start default-constructed) and applies every SteIllegal
+// rule the modelled SMMU has, with the limits derived once from the features. Writes the
+// configuration where the caller keeps it: a copy of a struct written field by field costs
+// store-forwarding stalls on the hot path.
+template <class X>
+[[nodiscard]] constexpr ste_error decode_ste_into(const X& ste, const decode_limits& lim,
+                                                  stream_config& c) noexcept {
+  return detail::decode_ste(ste, lim, c);
+}
+
+// As above, deriving what it needs from `f` as it goes: callers that decode many STEs under one
+// feature set should keep a decode_limits.
+template <class X>
+[[nodiscard]] constexpr ste_error decode_ste_into(const X& ste, const smmu_features& f,
+                                                  stream_config& c) noexcept {
+  return detail::decode_ste(ste, detail::live_limits(f), c);
+}
+
+// Decodes an STE and applies every SteIllegal rule the modelled SMMU has.
+template <class X>
+[[nodiscard]] constexpr ste_decode decode_ste(const X& ste, const decode_limits& lim) noexcept {
+  ste_decode out;  // built in place
+  out.error = decode_ste_into(ste, lim, out.config);
+  return out;
 }
 
 // Decodes an STE and applies every SteIllegal rule the modelled SMMU has.

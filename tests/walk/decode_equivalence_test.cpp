@@ -1,0 +1,537 @@
+// The decoders before decode_limits (commit 24b7663), kept verbatim as the reference: the
+// limits-based STE and CD decoders must give the same error and the same configuration for
+// any STE, CD and feature set.
+
+#include <catch2/catch.hpp>
+
+#include <vsmmu/smmuv3/cd.hpp>
+#include <vsmmu/smmuv3/ste.hpp>
+#include <vsmmu/walk/cd_config.hpp>
+#include <vsmmu/walk/ste_config.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <random>
+
+namespace vw = vsmmu::walk;
+namespace smmuv3 = vsmmu::smmuv3;
+
+namespace old_ref {
+using namespace vsmmu::walk;
+namespace vmsa = vsmmu::walk::vmsa;
+namespace detail = vsmmu::walk::detail;
+
+// ---- ste_config.hpp as it was
+template <class X>
+[[nodiscard]] constexpr ste_error old_decode_ste_into(const X& ste, const smmu_features& f,
+                                                      stream_config& c) noexcept {
+  namespace S = smmuv3::ste;
+  if (!ste.template get<S::V>()) {
+    return ste_error::not_valid;
+  }
+
+  const unsigned config = static_cast<unsigned>(ste.template get<S::Config>()) & 7U;
+  if ((config & 4U) == 0) {  // 0b0xx: abort (0b001-0b011 reserved, behave as abort)
+    c.mode = stream_mode::abort;
+    return ste_error::none;
+  }
+  constexpr stream_mode modes[] = {stream_mode::bypass, stream_mode::s1, stream_mode::s2,
+                                   stream_mode::nested};
+  c.mode = modes[config & 3U];
+  const bool s1 = (config & 1U) != 0;
+  const bool s2 = (config & 2U) != 0;
+  if (s1 && !f.s1p) {
+    return ste_error::s1_not_supported;
+  }
+  if (s2 && !f.s2p) {
+    return ste_error::s2_not_supported;
+  }
+
+  const bool s2s = ste.template get<S::S2S>();
+  // EATS is IGNORED without IDR0.ATS and for Config 0bx00 (§5.2 EATS, SteIllegal).
+  if (f.ats && config != 0b100) {
+    const unsigned eats = static_cast<unsigned>(ste.template get<S::EATS>());
+    if (eats == 0b10 && (config != 0b111 || s2s || f.ns1ats)) {
+      return ste_error::eats;
+    }
+    if (eats == 0b01 && s2s && s2) {
+      return ste_error::eats;
+    }
+    // 0b11 (DPT) is Reserved without IDR3.DPT and behaves as 0b00.
+  }
+
+  // STRW is used only with stage 1, stage 2 off, and IDR0.Hyp (IgnoreSTESTRW).
+  const bool strw_used = f.s1p && f.hyp && !s2 && config != 0b100;
+  const unsigned strw = static_cast<unsigned>(ste.template get<S::STRW>());
+  if (strw_used && (strw & 1U) != 0) {
+    return ste_error::strw;
+  }
+  c.el2 = strw_used && strw == 0b10;
+  c.privcfg = ste.template get<S::PRIVCFG>();
+  c.instcfg = ste.template get<S::INSTCFG>();
+
+  if (s1) {
+    c.s1stalld = ste.template get<S::S1STALLD>();
+    if (c.s1stalld && f.stall_model != stall_model::stall_and_terminate) {
+      return ste_error::s1stalld;
+    }
+    c.s1cdmax = f.ssidsize == 0 ? 0U : ste.template get<S::S1CDMax>();
+    if (c.s1cdmax > f.ssidsize) {
+      return ste_error::s1cdmax;
+    }
+    const unsigned fmt = static_cast<unsigned>(ste.template get<S::S1Fmt>());
+    if (c.s1cdmax != 0 && !f.cd2l && (fmt == 0b01 || fmt == 0b10)) {
+      return ste_error::s1fmt;
+    }
+    c.s1fmt = fmt == 0b11 ? smmuv3::s1_fmt::linear : static_cast<smmuv3::s1_fmt>(fmt);
+    c.s1_context_ptr = ste.template get<S::S1ContextPtr>();
+    // §3.4.3 (1)/(2): beyond the OAS (PA) or the IAS (IPA) the STE is ILLEGAL in SMMUv3.1+.
+    const unsigned range = s2 ? f.ias_bits() : f.oas_bits();
+    if ((c.s1_context_ptr >> range) != 0) {
+      return ste_error::s1contextptr;
+    }
+    const unsigned dss = static_cast<unsigned>(ste.template get<S::S1DSS>());
+    c.s1dss = dss == 0b11 ? smmuv3::s1_dss::terminate : static_cast<smmuv3::s1_dss>(dss);
+  }
+
+  // S2VMID is checked unless ignored (IgnoreSTES2VMID): Config 0b1x1 with STRW == EL1 uses it
+  // as well, to tag stage 1 TLB entries.
+  const bool vmid_used = f.s2p && config != 0b100 && !(strw_used && strw != 0);
+  const std::uint16_t vmid = ste.template get<S::S2VMID>();
+  if (vmid_used && !f.vmid16 && (vmid >> 8) != 0) {
+    return ste_error::s2vmid;
+  }
+  c.s2.vmid = vmid_used ? vmid : 0;
+
+  if (!s2) return ste_error::none;
+
+  if (s2s && f.stall_model == stall_model::terminate_only) {
+    return ste_error::s2s;
+  }
+  if (!s2s && f.stall_model == stall_model::stall_forced) {
+    return ste_error::s2s;
+  }
+  if (!ste.template get<S::S2AA64>() || !f.aa64_tables) {
+    return ste_error::s2aa64;
+  }
+  const bool ha = ste.template get<S::S2HA>();
+  const bool hd = ste.template get<S::S2HD>();
+  if ((ha || hd) && f.httu == httu::none) {
+    return ste_error::s2httu;
+  }
+  if (hd && f.httu == httu::access_flag) {
+    return ste_error::s2httu;
+  }
+
+  const auto g = smmuv3::granule_shift(ste.template get<S::S2TG>());
+  if (!g || !f.granule_supported(*g)) {
+    return ste_error::s2tg;
+  }
+  const unsigned ps = effective_output_bits(ste.template get<S::S2PS>(), *g, f);
+  const std::uint64_t ttb = detail::bits_55_4(ste.template get<S::S2TTB>());
+  if ((ttb >> ps) != 0) {
+    return ste_error::s2ttb;
+  }
+  if (*g != 16 && (ttb >> 48) != 0) {
+    return ste_error::s2ttb;
+  }
+
+  // STES2T0SZInvalid without STT: max 39; min 64 - IAS, at least 16 (12 with the 64KB granule).
+  const unsigned t0sz = ste.template get<S::S2T0SZ>();
+  const unsigned min_t0sz = std::max(*g == 16 ? 12U : 16U, 64U - f.ias_bits());
+  if (t0sz < min_t0sz || t0sz > 39) {
+    return ste_error::s2t0sz;
+  }
+  const unsigned ia_bits = 64 - t0sz;
+  const int level = detail::s2_start_level(*g, ste.template get<S::S2SL0>(), ia_bits, f.oas_bits());
+  if (level < 0) {
+    return ste_error::s2sl0;
+  }
+
+  const bool endi = ste.template get<S::S2ENDI>();
+  if ((f.ttendian == tt_endian::little && endi) || (f.ttendian == tt_endian::big && !endi)) {
+    return ste_error::s2endi;
+  }
+
+  vmsa::walk_params& w = c.s2.walk;
+  w.granule_shift = *g;
+  w.ia_bits = ia_bits;
+  w.start_level = level;
+  w.oa_bits = ps;
+  w.big_endian = endi;
+  w.stage2 = true;
+  // Bits of S2TTB below the start table's alignment are ignored (AArch64.S2TTBaseAddress).
+  w.table_base = ttb & ~vmsa::mask_below(vmsa::start_table_shift(*g, ia_bits, level, ps >= 52));
+  c.s2.affd = ste.template get<S::S2AFFD>();
+  c.s2.ptw = ste.template get<S::S2PTW>();
+  c.s2.ha = ha;
+  c.s2.hd = hd;
+  c.s2.s = s2s;
+  c.s2.r = ste.template get<S::S2R>();
+  return ste_error::none;
+}
+
+// ---- cd_config.hpp as it was
+// DS (FEAT_LPA2) in effect for a range: IDR5.DS, CD.DS and a 4KB or 16KB granule (§5.4 DS).
+[[nodiscard]] constexpr bool lpa2(bool cd_ds, std::optional<unsigned> g,
+                                  const smmu_features& f) noexcept {
+  return f.ds && cd_ds && g && *g != 16;
+}
+
+template <class X, class TTB, class TSZ, class EPD, class TBI, class E0PD, class SH>
+constexpr cd_error decode_range(const X& cd, const smmu_features& f, unsigned ips,
+                                std::optional<unsigned> g, bool big_endian, bool ds,
+                                tt_range& out) {
+  out.enabled = !cd.template get<EPD>();
+  if (!out.enabled) return cd_error::none;  // TxSZ, TGx and TTBx are IGNORED (§5.4.1.1)
+  const unsigned txsz = cd.template get<TSZ>();
+  // CDTxSZInvalid without STT: max 39; min 12 with 52-bit VAs (IDR5.VAX) and the 64KB granule
+  // or DS, else 16.
+  const unsigned min_txsz = g && (*g == 16 || ds) && f.vax52 ? 12U : 16U;
+  if (txsz < min_txsz || txsz > 39) return cd_error::txsz;
+  if (!g || !f.granule_supported(*g)) return cd_error::tg;
+  const std::uint64_t ttb = vw::detail::bits_55_4(cd.template get<TTB>());
+  // CDTTBxValidRange: the effective IPS, and 48 bits with 4KB/16KB unless DS.
+  if ((ttb >> ips) != 0 || (*g != 16 && !ds && (ttb >> 48) != 0)) return cd_error::ttb;
+  out.tbi = cd.template get<TBI>();
+  out.e0pd = cd.template get<E0PD>();
+  if (ds) out.sh = static_cast<std::uint8_t>(cd.template get<SH>());
+  vmsa::walk_params& w = out.walk;
+  w.granule_shift = *g;
+  w.ia_bits = 64 - txsz;
+  w.start_level = vmsa::start_level_for(*g, w.ia_bits);
+  w.oa_bits = ips;
+  w.big_endian = big_endian;
+  w.stage2 = false;
+  w.ds = ds;
+  w.table_base =
+      ttb & ~vmsa::mask_below(vmsa::start_table_shift(*g, w.ia_bits, w.start_level, ips >= 52));
+  return cd_error::none;
+}
+template <class X>
+[[nodiscard]] constexpr cd_error old_decode_cd_into(const X& cd, const stream_config& ste,
+                                                    const smmu_features& f,
+                                                    context_config& c) noexcept {
+  namespace C = smmuv3::cd;
+  if (!cd.template get<C::V>()) {
+    return cd_error::not_valid;
+  }
+  c.s = cd.template get<C::S>();
+  c.a = cd.template get<C::A>();
+  c.r = cd.template get<C::R>();
+  if (ste.s1stalld && c.s) {
+    return cd_error::stall;
+  }
+  if (f.term_model && !c.a) {
+    return cd_error::term_model;
+  }
+  if (f.stall_model == stall_model::terminate_only && c.s) {
+    return cd_error::stall;
+  }
+  if (f.stall_model == stall_model::stall_forced && !c.s) {
+    return cd_error::stall;
+  }
+
+  c.el2 = ste.el2;
+  // EPD1 is effectively 1 in the EL2 StreamWorld: it has one VA range (EffectiveCDEPD1).
+  const bool epd0 = cd.template get<C::EPD0>();
+  const bool epd1 = c.el2 || cd.template get<C::EPD1>();
+  const bool endi = cd.template get<C::ENDI>();
+  if ((!epd0 || !epd1) &&
+      ((f.ttendian == tt_endian::little && endi) || (f.ttendian == tt_endian::big && !endi))) {
+    return cd_error::endi;
+  }
+  if (!cd.template get<C::AA64>() || !f.aa64_tables) {
+    return cd_error::aa64;
+  }
+  c.ha = cd.template get<C::HA>();
+  c.hd = cd.template get<C::HD>();
+  if ((c.ha || c.hd) && f.httu == httu::none) {
+    return cd_error::httu;
+  }
+  if (c.hd && f.httu == httu::access_flag) {
+    return cd_error::httu;
+  }
+  c.asid = cd.template get<C::ASID>();
+  if (!c.el2 && !f.asid16 && (c.asid >> 8) != 0) {
+    return cd_error::asid;
+  }
+  if (c.el2) c.asid = 0;  // no ASID in the EL2 StreamWorld without E2H
+
+  // Effective IPS: capped to the OAS; 52 bits only with the 64KB granule (checked per range).
+  const auto ips_field = cd.template get<C::IPS>();
+  const auto g0 = smmuv3::granule_shift(cd.template get<C::TG0>());
+  const auto g1 = smmuv3::granule_shift(cd.template get<C::TG1>());
+  const bool cd_ds = f.ds && cd.template get<C::DS>();  // RES0 without IDR5.DS
+  if (!epd0) {
+    const bool ds0 = lpa2(cd_ds, g0, f);
+    const unsigned ips0 = effective_output_bits(ips_field, g0.value_or(12), f, ds0);
+    const auto e = decode_range<X, C::TTB0, C::T0SZ, C::EPD0, C::TBI0, C::E0PD0, C::SH0>(
+        cd, f, ips0, g0, endi, ds0, c.tt[0]);
+    if (e != cd_error::none) {
+      return e;
+    }
+  }
+  if (!epd1) {
+    const bool ds1 = lpa2(cd_ds, g1, f);
+    const unsigned ips1 = effective_output_bits(ips_field, g1.value_or(12), f, ds1);
+    const auto e = decode_range<X, C::TTB1, C::T1SZ, C::EPD1, C::TBI1, C::E0PD1, C::SH1>(
+        cd, f, ips1, g1, endi, ds1, c.tt[1]);
+    if (e != cd_error::none) {
+      return e;
+    }
+  }
+  c.ips_bits = std::min(smmuv3::address_bits(ips_field), f.oas_bits());
+  c.affd = cd.template get<C::AFFD>();
+  c.wxn = cd.template get<C::WXN>();
+  c.pan = cd.template get<C::PAN>();
+  c.mair = (std::uint64_t{cd.template get<C::MAIR1>()} << 32) | cd.template get<C::MAIR0>();
+  return cd_error::none;
+}
+
+}  // namespace old_ref
+
+namespace {
+
+namespace S = smmuv3::ste;
+namespace C = smmuv3::cd;
+
+vw::smmu_features random_features(std::mt19937_64& rng) {
+  auto bit = [&rng] { return (rng() & 1U) != 0; };
+  vw::smmu_features f;
+  f.s1p = bit() || bit();  // mostly on, so that decodes get deep
+  f.s2p = bit() || bit();
+  f.two_level_stream_table = bit();
+  f.cd2l = bit();
+  f.ats = bit();
+  f.ns1ats = bit();
+  f.asid16 = bit();
+  f.vmid16 = bit();
+  f.hyp = bit();
+  f.aa64_tables = bit() || bit() || bit();
+  f.term_model = bit();
+  f.stall_model = static_cast<vw::stall_model>(rng() % 3);
+  f.httu = static_cast<vw::httu>(rng() % 3);
+  constexpr vw::tt_endian endians[] = {vw::tt_endian::mixed, vw::tt_endian::little,
+                                       vw::tt_endian::big};
+  f.ttendian = endians[rng() % 3];
+  f.sidsize = static_cast<unsigned>(rng() % 33);
+  f.ssidsize = static_cast<unsigned>(rng() % 21);
+  f.oas = static_cast<smmuv3::address_size>(rng() % 7);  // 32..52 bits
+  f.gran4k = bit() || bit();
+  f.gran16k = bit();
+  f.gran64k = bit() || bit();
+  f.vax52 = bit();
+  f.ds = bit();
+  return f;
+}
+
+// Mostly-valid structures with a few random fields: uniformly random words would stop at the
+// first checks almost always.
+S::value random_ste(std::mt19937_64& rng) {
+  S::value s;
+  for (auto& w : s.words()) w = rng();
+  if (rng() % 4 != 0) {
+    s.set<S::V>(true);
+    s.set<S::Config>(static_cast<smmuv3::ste_config>(4 + rng() % 4));
+    if (rng() % 2) s.set<S::S1ContextPtr>((rng() & 0xffff'ffc0ULL));
+    if (rng() % 2) s.set<S::S2TTB>((rng() & 0xff'ffff'f000ULL));
+    if (rng() % 2) s.set<S::S2T0SZ>(static_cast<std::uint8_t>(16 + rng() % 24));
+    if (rng() % 2) s.set<S::S2AA64>(true);
+    if (rng() % 2) s.set<S::S2PS>(static_cast<smmuv3::address_size>(rng() % 7));
+    if (rng() % 2) s.set<S::S1CDMax>(static_cast<std::uint8_t>(rng() % 21));
+  }
+  return s;
+}
+
+C::value random_cd(std::mt19937_64& rng) {
+  C::value c;
+  for (auto& w : c.words()) w = rng();
+  if (rng() % 4 != 0) {
+    c.set<C::V>(true);
+    if (rng() % 2) c.set<C::AA64>(true);
+    if (rng() % 2) c.set<C::T0SZ>(static_cast<std::uint8_t>(12 + rng() % 28));
+    if (rng() % 2) c.set<C::T1SZ>(static_cast<std::uint8_t>(12 + rng() % 28));
+    if (rng() % 2) c.set<C::TTB0>(rng() & 0xf'ffff'ffff'f000ULL);
+    if (rng() % 2) c.set<C::TTB1>(rng() & 0xff'ffff'f000ULL);
+    if (rng() % 2) c.set<C::EPD1>(true);
+    if (rng() % 3 == 0) c.set<C::EPD0>(false);
+    if (rng() % 2) c.set<C::HA>(false).set<C::HD>(false);
+    if (rng() % 2) c.set<C::ASID>(static_cast<std::uint16_t>(rng() % 256));
+    if (rng() % 2) c.set<C::IPS>(static_cast<smmuv3::address_size>(rng() % 7));
+  }
+  return c;
+}
+
+void check_same(const vsmmu::walk::vmsa::walk_params& a, const vsmmu::walk::vmsa::walk_params& b) {
+  CHECK(a.granule_shift == b.granule_shift);
+  CHECK(a.ia_bits == b.ia_bits);
+  CHECK(a.start_level == b.start_level);
+  CHECK(a.table_base == b.table_base);
+  CHECK(a.oa_bits == b.oa_bits);
+  CHECK(a.big_endian == b.big_endian);
+  CHECK(a.stage2 == b.stage2);
+  CHECK(a.ds == b.ds);
+}
+
+void check_same(const vw::stream_config& a, const vw::stream_config& b) {
+  CHECK(a.mode == b.mode);
+  CHECK(a.s1fmt == b.s1fmt);
+  CHECK(a.s1_context_ptr == b.s1_context_ptr);
+  CHECK(a.s1cdmax == b.s1cdmax);
+  CHECK(a.s1dss == b.s1dss);
+  CHECK(a.s1stalld == b.s1stalld);
+  CHECK(a.el2 == b.el2);
+  CHECK(a.privcfg == b.privcfg);
+  CHECK(a.instcfg == b.instcfg);
+  check_same(a.s2.walk, b.s2.walk);
+  CHECK(a.s2.vmid == b.s2.vmid);
+  CHECK(a.s2.affd == b.s2.affd);
+  CHECK(a.s2.ptw == b.s2.ptw);
+  CHECK(a.s2.ha == b.s2.ha);
+  CHECK(a.s2.hd == b.s2.hd);
+  CHECK(a.s2.s == b.s2.s);
+  CHECK(a.s2.r == b.s2.r);
+}
+
+void check_same(const vw::context_config& a, const vw::context_config& b) {
+  for (unsigned i = 0; i < 2; ++i) {
+    CHECK(a.tt[i].enabled == b.tt[i].enabled);
+    CHECK(a.tt[i].tbi == b.tt[i].tbi);
+    CHECK(a.tt[i].e0pd == b.tt[i].e0pd);
+    CHECK(a.tt[i].sh == b.tt[i].sh);
+    check_same(a.tt[i].walk, b.tt[i].walk);
+  }
+  CHECK(a.el2 == b.el2);
+  CHECK(a.ips_bits == b.ips_bits);
+  CHECK(a.affd == b.affd);
+  CHECK(a.ha == b.ha);
+  CHECK(a.hd == b.hd);
+  CHECK(a.wxn == b.wxn);
+  CHECK(a.pan == b.pan);
+  CHECK(a.a == b.a);
+  CHECK(a.r == b.r);
+  CHECK(a.s == b.s);
+  CHECK(a.asid == b.asid);
+  CHECK(a.mair == b.mair);
+}
+
+}  // namespace
+
+TEST_CASE("decode_limits: STE and CD decode as the decoders before it did",
+          "[walk][decode][equivalence]") {
+  std::mt19937_64 rng(0x5eed'dec0deULL);
+  unsigned ste_ok = 0;
+  unsigned cd_ok = 0;
+  for (unsigned n = 0; n < 40000; ++n) {
+    const vw::smmu_features f = random_features(rng);
+    const vw::decode_limits lim(f);
+    const S::value ste = random_ste(rng);
+
+    vw::stream_config old_s{};
+    const vw::ste_error old_e = old_ref::old_decode_ste_into(ste, f, old_s);
+    const vw::ste_decode by_limits = vw::decode_ste(ste, lim);
+    const vw::ste_decode by_features = vw::decode_ste(ste, f);
+    REQUIRE(by_limits.error == old_e);
+    REQUIRE(by_features.error == old_e);
+    check_same(by_limits.config, old_s);
+    check_same(by_features.config, old_s);
+    if (old_e == vw::ste_error::none) ++ste_ok;
+
+    // The CD under this STE's configuration, or under a random one.
+    vw::stream_config via = old_s;
+    if (rng() % 2) {
+      via = vw::stream_config{};
+      via.s1stalld = (rng() & 1U) != 0;
+      via.el2 = (rng() & 1U) != 0;
+    }
+    const C::value cd = random_cd(rng);
+    vw::context_config old_c{};
+    const vw::cd_error old_ce = old_ref::old_decode_cd_into(cd, via, f, old_c);
+    const vw::cd_decode cd_limits = vw::decode_cd(cd, via, lim);
+    const vw::cd_decode cd_features = vw::decode_cd(cd, via, f);
+    REQUIRE(cd_limits.error == old_ce);
+    REQUIRE(cd_features.error == old_ce);
+    check_same(cd_limits.config, old_c);
+    check_same(cd_features.config, old_c);
+    if (old_ce == vw::cd_error::none) ++cd_ok;
+
+    // Over a view of the bytes as well as over the value.
+    const auto ste_bytes = ste.bytes();
+    const auto cd_bytes = cd.bytes();
+    CHECK(vw::decode_ste(S::view(ste_bytes), lim).error == old_e);
+    CHECK(vw::decode_cd(C::view(cd_bytes), via, lim).error == old_ce);
+  }
+  // The inputs reach the end of both decoders often enough to compare whole configurations.
+  CHECK(ste_ok > 2000);
+  CHECK(cd_ok > 1000);
+}
+
+TEST_CASE("decode_limits: derived values", "[walk][decode]") {
+  vw::smmu_features f;
+  f.oas = smmuv3::address_size::bits44;
+  f.gran16k = false;
+  f.stall_model = vw::stall_model::terminate_only;
+  f.ttendian = vw::tt_endian::little;
+  f.httu = vw::httu::access_flag;
+  const vw::decode_limits lim(f);
+  CHECK(lim.oas_bits() == 44);
+  CHECK(lim.ias_bits() == 44);
+  CHECK(lim.granule_supported(12));
+  CHECK_FALSE(lim.granule_supported(14));
+  CHECK(lim.granule_supported(16));
+  CHECK_FALSE(lim.granule_supported(0));
+  CHECK(lim.s2_min_t0sz(12) == 20);  // 64 - IAS
+  CHECK(lim.s2_min_t0sz(16) == 20);
+  CHECK(lim.output_bits(static_cast<unsigned>(smmuv3::address_size::bits52), 16, false) == 44);
+  CHECK(lim.stall_illegal(true));
+  CHECK_FALSE(lim.stall_illegal(false));
+  CHECK(lim.endi_illegal(true));
+  CHECK_FALSE(lim.endi_illegal(false));
+  CHECK_FALSE(lim.httu_illegal(true, false));
+  CHECK(lim.httu_illegal(true, true));
+  CHECK(lim.httu_illegal(false, true));
+
+  vw::smmu_features big;
+  big.oas = smmuv3::address_size::bits52;
+  big.stall_model = vw::stall_model::stall_forced;
+  big.ttendian = vw::tt_endian::big;
+  const vw::decode_limits l52(big);
+  CHECK(l52.s2_min_t0sz(14) == 16);
+  CHECK(l52.s2_min_t0sz(16) == 12);
+  const unsigned ps52 = static_cast<unsigned>(smmuv3::address_size::bits52);
+  CHECK(l52.output_bits(ps52, 16, false) == 52);
+  CHECK(l52.output_bits(ps52, 12, false) == 48);
+  CHECK(l52.output_bits(ps52, 12, true) == 52);
+  CHECK(l52.output_bits(static_cast<unsigned>(smmuv3::address_size::bits56), 16, false) == 52);
+  CHECK(l52.stall_illegal(false));
+  CHECK_FALSE(l52.stall_illegal(true));
+  CHECK(l52.endi_illegal(false));
+  CHECK(l52.httu_illegal(true, false));  // HTTU none by default
+
+  // Both limit providers agree on every query, whatever the features.
+  std::mt19937_64 rng(7);
+  for (unsigned n = 0; n < 2000; ++n) {
+    const vw::smmu_features r = random_features(rng);
+    const vw::decode_limits cached(r);
+    const vw::detail::live_limits live(r);
+    CHECK(cached.oas_bits() == live.oas_bits());
+    CHECK(cached.ias_bits() == live.ias_bits());
+    for (unsigned g : {0U, 12U, 14U, 16U}) {
+      CHECK(cached.granule_supported(g) == live.granule_supported(g));
+      CHECK(cached.s2_min_t0sz(g) == live.s2_min_t0sz(g));
+      for (unsigned ps = 0; ps < 8; ++ps) {
+        CHECK(cached.output_bits(ps, g, false) == live.output_bits(ps, g, false));
+        CHECK(cached.output_bits(ps, g, true) == live.output_bits(ps, g, true));
+        CHECK(cached.output_bits(ps, g, false) ==
+              vw::effective_output_bits(static_cast<smmuv3::address_size>(ps), g, r));
+      }
+    }
+    for (bool b : {false, true}) {
+      CHECK(cached.stall_illegal(b) == live.stall_illegal(b));
+      CHECK(cached.endi_illegal(b) == live.endi_illegal(b));
+      CHECK(cached.httu_illegal(b, false) == live.httu_illegal(b, false));
+      CHECK(cached.httu_illegal(b, true) == live.httu_illegal(b, true));
+    }
+  }
+}
