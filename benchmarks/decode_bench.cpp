@@ -162,16 +162,25 @@ void ste_cd_from_memory(benchmark::State& state) {
 }
 BENCHMARK(ste_cd_from_memory);
 
+// Every stream's STE and CD, read once from guest memory: the decode benchmarks' input.
+struct fetched_entries {
+  guest_tables g;
+  std::vector<ste::value> stes = std::vector<ste::value>(streams);
+  std::vector<C::value> cds = std::vector<C::value>(streams);
+
+  fetched_entries() {
+    for (std::uint32_t sid = 0; sid < streams; ++sid) {
+      stes[sid] = vw::fetch_ste(*g.mem, g.features, g.strtab, sid).ste;
+      const auto s = vw::decode_ste(stes[sid], g.features);
+      cds[sid] = vw::fetch_cd(*g.mem, s.config, g.features, 0, identity).cd;
+    }
+  }
+};
+
 // The decode half alone, from STE and CD values already read (QEMU's figure is for this).
 void ste_cd_from_buffers(benchmark::State& state) {
-  const guest_tables g;
-  std::vector<ste::value> stes(streams);
-  std::vector<C::value> cds(streams);
-  for (std::uint32_t sid = 0; sid < streams; ++sid) {
-    stes[sid] = vw::fetch_ste(*g.mem, g.features, g.strtab, sid).ste;
-    const auto s = vw::decode_ste(stes[sid], g.features);
-    cds[sid] = vw::fetch_cd(*g.mem, s.config, g.features, 0, identity).cd;
-  }
+  const fetched_entries e;
+  const auto& [g, stes, cds] = e;
   // Derived once per feature set, as a configuration cache keeps it.
   const vw::decode_limits limits(g.features);
   std::size_t i = 0;
@@ -188,14 +197,8 @@ BENCHMARK(ste_cd_from_buffers);
 // The same through the smmu_features overloads, which derive the decode_limits on every call:
 // what a caller that does not keep the limits pays.
 void ste_cd_from_buffers_uncached_limits(benchmark::State& state) {
-  const guest_tables g;
-  std::vector<ste::value> stes(streams);
-  std::vector<C::value> cds(streams);
-  for (std::uint32_t sid = 0; sid < streams; ++sid) {
-    stes[sid] = vw::fetch_ste(*g.mem, g.features, g.strtab, sid).ste;
-    const auto s = vw::decode_ste(stes[sid], g.features);
-    cds[sid] = vw::fetch_cd(*g.mem, s.config, g.features, 0, identity).cd;
-  }
+  const fetched_entries e;
+  const auto& [g, stes, cds] = e;
   std::size_t i = 0;
   for (auto _ : state) {
     const std::size_t k = (i++ * 37) % streams;
