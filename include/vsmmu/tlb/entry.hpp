@@ -81,10 +81,12 @@ struct entry {
   std::uint64_t output = 0;        // PA (stage 1-only output is the PA too)
   std::uint64_t intermediate = 0;  // nested only: the IPA `input` maps to, for stage 2 faults
 
+  // tag, global and size_shift are adjacent, in this order: the IOTLB reads the eight bytes as
+  // its key (iotlb.hpp, key_word).
   context tag{};
   bool global = false;  // stage 1 nG == 0: matches every ASID of its VMID (and regime)
-  stages from = stages::s1_only;
   std::uint8_t size_shift = 12;  // log2 of the page, block or contiguous-range size
+  stages from = stages::s1_only;
 
   // Walk facts for TTL/TG hints: the level the leaf came from and the granule (log2) of each
   // stage; 0 for a stage that did not take part.

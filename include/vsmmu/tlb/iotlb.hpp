@@ -152,15 +152,17 @@ class iotlb {
 
  private:
   using index_type = detail::hash_index<(Capacity <= 0x10000)>;
+  // Twice the capacity, a power of two: the entry table's load stays <= 1/2.
+  static constexpr std::size_t slot_count = std::bit_ceil(std::size_t{Capacity} * 2);
+  static constexpr std::size_t slot_mask = slot_count - 1;
+  static constexpr unsigned home_shift = 64 - std::countr_zero(slot_count);
 
  public:
   explicit iotlb(iotlb_options options = {})
       : asid_mask_(options.asid_bits >= 16 ? 0xffffU : 0xffU),
         vmid_mask_(options.vmid_bits >= 16 ? 0xffffU : 0xffU),
         tag_masks_(make_tag_masks(asid_mask_, vmid_mask_)),
-        nodes_(Capacity),
-        referenced_(Capacity),
-        index_(std::size_t{Capacity} * 2),
+        slots_(slot_count),
         contexts_(Capacity),
         context_index_(std::size_t{Capacity} * 2),
         vms_(Capacity),
@@ -190,35 +192,38 @@ class iotlb {
   }
 
   [[nodiscard]] const entry* lookup(packed_tag t, std::uint64_t addr) noexcept {
-    const std::uint64_t tag = t.bits & detail::tag_mask;
-    if (const entry* e = probe(tag, addr)) return e;
-    if (global_count_ != 0 && (t.bits & detail::may_be_global_bit) != 0) {
-      return probe((tag & ~detail::asid_field) | detail::global_bit, addr);
+    // Inline: the probe for the smallest size in use, which is every hit of a TLB holding one
+    // size. The other sizes and global entries are lookup_rest's. An empty slot's key has
+    // dead_size, so it matches nothing and the match is tested first.
+    const std::uint64_t key = (t.bits & detail::tag_mask) | first_size_key_;
+    const std::uint64_t base = addr & first_base_mask_;
+    std::size_t i = home(hash(key, base));
+    for (std::uint32_t p = 1;; ++p) {
+      slot& sl = slots_[i];
+      if (key_word(sl.e) == key && sl.e.input == base) return hit(sl);
+      if (sl.probe < p) break;  // nearer its home than key is to its own: key is not further
+      i = (i + 1) & slot_mask;
     }
-    return nullptr;
+    return lookup_rest(t, addr);
   }
 
   // Caches e, replacing an entry with the same tag, size and input address. The stored copy has
   // the tags its regime does not use cleared (see normalise) and input aligned to its size.
   void insert(const entry& in) noexcept {
     const entry e = normalise(in);
-    const std::uint64_t key = key_of(e);
-    const std::uint64_t h = detail::hash2(key, e.input);
-    if (const std::uint32_t id = find_node(h, key, e.input); id != detail::npos) {
-      nodes_[id].e = e;
-      referenced_[id] = 1;
+    const std::uint64_t key = key_word(e);
+    const std::uint64_t tag = key & detail::tag_mask;
+    const unsigned s = e.size_shift;
+    if (const std::uint32_t i = find(key, e.input); i != detail::npos) {
+      slots_[i].e = e;
+      slots_[i].ctx_ref |= 1U;
       return;
     }
-    const std::uint32_t id = take_node();  // may evict, so contexts are looked up afterwards
-    const std::uint32_t ctx = context_for(key & detail::tag_mask);
-    node& n = nodes_[id];
-    n.key = key;
-    n.e = e;
-    link(contexts_[ctx], id, [this](std::uint32_t i) -> node& { return nodes_[i]; });
+    if (size_ == Capacity) evict();  // may free a context, so contexts are looked up afterwards
+    const std::uint32_t ctx = context_for(tag);
+    place(e, ctx, hash(key, e.input));
     ++contexts_[ctx].count;
-    index_.insert(h, id);
-    referenced_[id] = 0;  // a new entry must earn its second chance
-    if (shift_count_[e.size_shift]++ == 0) shift_mask_ |= std::uint64_t{1} << e.size_shift;
+    if (shift_count_[s]++ == 0) sizes_changed(shift_mask_ | std::uint64_t{1} << s);
     if (e.global) ++global_count_;
     ++size_;
   }
@@ -226,8 +231,8 @@ class iotlb {
   // Calls fn(const entry&) for every cached entry (tests, debugging; O(Capacity)).
   template <class Fn>
   void for_each(Fn&& fn) const {
-    for (std::uint32_t i = 0; i < Capacity; ++i) {
-      if (nodes_[i].key != detail::dead_key) fn(nodes_[i].e);
+    for (const slot& s : slots_) {
+      if (s.probe != 0) fn(s.e);
     }
   }
 
@@ -330,14 +335,23 @@ class iotlb {
   }
 
  private:
-  struct node {
-    std::uint64_t key = detail::dead_key;  // packed tag | size shift, dead_key when free
+  // One cache line per entry: everything a hit reads (the entry, whose tag, global, size and
+  // input fields are the key) and the bookkeeping of invalidation and replacement, which a hit
+  // does not read but which costs no extra line here. Slots move (Robin Hood insertion,
+  // backward-shift deletion); their list neighbours and context are patched when they do.
+  // The size of an empty slot's entry: normalise keeps live ones below 64, so the key of an empty
+  // slot matches no lookup's.
+  static constexpr std::uint8_t dead_size = 0xff;
+
+  struct alignas(64) slot {
     entry e{};
-    std::uint32_t prev = detail::npos;  // in its context, or the free list (next only)
+    std::uint32_t probe = 0;            // 0: empty; else 1 + distance from the home slot
+    std::uint32_t prev = detail::npos;  // neighbours in its context's list (slot numbers)
     std::uint32_t next = detail::npos;
+    std::uint32_t ctx_ref = 0;  // context id << 8 | CLOCK reference bit
   };
 
-  // A context (nodes of one tag) or a VM (contexts of one regime and VMID).
+  // A context (slots of one tag) or a VM (contexts of one regime and VMID).
   struct group {
     std::uint64_t key = detail::dead_key;
     std::uint32_t head = detail::npos;
@@ -355,12 +369,14 @@ class iotlb {
     for (unsigned i = 0; i < n; ++i) fn(static_cast<std::uint16_t>(base | i));
   }
 
+  // The stored form: tags the regime does not have cleared, the rest cut to the configured
+  // widths, written back from the packed tag so that the entry's own bytes are its key.
   [[nodiscard]] entry normalise(entry e) const noexcept {
     if (e.tag.kind == space::ipa || e.tag.world == regime::ns_el2) e.global = false;
-    if (e.tag.world != regime::ns_el1) e.tag.vmid = 0;
-    if (e.tag.kind == space::ipa || e.tag.world == regime::ns_el2 || e.global) e.tag.asid = 0;
-    e.tag.asid &= asid_mask_;
-    e.tag.vmid &= vmid_mask_;
+    const std::uint64_t tag = tag_of(e.tag, e.global);
+    e.tag.vmid = static_cast<std::uint16_t>(tag >> 16);
+    e.tag.asid = static_cast<std::uint16_t>(tag >> 32);
+    e.global = (tag & detail::global_bit) != 0;
     e.size_shift &= 63U;
     e.input &= ~(e.size() - 1);
     return e;
@@ -386,6 +402,27 @@ class iotlb {
     }
     return raw;
   }
+
+  // A stored entry's key: its context, global and size bytes, which normalise made equal to the
+  // packed tag, read as one word (packed tag | size shift << 56).
+  [[nodiscard]] static std::uint64_t key_word(const entry& e) noexcept {
+    if constexpr (std::endian::native == std::endian::little && sizeof(context) == 6 &&
+                  offsetof(context, world) == 0 && offsetof(context, kind) == 1 &&
+                  offsetof(context, vmid) == 2 && offsetof(context, asid) == 4 &&
+                  offsetof(entry, global) == offsetof(entry, tag) + 6 &&
+                  offsetof(entry, size_shift) == offsetof(entry, tag) + 7) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, reinterpret_cast<const unsigned char*>(&e) + offsetof(entry, tag), 8);
+      return w;
+    } else {
+      return raw_of(e.tag) | (e.global ? detail::global_bit : 0U) |
+             (std::uint64_t{e.size_shift} << detail::tag_shift_pos);
+    }
+  }
+  [[nodiscard]] static std::uint64_t key_of(std::uint64_t tag, unsigned shift) noexcept {
+    return tag | (std::uint64_t{shift} << detail::tag_shift_pos);
+  }
+
   // The packed tag of c: the world and space bits, and the VMID and ASID bits the regime has
   // (tag_masks_), ASID cleared and the global bit set for a global entry.
   [[nodiscard]] std::uint64_t tag_of(const context& c, bool global) const noexcept {
@@ -414,31 +451,150 @@ class iotlb {
   [[nodiscard]] std::uint64_t vm_key(regime r, std::uint16_t vmid) const noexcept {
     return tag_of({r, space::va, vmid, 0}, false) & detail::vm_mask;
   }
-  [[nodiscard]] std::uint64_t key_of(const entry& e) const noexcept {
-    return tag_of(e.tag, e.global) | (std::uint64_t{e.size_shift} << detail::tag_shift_pos);
+
+  // Multiply-shift over {key, aligned input}: two multiplies, and the home slot is the product's
+  // top bits, which every input bit reaches.
+  [[nodiscard]] static constexpr std::uint64_t hash(std::uint64_t key, std::uint64_t base) noexcept {
+    return (base ^ (key * 0x9e3779b97f4a7c15ULL)) * 0xd6e8feb86659fd93ULL;
+  }
+  [[nodiscard]] static constexpr std::size_t home(std::uint64_t h) noexcept {
+    return static_cast<std::size_t>(h >> home_shift);
   }
 
-  [[nodiscard]] std::uint32_t find_node(std::uint64_t h, std::uint64_t key,
-                                        std::uint64_t input) const noexcept {
-    return index_.find(
-        h, [&](std::uint32_t id) { return nodes_[id].key == key && nodes_[id].e.input == input; });
+  // The smallest size in use, as lookup's inline probe wants it.
+  void sizes_changed(std::uint64_t mask) noexcept {
+    shift_mask_ = mask;
+    const auto s = static_cast<unsigned>(std::countr_zero(mask)) & 63U;
+    first_size_key_ = std::uint64_t{s} << detail::tag_shift_pos;
+    first_base_mask_ = ~std::uint64_t{0} << s;
   }
 
-  [[nodiscard]] const entry* probe(std::uint64_t tag, std::uint64_t addr) noexcept {
-    for (std::uint64_t m = shift_mask_; m != 0; m &= m - 1) {
+  [[nodiscard]] const entry* hit(slot& s) noexcept {
+    // No store when the bit is already set: a hit dirties its line only once per CLOCK sweep.
+    if ((s.ctx_ref & 1U) == 0) s.ctx_ref |= 1U;
+    return &s.e;
+  }
+
+  // Robin Hood order: a slot's occupant is never closer to its home than the keys probing past
+  // it, so a probe stops at the first slot nearer its home than the probe is to its own (an
+  // empty slot counts as distance -1).
+  [[nodiscard]] std::uint32_t find(std::uint64_t key, std::uint64_t base) const noexcept {
+    return find_from(home(hash(key, base)), key, base);
+  }
+  [[nodiscard]] std::uint32_t find_from(std::size_t i, std::uint64_t key,
+                                        std::uint64_t base) const noexcept {
+    for (std::uint32_t p = 1;; ++p, i = (i + 1) & slot_mask) {
+      const slot& s = slots_[i];
+      if (s.probe < p) return detail::npos;
+      if (key_word(s.e) == key && s.e.input == base) return static_cast<std::uint32_t>(i);
+    }
+  }
+
+  // What lookup does not do inline: the other sizes in use, smallest first, then every size for
+  // global entries.
+  [[gnu::noinline]] const entry* lookup_rest(packed_tag t, std::uint64_t addr) noexcept {
+    const std::uint64_t tag = t.bits & detail::tag_mask;
+    if (const entry* e = probe(tag, addr, shift_mask_ & (shift_mask_ - 1))) return e;
+    if (global_count_ != 0 && (t.bits & detail::may_be_global_bit) != 0) {
+      return probe((tag & ~detail::asid_field) | detail::global_bit, addr, shift_mask_);
+    }
+    return nullptr;
+  }
+  [[nodiscard]] const entry* probe(std::uint64_t tag, std::uint64_t addr,
+                                   std::uint64_t sizes) noexcept {
+    for (std::uint64_t m = sizes; m != 0; m &= m - 1) {
       const auto s = static_cast<unsigned>(std::countr_zero(m));
-      const std::uint64_t key = tag | (std::uint64_t{s} << detail::tag_shift_pos);
-      const std::uint64_t base = addr & ~((std::uint64_t{1} << s) - 1);
-      const std::uint32_t id = find_node(detail::hash2(key, base), key, base);
-      if (id != detail::npos) {
-        if (referenced_[id] == 0) referenced_[id] = 1;  // no store when already set
-        return &nodes_[id].e;
-      }
+      const std::uint64_t key = key_of(tag, s);
+      const std::uint64_t base = addr & (~std::uint64_t{0} << s);
+      if (const std::uint32_t j = find(key, base); j != detail::npos) return hit(slots_[j]);
     }
     return nullptr;
   }
 
-  // ---- intrusive lists
+  // ---- the slot table
+
+  // Moves the occupant of slot `from` to the empty (or already copied) slot `to`, and points its
+  // list neighbours, or its context's head, at the new place.
+  void move_slot(std::size_t from, std::size_t to) noexcept {
+    slot& s = slots_[to];
+    s = slots_[from];
+    const auto at = static_cast<std::uint32_t>(to);
+    if (s.prev != detail::npos) {
+      slots_[s.prev].next = at;
+    } else {
+      contexts_[s.ctx_ref >> 8].head = at;
+    }
+    if (s.next != detail::npos) slots_[s.next].prev = at;
+  }
+
+  // Inserts a new key (absent from the table) in Robin Hood order: at the first slot whose
+  // occupant is nearer its home, shifting the rest of the cluster one slot on.
+  void place(const entry& e, std::uint32_t ctx, std::uint64_t h) noexcept {
+    std::size_t i = home(h);
+    std::uint32_t p = 1;
+    while (slots_[i].probe >= p) {
+      i = (i + 1) & slot_mask;
+      ++p;
+    }
+    if (slots_[i].probe != 0) {
+      std::size_t end = i;
+      while (slots_[end].probe != 0) end = (end + 1) & slot_mask;
+      for (std::size_t j = end; j != i;) {
+        const std::size_t from = (j - 1) & slot_mask;
+        move_slot(from, j);
+        ++slots_[j].probe;
+        j = from;
+      }
+    }
+    slot& s = slots_[i];
+    group& g = contexts_[ctx];
+    s.e = e;
+    s.probe = p;
+    s.ctx_ref = ctx << 8;  // a new entry must earn its second chance
+    s.prev = detail::npos;
+    s.next = g.head;
+    if (g.head != detail::npos) slots_[g.head].prev = static_cast<std::uint32_t>(i);
+    g.head = static_cast<std::uint32_t>(i);
+  }
+
+  // Removes the entry in slot i from its context and the table; the context is released by the
+  // caller. Backward shift: the rest of the cluster moves one slot back, so no tombstones
+  // lengthen later probes. Returns the slot left empty: the occupants of (i, returned] moved
+  // one slot back.
+  std::size_t erase_slot(std::size_t i) noexcept {
+    slot& s = slots_[i];
+    group& ctx = contexts_[s.ctx_ref >> 8];
+    if (s.prev != detail::npos) {
+      slots_[s.prev].next = s.next;
+    } else {
+      ctx.head = s.next;
+    }
+    if (s.next != detail::npos) slots_[s.next].prev = s.prev;
+    --ctx.count;
+    const unsigned sh = s.e.size_shift;
+    if (--shift_count_[sh] == 0) sizes_changed(shift_mask_ & ~(std::uint64_t{1} << sh));
+    if (s.e.global) --global_count_;
+    --size_;
+    for (std::size_t j = (i + 1) & slot_mask; slots_[j].probe > 1; j = (j + 1) & slot_mask) {
+      move_slot(j, i);
+      --slots_[i].probe;
+      i = j;
+    }
+    slots_[i].probe = 0;
+    slots_[i].e.size_shift = dead_size;
+    return i;
+  }
+
+  // Where slot x is after erase_slot(i) left `last` empty.
+  [[nodiscard]] static std::uint32_t after_erase(std::uint32_t x, std::size_t i,
+                                                 std::size_t last) noexcept {
+    if (x == detail::npos) return x;
+    const std::size_t d = (x - i) & slot_mask;
+    return d != 0 && d <= ((last - i) & slot_mask) ? static_cast<std::uint32_t>((x - 1) & slot_mask)
+                                                   : x;
+  }
+
+  // ---- contexts and VMs
 
   template <class At>
   static void link(group& g, std::uint32_t id, At&& at) noexcept {
@@ -494,23 +650,6 @@ class iotlb {
 
   // ---- removal
 
-  // Removes one node from the index and its context; the context is released by the caller.
-  void erase_node(std::uint32_t id, group& ctx) noexcept {
-    node& n = nodes_[id];
-    index_.erase(detail::hash2(n.key, n.e.input), id, [this](std::uint32_t i) {
-      return detail::hash2(nodes_[i].key, nodes_[i].e.input);
-    });
-    unlink(ctx, id, [this](std::uint32_t i) -> node& { return nodes_[i]; });
-    --ctx.count;
-    const unsigned s = n.e.size_shift;
-    if (--shift_count_[s] == 0) shift_mask_ &= ~(std::uint64_t{1} << s);
-    if (n.e.global) --global_count_;
-    --size_;
-    n.key = detail::dead_key;
-    n.next = free_node_;
-    free_node_ = id;
-  }
-
   // Frees an empty context, and its VM when that empties too.
   void release_if_empty(std::uint32_t ctx_id) noexcept {
     group& ctx = contexts_[ctx_id];
@@ -534,33 +673,29 @@ class iotlb {
     free_vm_ = vm_id;
   }
 
-  [[nodiscard]] std::uint32_t take_node() noexcept {
-    if (free_node_ == detail::npos) evict();
-    const std::uint32_t id = free_node_;
-    free_node_ = nodes_[id].next;
-    return id;
-  }
-
-  // CLOCK: the hand clears reference bytes until it meets a node without one. Runs only when the
-  // pool is full, so every node it passes is live.
+  // CLOCK over the slots: the hand clears reference bits until it meets an entry without one.
+  // Runs only when the TLB is full, so at least half the slots it passes hold an entry. An entry
+  // that a deletion moves behind the hand waits a sweep; CLOCK is approximate anyway.
   void evict() noexcept {
     for (;;) {
-      const std::uint32_t id = hand_;
-      hand_ = hand_ + 1 == Capacity ? 0 : hand_ + 1;
-      if (referenced_[id] != 0) {
-        referenced_[id] = 0;
+      const std::size_t i = hand_;
+      hand_ = (hand_ + 1) & slot_mask;
+      slot& s = slots_[i];
+      if (s.probe == 0) continue;
+      if ((s.ctx_ref & 1U) != 0) {
+        s.ctx_ref &= ~1U;
         continue;
       }
-      const std::uint64_t tag = nodes_[id].key & detail::tag_mask;
-      const std::uint32_t ctx = find_group(context_index_, contexts_.data(), tag);
-      erase_node(id, contexts_[ctx]);
+      const std::uint32_t ctx = s.ctx_ref >> 8;
+      erase_slot(i);
       release_if_empty(ctx);
       return;
     }
   }
 
-  // Drops the nodes of one context that overlap r: by probing each aligned address of r for each
-  // size in use when that is fewer probes than the context has nodes, else by walking the context.
+  // Drops the entries of one context that overlap r: by probing each aligned address of r for
+  // each size in use when that is fewer probes than the context has entries, else by walking the
+  // context.
   void drop_in_context(std::uint32_t ctx_id, const address_range& r) noexcept {
     group& ctx = contexts_[ctx_id];
     const std::uint64_t budget = ctx.count;
@@ -573,20 +708,17 @@ class iotlb {
     if (probes <= budget) {
       for (std::uint64_t m = shift_mask_; m != 0 && ctx.count != 0; m &= m - 1) {
         const auto s = static_cast<unsigned>(std::countr_zero(m));
-        const std::uint64_t key = ctx.key | (std::uint64_t{s} << detail::tag_shift_pos);
         for (std::uint64_t p = r.first >> s;; ++p) {
-          const std::uint64_t base = p << s;
-          if (const auto id = find_node(detail::hash2(key, base), key, base); id != detail::npos) {
-            erase_node(id, ctx);
-          }
+          if (const auto i = find(key_of(ctx.key, s), p << s); i != detail::npos) erase_slot(i);
           if (p == (r.last >> s)) break;
         }
       }
     } else {
-      for (std::uint32_t id = ctx.head; id != detail::npos;) {
-        const std::uint32_t next = nodes_[id].next;
-        if (r.overlaps(nodes_[id].e.input, nodes_[id].e.last())) erase_node(id, ctx);
-        id = next;
+      for (std::uint32_t i = ctx.head; i != detail::npos;) {
+        std::uint32_t next = slots_[i].next;
+        const entry& e = slots_[i].e;
+        if (r.overlaps(e.input, e.last())) next = after_erase(next, i, erase_slot(i));
+        i = next;
       }
     }
     release_if_empty(ctx_id);
@@ -620,45 +752,46 @@ class iotlb {
   }
 
   void reset() noexcept {
-    for (std::uint32_t i = 0; i < Capacity; ++i) {
-      nodes_[i] = node{};
-      nodes_[i].next = i + 1 == Capacity ? detail::npos : i + 1;
-      referenced_[i] = 0;
-      contexts_[i] = group{};
-      contexts_[i].next = nodes_[i].next;
-      vms_[i] = group{};
-      vms_[i].next = nodes_[i].next;
+    for (slot& s : slots_) {
+      s = slot{};
+      s.e.size_shift = dead_size;
     }
-    free_node_ = free_context_ = free_vm_ = 0;
-    index_.clear();
+    for (std::uint32_t i = 0; i < Capacity; ++i) {
+      const std::uint32_t next = i + 1 == Capacity ? detail::npos : i + 1;
+      contexts_[i] = group{};
+      contexts_[i].next = next;
+      vms_[i] = group{};
+      vms_[i].next = next;
+    }
+    free_context_ = free_vm_ = 0;
     context_index_.clear();
     vm_index_.clear();
     regimes_ = {};
     shift_count_ = {};
-    shift_mask_ = 0;
+    sizes_changed(0);
     global_count_ = 0;
     size_ = 0;
     hand_ = 0;
   }
 
+  // What a hit reads besides its slot, together at the start.
+  std::uint64_t first_size_key_ = 0;   // the smallest size in use << 56
+  std::uint64_t first_base_mask_ = 0;  // and its alignment mask
+  std::uint64_t shift_mask_ = 0;       // the sizes in use
+  std::uint32_t global_count_ = 0;
+  std::uint32_t size_ = 0;
   std::uint16_t asid_mask_;
   std::uint16_t vmid_mask_;
   std::array<std::uint64_t, 8> tag_masks_;  // by regime | space << 2
-  std::vector<node> nodes_;
-  std::vector<std::uint8_t> referenced_;  // apart from the nodes: hits dirty one byte
-  index_type index_;
+  std::vector<slot> slots_;
   std::vector<group> contexts_;
   index_type context_index_;
   std::vector<group> vms_;
   index_type vm_index_;
   std::array<group, 4> regimes_{};  // list heads of VMs per regime
   std::array<std::uint32_t, 64> shift_count_{};
-  std::uint64_t shift_mask_ = 0;
-  std::uint32_t global_count_ = 0;
-  std::uint32_t size_ = 0;
-  std::uint32_t hand_ = 0;
+  std::size_t hand_ = 0;
   unsigned vmw_ = 0;
-  std::uint32_t free_node_ = 0;
   std::uint32_t free_context_ = 0;
   std::uint32_t free_vm_ = 0;
 };
