@@ -1,5 +1,6 @@
 // Issue 4 item 7: random workloads of maps, unmaps, configuration changes, invalidations and
-// translations give identical results with the caches on and off.
+// translations give identical results with the caches on and off, and with per-thread
+// micro-TLBs (engine/micro_tlb.hpp) in front of the caches.
 //
 // The workload always issues the invalidations the architecture requires after a change (§3.21,
 // §4.3, §4.4): without them a caching engine may legally keep using what it cached, and differ.
@@ -61,6 +62,11 @@ struct workload {
   std::mt19937_64 rng{20261123};
   ve::smmu_engine<memory, ve::null_notifier, 64> cached{*w.mem, w.st};
   ve::smmu_engine<memory, ve::null_notifier, 64> uncached{*w.mem, w.st};
+  // Caching, translating through two micro-TLBs as two device threads would: one entry
+  // (replaced at almost every translation) and sixteen.
+  ve::smmu_engine<memory, ve::null_notifier, 64> micro{*w.mem, w.st};
+  ve::micro_tlb<1> utlb1;
+  ve::micro_tlb<16> utlb16;
   std::vector<stream> streams;
   std::vector<cd_slot> cds;
   std::uint64_t s2_only_root = 0;    // SID 3, VMID 4
@@ -153,6 +159,13 @@ struct workload {
   void both(const vsmmu::queue::command& c) {
     REQUIRE(cached.execute(c) == command_status::ok);
     REQUIRE(uncached.execute(c) == command_status::ok);
+    REQUIRE(micro.execute(c) == command_status::ok);
+  }
+
+  void set_state_everywhere() {
+    cached.set_state(w.st);
+    uncached.set_state(w.st);
+    micro.set_state(w.st);
   }
 
   vt::leaf_attrs random_attrs(bool stage2, bool global_ok) {
@@ -369,9 +382,23 @@ struct workload {
     }
   }
 
-  // Commands that change nothing the workload relies on.
+  // Commands that change nothing the workload relies on; register state changes.
   void noise() {
-    switch (pick(5)) {
+    switch (pick(7)) {
+      case 5:
+        set_state_everywhere();  // the same state again
+        break;
+      case 6: {
+        // The SMMU disabled for a while (GBPA bypass or abort), translating meanwhile.
+        w.st.smmuen = false;
+        w.st.gbpa_abort = chance(50);
+        set_state_everywhere();
+        for (int i = static_cast<int>(pick(6)); i > 0; --i) translate_and_compare();
+        w.st.smmuen = true;
+        w.st.gbpa_abort = false;
+        set_state_everywhere();
+        break;
+      }
       case 0:
         both(as_command(cmd::make<cmd::prefetch_config::layout>().with<cmd::StreamID>(1)));
         break;
@@ -415,6 +442,7 @@ struct workload {
   void translate_and_compare(const vw::transaction& t) {
     const vw::result on = cached.translate(t);
     const vw::result off = uncached.translate(t);
+    const vw::result mic = chance(20) ? micro.translate(t, utlb1) : micro.translate(t, utlb16);
     const vw::result ref = w.walk(t);
     ++translations;
     INFO("sid " << t.sid << " ssv " << t.ssv << " ssid " << t.ssid << " address 0x" << std::hex
@@ -422,6 +450,7 @@ struct workload {
                 << t.privileged);
     REQUIRE(same_result(off, ref));
     REQUIRE(same_result(on, ref));
+    REQUIRE(same_result(mic, ref));
   }
 
   void step() {
@@ -460,6 +489,11 @@ TEST_CASE("engine differential: caches on and off agree on a random workload", "
   CHECK(s.stream_hits > 4000);
   CHECK(s.context_hits > 800);
   CHECK(wl->uncached.stats().leaf_hits == 0);
+  // ...and the micro-TLBs answered a good share.
+  CHECK(wl->utlb16.hits() > 300);
+  CHECK(wl->utlb1.hits() > 20);
+  INFO("micro-TLB hits " << wl->utlb16.hits() << " + " << wl->utlb1.hits());
+  CHECK(wl->utlb16.hits() + wl->utlb1.hits() <= wl->translations);
 }
 
 TEST_CASE("engine differential: a tiny cache (constant replacement) agrees too", "[engine][diff]") {

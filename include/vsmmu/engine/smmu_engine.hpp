@@ -3,6 +3,7 @@
 
 #include <vsmmu/cache/config_cache.hpp>
 #include <vsmmu/engine/detail/leaf_codec.hpp>
+#include <vsmmu/engine/micro_tlb.hpp>
 #include <vsmmu/engine/notifications.hpp>
 #include <vsmmu/memory/adapter.hpp>
 #include <vsmmu/queue/command.hpp>
@@ -30,6 +31,10 @@
 // up before the invalidation, which §4.3.8 and §4.4 allow) but caches nothing, so no stale entry
 // outlives an invalidation. wait_for_translations() returns once every translation that was in
 // flight when it was called has finished: what a CMD_SYNC needs (§4.3.8).
+//
+// translate(t, micro_tlb&) puts a caller-owned micro-TLB (micro_tlb.hpp) in front: its entries
+// are tagged with the epoch, which also advances on every register state and caching change, so
+// a hit needs one atomic load of the epoch and neither the mutex nor a read-modify-write.
 namespace vsmmu::engine {
 
 struct engine_options {
@@ -100,33 +105,35 @@ class smmu_engine {
   // ---- Translation
 
   [[nodiscard]] walk::result translate(const walk::transaction& t) noexcept {
-    std::unique_lock<std::mutex> lk(mutex_);
     walk::result r;
-    // A hit is decided entirely under the mutex: it used the caches as they were before any
-    // invalidation that takes the mutex after it, and uses nothing afterwards, so it is complete
-    // when the mutex is released and is not counted in flight (two atomic read-modify-writes
-    // fewer on the hot path).
-    if (caching_ && hit(t, r)) return r;
-    // Counted under the mutex, so that wait_for_translations() sees a consistent generation.
-    const unsigned slot = flight_slot_;
-    in_flight_[slot].fetch_add(1, std::memory_order_relaxed);
-    {
-      const walk::smmu_state st = state_;  // a consistent snapshot for the whole walk
-      r = caching_ ? translate_cached(st, t, lk) : translate_uncached(st, t, lk);
-      if (lk.owns_lock()) lk.unlock();
-    }
-    // Leaving takes no lock; the last one out wakes a drainer waiting on the count (seq_cst pairs
-    // with its drain_waiting_ store and count load: one of the two sees the other).
-    if (in_flight_[slot].fetch_sub(1) == 1 && drain_waiting_.load()) in_flight_[slot].notify_all();
+    translate_into<false>(t, r, nullptr);
+    return r;
+  }
+
+  // The same result, answered from `u` when it holds a translation or bypass of `t` decided in
+  // the current epoch (no lock, no read-modify-write: the epoch's acquire load is the only access
+  // to shared state), else translated as above and kept in `u`. `u` belongs to the calling
+  // thread. A hit here is complete like a hit under the mutex: it is ordered before the
+  // invalidation that ends its epoch, and is not counted in flight (docs/caches.md).
+  template <std::size_t N>
+  [[nodiscard]] walk::result translate(const walk::transaction& t, micro_tlb<N>& u) noexcept {
+    walk::result r;
+    detail::micro_entry& e = detail::micro_tlb_access::slot(u, identity_, t);
+    const bool hit = detail::answer(e, t, epoch_.value.load(std::memory_order_acquire), r);
+    detail::micro_tlb_access::count(u, hit);
+    if (!hit) translate_into<true>(t, r, &e);
     return r;
   }
 
   // Off: every translation fetches and decodes, nothing is cached (and what was is dropped).
   void set_caching(bool on) noexcept {
-    {
-      std::lock_guard<std::mutex> lk(mutex_);
-      caching_ = on;
-      if (!on) drop_everything();
+    std::lock_guard<std::mutex> lk(mutex_);
+    if (on == caching_) return;
+    caching_ = on;
+    if (on) {
+      advance_epoch();  // nothing was kept while off; conservative for micro-TLBs
+    } else {
+      drop_everything();
     }
   }
   [[nodiscard]] bool caching() const noexcept {
@@ -307,7 +314,8 @@ class smmu_engine {
   }
 
   // New register state. A change of anything that locates or interprets configuration (the
-  // Stream table, the features, SMMUEN, GBPA) drops every cached STE, CD and translation.
+  // Stream table, the features, SMMUEN, GBPA) drops every cached STE, CD and translation. Every
+  // call advances the epoch, whatever changed (micro-TLBs start again).
   void set_state(const walk::smmu_state& st) noexcept {
     std::lock_guard<std::mutex> lk(mutex_);
     const walk::smmu_state& o = state_;
@@ -316,7 +324,11 @@ class smmu_engine {
         o.strtab.two_level == st.strtab.two_level && o.strtab.split == st.strtab.split &&
         o.strtab.log2size == st.strtab.log2size && same_features(o.features, st.features);
     state_ = st;
-    if (!same) drop_everything();
+    if (same) {
+      advance_epoch();
+    } else {
+      drop_everything();
+    }
   }
 
   // SMMU_CR0.VMW (§6.3.9): VMID wildcard of TLB invalidations.
@@ -359,7 +371,7 @@ class smmu_engine {
     s.streams_cached = config_.stream_count();
     s.contexts_cached = config_.context_count();
     s.leaves_cached = iotlb_.size();
-    s.epoch = epoch_;
+    s.epoch = epoch();
     return s;
   }
 
@@ -374,7 +386,61 @@ class smmu_engine {
   // cached_policy, which decides it the same way: the choices are walk::detail's select_cd and
   // accept_leaf, the tag is leaf_codec's, and the differential test compares both paths with
   // caching off. Counters are updated only for a complete hit, so a fall-back counts once.
-  bool hit(const walk::transaction& t, walk::result& r) noexcept {
+  // What a micro-TLB fill needs of the STE besides the result.
+  struct stream_access_cfg {
+    std::uint8_t privcfg = 0;
+    std::uint8_t instcfg = 0;
+  };
+
+  // One translation into r (a default result); with Fill, a successful one is kept in *fill.
+  template <bool Fill>
+  void translate_into(const walk::transaction& t, walk::result& r,
+                      detail::micro_entry* fill) noexcept {
+    std::unique_lock<std::mutex> lk(mutex_);
+    // A hit is decided entirely under the mutex: it used the caches as they were before any
+    // invalidation that takes the mutex after it, and uses nothing afterwards, so it is complete
+    // when the mutex is released and is not counted in flight (two atomic read-modify-writes
+    // fewer on the hot path). A micro-TLB fill is the caller's memory only: done unlocked.
+    stream_access_cfg ac;
+    if (caching_ && hit(t, r, ac)) {
+      if constexpr (Fill) {
+        const std::uint64_t ep = epoch();
+        lk.unlock();
+        detail::fill(*fill, t, r, ep, ac.privcfg, ac.instcfg);
+      }
+      return;
+    }
+    // Counted under the mutex, so that wait_for_translations() sees a consistent generation.
+    const unsigned slot = flight_slot_;
+    in_flight_[slot].fetch_add(1, std::memory_order_relaxed);
+    bool keep = false;
+    std::uint64_t ep = 0;
+    {
+      const walk::smmu_state st = state_;  // a consistent snapshot for the whole walk
+      if (caching_) {
+        cached_policy p(*this, lk);
+        r = translate_with(st, t, p);
+        // Kept under the epoch the translation began in: if anything was invalidated since, the
+        // entry is dead on arrival, exactly as the caches refuse the fill (cached_policy::fill).
+        keep = Fill && (r.kind == walk::outcome::translated || r.kind == walk::outcome::bypass);
+        ep = p.epoch();
+        ac = p.access_cfg();
+      } else {
+        lk.unlock();
+        walk_only p;
+        r = translate_with(st, t, p);
+      }
+      if (lk.owns_lock()) lk.unlock();
+    }
+    // Leaving takes no lock; the last one out wakes a drainer waiting on the count (seq_cst pairs
+    // with its drain_waiting_ store and count load: one of the two sees the other).
+    if (in_flight_[slot].fetch_sub(1) == 1 && drain_waiting_.load()) in_flight_[slot].notify_all();
+    if constexpr (Fill) {
+      if (keep) detail::fill(*fill, t, r, ep, ac.privcfg, ac.instcfg);
+    }
+  }
+
+  bool hit(const walk::transaction& t, walk::result& r, stream_access_cfg& ac) noexcept {
     if (!state_.smmuen) return false;
     const walk::stream_config* cfg = config_.find_stream(t.sid);
     if (cfg == nullptr) return false;
@@ -405,6 +471,8 @@ class smmu_engine {
       return false;
     }
     r.kind = walk::outcome::translated;
+    ac.privcfg = cfg->privcfg;
+    ac.instcfg = cfg->instcfg;
     ++stats_.stream_hits;
     if (sel.use_s1) ++stats_.context_hits;
     ++stats_.leaf_hits;
@@ -417,17 +485,23 @@ class smmu_engine {
   class cached_policy {
    public:
     cached_policy(smmu_engine& e, std::unique_lock<std::mutex>& lk) noexcept
-        : e_(e), lk_(lk), epoch_(e.epoch_) {}
+        : e_(e), lk_(lk), epoch_(e.epoch()) {}
+
+    // The epoch the translation began in, and the STE's PRIVCFG/INSTCFG (for a micro-TLB fill).
+    [[nodiscard]] std::uint64_t epoch() const noexcept { return epoch_; }
+    [[nodiscard]] stream_access_cfg access_cfg() const noexcept { return ac_; }
 
     walk::stream_lookup stream(const M& mem, const walk::smmu_state& st, std::uint32_t sid) {
       relock();
       if (const walk::stream_config* c = e_.config_.find_stream(sid)) {
         ++e_.stats_.stream_hits;
+        ac_ = {c->privcfg, c->instcfg};
         return walk::stream_lookup{walk::ste_fetch_status::ok, 0, false, *c};
       }
       ++e_.stats_.stream_misses;
       lk_.unlock();
       walk::stream_lookup out = walk::uncached{}.stream(mem, st, sid);
+      ac_ = {out.config.privcfg, out.config.instcfg};
       if (out.status == walk::ste_fetch_status::ok && !out.illegal && fill()) {
         e_.config_.insert_stream(sid, out.config);
       }
@@ -479,27 +553,18 @@ class smmu_engine {
     // Locks; true when nothing was invalidated since the translation began.
     bool fill() {
       relock();
-      return e_.epoch_ == epoch_;
+      return e_.epoch() == epoch_;
     }
 
     smmu_engine& e_;
     std::unique_lock<std::mutex>& lk_;
     std::uint64_t epoch_;
+    stream_access_cfg ac_{};
   };
 
-  walk::result translate_cached(const walk::smmu_state& st, const walk::transaction& t,
-                                std::unique_lock<std::mutex>& lk) noexcept {
-    cached_policy p(*this, lk);
-    if constexpr (memory::guest_memory<M>) {
-      if (writable_ != nullptr) return walk::translate(*writable_, st, t, p);
-    }
-    return walk::translate(mem_, st, t, p);
-  }
-
-  walk::result translate_uncached(const walk::smmu_state& st, const walk::transaction& t,
-                                  std::unique_lock<std::mutex>& lk) noexcept {
-    lk.unlock();
-    walk_only p;
+  template <class Policy>
+  walk::result translate_with(const walk::smmu_state& st, const walk::transaction& t,
+                              Policy& p) noexcept {
     if constexpr (memory::guest_memory<M>) {
       if (writable_ != nullptr) return walk::translate(*writable_, st, t, p);
     }
@@ -510,7 +575,16 @@ class smmu_engine {
   void with_caches(Fn&& fn) noexcept {
     std::lock_guard<std::mutex> lk(mutex_);
     fn();
-    ++epoch_;
+    advance_epoch();
+  }
+
+  // Under the mutex. The epoch is written only there; the release store pairs with the acquire
+  // load of a micro-TLB hit, which reads no other shared state.
+  [[nodiscard]] std::uint64_t epoch() const noexcept {
+    return epoch_.value.load(std::memory_order_relaxed);
+  }
+  void advance_epoch() noexcept {
+    epoch_.value.store(epoch_.value.load(std::memory_order_relaxed) + 1, std::memory_order_release);
   }
 
   // Blocks (C++20 atomic wait, lighter to include than <condition_variable>) until a count that
@@ -524,7 +598,7 @@ class smmu_engine {
   void drop_everything() noexcept {
     config_.invalidate_all();
     iotlb_.invalidate_all();
-    ++epoch_;
+    advance_epoch();
   }
 
   [[nodiscard]] static bool same_features(const walk::smmu_features& a,
@@ -590,13 +664,19 @@ class smmu_engine {
   cache::config_cache config_;
   iotlb_type iotlb_;
   bool caching_ = true;
-  std::uint64_t epoch_ = 0;
   engine_stats stats_{};
   // In-flight translations, in two generations for wait_for_translations().
   std::atomic<unsigned> in_flight_[2] = {0, 0};
   unsigned flight_slot_ = 0;
   std::atomic<bool> drain_waiting_{false};
   std::mutex drain_mutex_;  // one wait_for_translations() at a time
+  const std::uint64_t identity_ = detail::new_engine_identity();  // for micro-TLBs
+  // Written under the mutex, read without it by micro-TLB hits of every thread: on a cache line
+  // of its own, so that the counters the mutexed paths write do not bounce it between cores.
+  struct alignas(64) padded_epoch {
+    std::atomic<std::uint64_t> value{0};
+  };
+  padded_epoch epoch_;
 };
 
 }  // namespace vsmmu::engine
