@@ -1,6 +1,8 @@
 // The decoders before decode_limits (commit 24b7663), kept verbatim as the reference: the
 // limits-based STE and CD decoders must give the same error and the same configuration for
-// any STE, CD and feature set.
+// any STE, CD and feature set. And the fast path of the decode_limits overloads (a conservative
+// mask/table check, the rule-by-rule decoder for whatever fails it) against that decoder alone,
+// on valid entries and on every single-field corruption of them.
 
 #include <catch2/catch.hpp>
 
@@ -534,4 +536,203 @@ TEST_CASE("decode_limits: derived values", "[walk][decode]") {
       CHECK(cached.httu_illegal(b, true) == live.httu_illegal(b, true));
     }
   }
+}
+
+namespace {
+
+// Writes the raw bits of field F (within one dword).
+template <class F, class V>
+void put(V& v, std::uint64_t raw) {
+  static_assert(F::lsb / 64 == F::msb / 64);
+  const unsigned width = F::msb - F::lsb + 1;
+  const std::uint64_t mask = (width == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << width) - 1)
+                             << (F::lsb % 64);
+  auto& w = v.words()[F::lsb / 64];
+  w = (w & ~mask) | ((raw << (F::lsb % 64)) & mask);
+}
+
+std::uint64_t pick(std::mt19937_64& rng, std::uint64_t n) { return rng() % n; }
+
+// An STE whose validity-relevant fields are drawn from mostly legal values for `f` (the others,
+// and the ignored bits, random), so that most of them are legal and reach the end of the decoder.
+S::value plausible_ste(std::mt19937_64& rng, const vw::smmu_features& f) {
+  S::value s;
+  for (auto& w : s.words()) w = rng();
+  const unsigned oas = f.oas_bits();
+  put<S::V>(s, 1);
+  put<S::Config>(s, pick(rng, 8) == 0 ? pick(rng, 4) : 4 + pick(rng, 4));
+  put<S::S1Fmt>(s, pick(rng, 3) == 0 ? pick(rng, 4) : 0);
+  put<S::S1ContextPtr>(s, (rng() & vsmmu::walk::vmsa::mask_below(oas < 56 ? oas : 56)) >> 6);
+  put<S::S1CDMax>(s, pick(rng, 2) ? pick(rng, f.ssidsize + 1) : pick(rng, 32));
+  put<S::S1STALLD>(s, pick(rng, 4) == 0);
+  put<S::EATS>(s, pick(rng, 3) == 0 ? pick(rng, 4) : 0);
+  put<S::STRW>(s, pick(rng, 3) == 0 ? pick(rng, 4) : 0);
+  put<S::S2VMID>(s, pick(rng, 2) ? pick(rng, 256) : rng());
+  put<S::S2T0SZ>(s, pick(rng, 4) == 0 ? pick(rng, 64) : 12 + pick(rng, 28));
+  put<S::S2SL0>(s, pick(rng, 4));
+  put<S::S2TG>(s, pick(rng, 4));
+  put<S::S2PS>(s, pick(rng, 8));
+  put<S::S2AA64>(s, pick(rng, 8) != 0);
+  put<S::S2ENDI>(s, f.ttendian == vw::tt_endian::big ? pick(rng, 8) != 0 : pick(rng, 8) == 0);
+  put<S::S2HA>(s, pick(rng, 4) == 0);
+  put<S::S2HD>(s, pick(rng, 4) == 0);
+  put<S::S2S>(
+      s, f.stall_model == vw::stall_model::stall_forced ? pick(rng, 8) != 0 : pick(rng, 8) == 0);
+  put<S::S2TTB>(s, pick(rng, 2) ? (rng() & 0xff'ffff'f000ULL) >> 4 : rng());
+  return s;
+}
+
+C::value plausible_cd(std::mt19937_64& rng, const vw::smmu_features& f) {
+  C::value c;
+  for (auto& w : c.words()) w = rng();
+  put<C::V>(c, pick(rng, 16) != 0);
+  put<C::T0SZ>(c, pick(rng, 8) == 0 ? pick(rng, 64) : 16 + pick(rng, 24));
+  put<C::T1SZ>(c, pick(rng, 8) == 0 ? pick(rng, 64) : 16 + pick(rng, 24));
+  put<C::TG0>(c, pick(rng, 8) == 0 ? 3 : pick(rng, 3));
+  put<C::TG1>(c, pick(rng, 8) == 0 ? 0 : 1 + pick(rng, 3));
+  put<C::EPD0>(c, pick(rng, 4) == 0);
+  put<C::EPD1>(c, pick(rng, 4) != 0);
+  put<C::ENDI>(c, f.ttendian == vw::tt_endian::big ? pick(rng, 8) != 0 : pick(rng, 8) == 0);
+  put<C::IPS>(c, pick(rng, 8));
+  put<C::AA64>(c, pick(rng, 8) != 0);
+  put<C::HA>(c, pick(rng, 8) == 0);
+  put<C::HD>(c, pick(rng, 8) == 0);
+  put<C::S>(c,
+            f.stall_model == vw::stall_model::stall_forced ? pick(rng, 8) != 0 : pick(rng, 8) == 0);
+  put<C::A>(c, pick(rng, 8) != 0);
+  put<C::ASID>(c, pick(rng, 2) ? pick(rng, 256) : rng());
+  put<C::DS>(c, pick(rng, 2));
+  put<C::TTB0>(c, pick(rng, 4) != 0 ? (rng() & 0xffff'f000ULL) >> 4 : rng());
+  put<C::TTB1>(c, pick(rng, 4) != 0 ? (rng() & 0xffff'f000ULL) >> 4 : rng());
+  return c;
+}
+
+// Every field the STE and CD rules read, each one re-drawn at random in turn.
+template <class V>
+using corruption = void (*)(V&, std::uint64_t);
+const corruption<S::value> ste_corruptions[] = {
+    put<S::V>,       put<S::Config>,   put<S::S1Fmt>,  put<S::S1ContextPtr>, put<S::S1CDMax>,
+    put<S::S1DSS>,   put<S::S1STALLD>, put<S::EATS>,   put<S::STRW>,         put<S::PRIVCFG>,
+    put<S::INSTCFG>, put<S::S2VMID>,   put<S::S2T0SZ>, put<S::S2SL0>,        put<S::S2TG>,
+    put<S::S2PS>,    put<S::S2AA64>,   put<S::S2ENDI>, put<S::S2AFFD>,       put<S::S2PTW>,
+    put<S::S2HD>,    put<S::S2HA>,     put<S::S2S>,    put<S::S2R>,          put<S::S2TTB>,
+};
+const corruption<C::value> cd_corruptions[] = {
+    put<C::T0SZ>, put<C::TG0>,   put<C::SH0>,  put<C::EPD0>, put<C::ENDI>,  put<C::T1SZ>,
+    put<C::TG1>,  put<C::SH1>,   put<C::EPD1>, put<C::V>,    put<C::IPS>,   put<C::AFFD>,
+    put<C::WXN>,  put<C::TBI0>,  put<C::TBI1>, put<C::PAN>,  put<C::AA64>,  put<C::HD>,
+    put<C::HA>,   put<C::S>,     put<C::R>,    put<C::A>,    put<C::ASID>,  put<C::E0PD0>,
+    put<C::TTB0>, put<C::E0PD1>, put<C::TTB1>, put<C::DS>,   put<C::MAIR0>,
+};
+
+// The decode_limits overloads (fast path first) against the rule-by-rule decoder alone.
+vw::ste_error check_ste(const S::value& ste, const vw::decode_limits& lim, unsigned& fast) {
+  vw::stream_config slow{};
+  const vw::ste_error e = vw::detail::decode_ste(ste, lim, slow);
+  const vw::ste_decode d = vw::decode_ste(ste, lim);
+  REQUIRE(d.error == e);
+  check_same(d.config, slow);
+  vw::stream_config via_fast{};
+  if (vw::detail::decode_ste_fast(ste, lim, via_fast)) {
+    ++fast;
+    REQUIRE(e == vw::ste_error::none);  // the fast path never accepts an ILLEGAL STE
+    check_same(via_fast, slow);
+  }
+  return e;
+}
+
+vw::cd_error check_cd(const C::value& cd, const vw::stream_config& ste,
+                      const vw::decode_limits& lim, unsigned& fast) {
+  vw::context_config slow{};
+  const vw::cd_error e = vw::detail::decode_cd(cd, ste, lim, slow);
+  const vw::cd_decode d = vw::decode_cd(cd, ste, lim);
+  REQUIRE(d.error == e);
+  check_same(d.config, slow);
+  vw::context_config via_fast{};
+  if (vw::detail::decode_cd_fast(cd, ste, lim, via_fast)) {
+    ++fast;
+    REQUIRE(e == vw::cd_error::none);
+    check_same(via_fast, slow);
+  }
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("decode fast path: same verdict and configuration as the rule-by-rule decoder",
+          "[walk][decode][equivalence]") {
+  std::mt19937_64 rng(0xfa57'dec0deULL);
+  unsigned ste_valid = 0;
+  unsigned ste_fast = 0;
+  unsigned cd_valid = 0;
+  unsigned cd_fast = 0;
+  unsigned ste_corrupt_fast = 0;
+  unsigned cd_corrupt_fast = 0;
+  for (unsigned n = 0; n < 6000; ++n) {
+    // Mostly the default (common) feature set, else random features.
+    const vw::smmu_features f = n % 2 == 0 ? vw::smmu_features{} : random_features(rng);
+    const vw::decode_limits lim(f);
+    const S::value ste = plausible_ste(rng, f);
+    unsigned fast = 0;
+    const vw::ste_error e = check_ste(ste, lim, fast);
+    ste_fast += fast;
+    if (e == vw::ste_error::none) {
+      ++ste_valid;
+      for (auto corrupt : ste_corruptions) {
+        S::value bad = ste;
+        corrupt(bad, rng());
+        check_ste(bad, lim, ste_corrupt_fast);
+      }
+    }
+    vw::stream_config via{};
+    REQUIRE(vw::decode_ste_into(ste, lim, via) == e);
+    if (rng() % 4 == 0) {
+      via = vw::stream_config{};
+      via.s1stalld = (rng() & 1U) != 0;
+      via.el2 = (rng() & 1U) != 0;
+    }
+    const C::value cd = plausible_cd(rng, f);
+    fast = 0;
+    const vw::cd_error ce = check_cd(cd, via, lim, fast);
+    cd_fast += fast;
+    if (ce == vw::cd_error::none) {
+      ++cd_valid;
+      for (auto corrupt : cd_corruptions) {
+        C::value bad = cd;
+        corrupt(bad, rng());
+        check_cd(bad, via, lim, cd_corrupt_fast);
+      }
+    }
+  }
+  // Enough legal entries, most of them through the fast path, and corruptions that keep an
+  // entry legal (ignored fields, legal values) through it as well.
+  CHECK(ste_valid > 2000);
+  CHECK(cd_valid > 1200);
+  CHECK(ste_fast * 10 > ste_valid * 7);
+  CHECK(cd_fast * 10 > cd_valid * 7);
+  CHECK(ste_corrupt_fast > ste_valid * 5);
+  CHECK(cd_corrupt_fast > cd_valid * 5);
+}
+
+TEST_CASE("decode fast path: constant evaluation", "[walk][decode]") {
+  static_assert([] {
+    const vw::decode_limits lim{vw::smmu_features{}};
+    S::value s;
+    s.set<S::V>(true)
+        .set<S::Config>(smmuv3::ste_config::nested)
+        .set<S::S1ContextPtr>(0x8000)
+        .set<S::S2AA64>(true)
+        .set<S::S2T0SZ>(24)
+        .set<S::S2SL0>(1)
+        .set<S::S2TTB>(0x4'0000);
+    const vw::ste_decode d = vw::decode_ste(s, lim);
+    C::value c;
+    c.set<C::V>(true).set<C::AA64>(true).set<C::T0SZ>(16).set<C::EPD1>(true).set<C::TTB0>(
+        0x10'0000);
+    const vw::cd_decode cd = vw::decode_cd(c, d.config, lim);
+    return !d.illegal() && d.config.s2.walk.start_level == 1 && d.config.s2.walk.ia_bits == 40 &&
+           d.config.s1_context_ptr == 0x8000 && !cd.illegal() &&
+           cd.config.tt[0].walk.start_level == 0 && cd.config.tt[0].walk.table_base == 0x10'0000;
+  }());
+  SUCCEED();
 }

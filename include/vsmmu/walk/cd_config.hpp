@@ -44,7 +44,7 @@ struct tt_range {
 
 // The decoded, validated CD.
 struct context_config {
-  std::array<tt_range, 2> tt{};
+  std::array<tt_range, 2> tt{tt_range{}, tt_range{}};  // (not a loop over the array)
   bool el2 = false;  // single VA range, no unprivileged accesses (StreamWorld NS-EL2)
   unsigned ips_bits = 48;
   bool affd = false;
@@ -185,12 +185,106 @@ template <class X, class Limits>
 }
 }  // namespace detail
 
+namespace detail {
+namespace cd_fast_checks {
+namespace C = smmuv3::cd;
+template <class F>
+constexpr std::uint64_t bit_of = std::uint64_t{1} << F::lsb;
+static_assert(cd_bits::epd0 == bit_of<C::EPD0> && cd_bits::endi == bit_of<C::ENDI> &&
+              cd_bits::v == bit_of<C::V> && cd_bits::aa64 == bit_of<C::AA64> &&
+              cd_bits::hd == bit_of<C::HD> && cd_bits::ha == bit_of<C::HA> &&
+              cd_bits::s == bit_of<C::S> && cd_bits::a == bit_of<C::A> &&
+              cd_bits::asid_high == (low_mask(8) << (C::ASID::lsb + 8)) && C::ASID::msb == 63);
+}  // namespace cd_fast_checks
+
+// One enabled VA range of a CD that passed the fast path's checks.
+constexpr void set_fast_range(tt_range& out, const cd_range_check& r, unsigned ips, unsigned txsz,
+                              std::uint64_t ttb, bool endi, bool tbi, bool e0pd,
+                              std::uint8_t sh) noexcept {
+  // Read before the first store into `out`, whose bool members may alias `r`.
+  const unsigned oa = r.oa[ips & 7U];
+  const unsigned g = r.granule;
+  const bool ds = r.ds;
+  const start_table st = s1_geometry.at[r.geometry][txsz & 63U];
+  out.enabled = true;
+  out.tbi = tbi;
+  out.e0pd = e0pd;
+  if (ds) out.sh = sh;
+  vmsa::walk_params& w = out.walk;
+  w.granule_shift = g;
+  w.ia_bits = 64 - txsz;
+  w.start_level = st.level;
+  // Bits of TTBx below the start table's alignment are ignored (AArch64.S1TTBaseAddress).
+  w.table_base = ttb & (~std::uint64_t{0} << (st.shift < 6 && oa >= 52 ? 6U : st.shift));
+  w.oa_bits = oa;
+  w.big_endian = endi;
+  w.stage2 = false;
+  w.ds = ds;
+}
+
+// The fast path: the CD checked against decode_limits' masks and tables, conservatively (a
+// legal CD may fail the check and take the rule-by-rule decoder, which names the error of an
+// ILLEGAL one). True with `c` written as decode_cd would write it when the CD passes; false with
+// `c` untouched when it does not.
+template <class X>
+[[nodiscard]] constexpr bool decode_cd_fast(const X& raw, const stream_config& ste,
+                                            const decode_limits& lim, context_config& c) noexcept {
+  namespace C = smmuv3::cd;
+  const dwords4 cd = dwords4::of(raw);
+  const std::uint64_t w0 = cd.w[0];
+  const bool el2 = ste.el2;
+  const bool epd0 = cd.get<C::EPD0>();
+  const bool epd1 = el2 || cd.get<C::EPD1>();  // EffectiveCDEPD1
+  const unsigned ips = static_cast<unsigned>(cd.get<C::IPS>());
+  const unsigned ds = unsigned{cd.get<C::DS>()} & lim.ds_feature();
+  const cd_range_check& r0 = lim.cd_range(0, ds, static_cast<unsigned>(cd.get<C::TG0>()));
+  const cd_range_check& r1 = lim.cd_range(1, ds, static_cast<unsigned>(cd.get<C::TG1>()));
+  const unsigned t0sz = cd.get<C::T0SZ>();
+  const unsigned t1sz = cd.get<C::T1SZ>();
+  const std::uint64_t ttb0 = bits_55_4(cd.get<C::TTB0>());
+  const std::uint64_t ttb1 = bits_55_4(cd.get<C::TTB1>());
+  // V and every rule on dword 0 alone (S, A, ENDI, AA64, HA/HD, ASID), S with S1STALLD; per
+  // enabled range TxSZ and the granule (txsz_ok) and TTBx within the effective IPS, which is
+  // at most 48 bits with 4KB and 16KB without DS: the 48-bit limit of CDTTBxValidRange too.
+  if ((((w0 ^ lim.cd_expect()) & lim.cd_mask()) |
+       (w0 & (std::uint64_t{ste.s1stalld} << C::S::lsb))) != 0) {
+    return false;
+  }
+  if (!epd0 && (((r0.txsz_ok >> t0sz) & 1U) == 0 || (ttb0 >> r0.oa[ips]) != 0)) return false;
+  if (!epd1 && (((r1.txsz_ok >> t1sz) & 1U) == 0 || (ttb1 >> r1.oa[ips]) != 0)) return false;
+
+  const bool endi = cd.get<C::ENDI>();
+  if (!epd0) {
+    set_fast_range(c.tt[0], r0, ips, t0sz, ttb0, endi, cd.get<C::TBI0>(), cd.get<C::E0PD0>(),
+                   cd.get<C::SH0>());
+  }
+  if (!epd1) {
+    set_fast_range(c.tt[1], r1, ips, t1sz, ttb1, endi, cd.get<C::TBI1>(), cd.get<C::E0PD1>(),
+                   cd.get<C::SH1>());
+  }
+  c.el2 = el2;
+  c.ips_bits = lim.ips_bits(ips);
+  c.affd = cd.get<C::AFFD>();
+  c.ha = cd.get<C::HA>();
+  c.hd = cd.get<C::HD>();
+  c.wxn = cd.get<C::WXN>();
+  c.pan = cd.get<C::PAN>();
+  c.a = cd.get<C::A>();
+  c.r = cd.get<C::R>();
+  c.s = cd.get<C::S>();
+  c.asid = el2 ? std::uint16_t{0} : cd.get<C::ASID>();  // no ASID in the EL2 StreamWorld
+  c.mair = cd.w[3];
+  return true;
+}
+}  // namespace detail
+
 // Decodes a CD reached through `ste` into `c` (which must start default-constructed) and
 // applies every CdIllegal rule the model has; in place, as decode_ste_into.
 template <class X>
 [[nodiscard]] constexpr cd_error decode_cd_into(const X& cd, const stream_config& ste,
                                                 const decode_limits& lim,
                                                 context_config& c) noexcept {
+  if (detail::decode_cd_fast(cd, ste, lim, c)) return cd_error::none;
   return detail::decode_cd(cd, ste, lim, c);
 }
 

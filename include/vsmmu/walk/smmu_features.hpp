@@ -2,6 +2,7 @@
 #pragma once
 
 #include <vsmmu/smmuv3/encodings.hpp>
+#include <vsmmu/walk/detail/decode_tables.hpp>
 
 #include <cstdint>
 
@@ -89,6 +90,12 @@ class decode_limits {
                 : feat.ttendian == tt_endian::big  ? 0b01
                                                    : 0;
     httu_bad_ = feat.httu == httu::none ? 0b1110 : feat.httu == httu::access_flag ? 0b1100 : 0;
+    for (unsigned ps = 0; ps < 8; ++ps) {
+      const unsigned bits = smmuv3::address_bits(static_cast<smmuv3::address_size>(ps));
+      ips_bits_[ps] = static_cast<std::uint8_t>(bits < oas_ ? bits : oas_);
+    }
+    init_ste_checks(feat);
+    init_cd_checks(feat);
   }
 
   [[nodiscard]] constexpr const smmu_features& features() const noexcept { return f_; }
@@ -122,7 +129,121 @@ class decode_limits {
     return ((httu_bad_ >> (unsigned{ha} | unsigned{hd} << 1)) & 1U) != 0;
   }
 
+  // The fast path's tables (detail/decode_tables.hpp).
+  // STE Config 0b1xx, by Config & 3.
+  [[nodiscard]] constexpr const detail::ste_mode_check& ste_check(unsigned mode) const noexcept {
+    return ste_check_[mode & 3U];
+  }
+  // Bit t set when S2T0SZ t is legal with this S2TG encoding and S2SL0: the granule is
+  // supported, t is within the STES2T0SZInvalid range and S2SL0 valid and consistent with it.
+  [[nodiscard]] constexpr std::uint64_t s2_t0sz_ok(unsigned s2tg, unsigned sl0) const noexcept {
+    return s2_t0sz_ok_[s2tg & 3U][sl0 & 3U];
+  }
+  // CD range 0 (TG0 encoding, also STE.S2TG's) or 1 (TG1 encoding), with `ds` = IDR5.DS && CD.DS.
+  [[nodiscard]] constexpr const detail::cd_range_check& cd_range(unsigned range, unsigned ds,
+                                                                 unsigned tg) const noexcept {
+    return cd_range_[range & 1U][ds & 1U][tg & 3U];
+  }
+  // CD dword 0 must equal cd_expect() under cd_mask(); conservative, as ste_mode_check.
+  [[nodiscard]] constexpr std::uint64_t cd_mask() const noexcept { return cd_mask_; }
+  [[nodiscard]] constexpr std::uint64_t cd_expect() const noexcept { return cd_expect_; }
+  // 1 with IDR5.DS (CD.DS is RES0 without it).
+  [[nodiscard]] constexpr unsigned ds_feature() const noexcept { return ds_feature_; }
+  // min(address_bits(IPS), OAS) per CD.IPS encoding: context_config::ips_bits.
+  [[nodiscard]] constexpr unsigned ips_bits(unsigned ips) const noexcept {
+    return ips_bits_[ips & 7U];
+  }
+
  private:
+  constexpr void init_ste_checks(const smmu_features& feat) noexcept {
+    namespace B = detail::ste_bits;
+    for (unsigned m = 0; m < 4; ++m) {
+      const bool s1 = (m & 1U) != 0;
+      const bool s2 = (m & 2U) != 0;
+      detail::ste_mode_check& k = ste_check_[m];
+      if ((s1 && !feat.s1p) || (s2 && (!feat.s2p || !feat.aa64_tables))) {
+        k.mask[0] = 1;  // V, which is 1 on the fast path: never passes
+        continue;
+      }
+      if (s1) {
+        // S1ContextPtr within the OAS (PA) or the IAS (IPA); a linear CD table without CD2L.
+        k.mask[0] |= B::s1contextptr & ~detail::low_mask(s2 ? ias_ : oas_);
+        if (!feat.cd2l) k.mask[0] |= B::s1fmt;
+        if (feat.stall_model != stall_model::stall_and_terminate) k.mask[1] |= B::s1stalld;
+        if (feat.ssidsize != 0) {
+          k.cdmax_keep = 31;
+          k.cdmax_ok = feat.ssidsize >= 31 ? ~std::uint32_t{0} : (2U << feat.ssidsize) - 1;
+        }
+      }
+      if (feat.ats && m != 0) k.mask[1] |= B::eats;  // EATS 0b00
+      k.strw_used = feat.s1p && feat.hyp && m == 1;
+      if (k.strw_used) k.mask[1] |= B::strw0;  // STRW 0b00 or 0b10
+      k.vmid_used = feat.s2p && m != 0;
+      if (k.vmid_used && !feat.vmid16) k.mask[2] |= B::s2vmid_high;
+      if (s2) {
+        k.mask[2] |= B::s2aa64;
+        k.expect[2] |= B::s2aa64;
+        if (feat.stall_model != stall_model::stall_and_terminate) k.mask[2] |= B::s2s;
+        if (feat.stall_model == stall_model::stall_forced) k.expect[2] |= B::s2s;
+        if (feat.httu != httu::access_and_dirty) k.mask[2] |= B::s2hd;
+        if (feat.httu == httu::none) k.mask[2] |= B::s2ha;
+        if (feat.ttendian != tt_endian::mixed) k.mask[2] |= B::s2endi;
+        if (feat.ttendian == tt_endian::big) k.expect[2] |= B::s2endi;
+      }
+    }
+    for (unsigned tg = 0; tg < 4; ++tg) {
+      const unsigned g = detail::tg0_shift[tg];
+      if (!granule_supported(g)) continue;
+      for (unsigned sl0 = 0; sl0 < 4; ++sl0) {
+        for (unsigned t = s2_min_t0sz(g); t <= 39; ++t) {
+          if (detail::s2_start_level(g, sl0, 64 - t, oas_) >= 0) {
+            s2_t0sz_ok_[tg][sl0] |= std::uint64_t{1} << t;
+          }
+        }
+      }
+    }
+  }
+
+  constexpr void init_cd_checks(const smmu_features& feat) noexcept {
+    namespace B = detail::cd_bits;
+    cd_mask_ = B::v | B::aa64;
+    cd_expect_ = B::v | B::aa64;
+    if (feat.stall_model != stall_model::stall_and_terminate) cd_mask_ |= B::s;
+    if (feat.stall_model == stall_model::stall_forced) cd_expect_ |= B::s;
+    if (feat.term_model) {
+      cd_mask_ |= B::a;
+      cd_expect_ |= B::a;
+    }
+    if (feat.ttendian != tt_endian::mixed) cd_mask_ |= B::endi;
+    if (feat.ttendian == tt_endian::big) cd_expect_ |= B::endi;
+    if (feat.httu != httu::access_and_dirty) cd_mask_ |= B::hd;
+    if (feat.httu == httu::none) cd_mask_ |= B::ha;
+    if (!feat.asid16) cd_mask_ |= B::asid_high;
+    // Without VMSAv8-64 tables no CD passes: range 0 enabled (EPD0 == 0) and no TG0 legal.
+    if (!feat.aa64_tables) cd_mask_ |= B::epd0;
+    ds_feature_ = feat.ds ? 1U : 0U;
+    for (unsigned r = 0; r < 2; ++r) {
+      for (unsigned ds = 0; ds < 2; ++ds) {
+        for (unsigned tg = 0; tg < 4; ++tg) {
+          const unsigned g = (r == 0 ? detail::tg0_shift : detail::tg1_shift)[tg];
+          detail::cd_range_check& k = cd_range_[r][ds][tg];
+          // DS (FEAT_LPA2) is in effect for a 4KB or 16KB granule only (§5.4 DS).
+          const bool ds_in_effect = ds != 0 && g != 0 && g != 16;
+          k.granule = static_cast<std::uint8_t>(g);
+          k.geometry = static_cast<std::uint8_t>(g == 0 ? 0 : (g - 12) / 2);
+          k.ds = ds_in_effect;
+          for (unsigned ps = 0; ps < 8; ++ps) {
+            k.oa[ps] = static_cast<std::uint8_t>(output_bits(ps, g, ds_in_effect));
+          }
+          if (!granule_supported(g) || (r == 0 && !feat.aa64_tables)) continue;
+          // CDTxSZInvalid without STT.
+          const unsigned min_txsz = (g == 16 || ds_in_effect) && feat.vax52 ? 12U : 16U;
+          k.txsz_ok = detail::low_mask(40) & ~detail::low_mask(min_txsz);
+        }
+      }
+    }
+  }
+
   smmu_features f_{};
   unsigned oas_ = 48;
   unsigned ias_ = 48;
@@ -134,6 +255,13 @@ class decode_limits {
   std::uint8_t stall_bad_ = 0;  // v = S
   std::uint8_t endi_bad_ = 0;   // v = ENDI
   std::uint8_t httu_bad_ = 0;   // v = HA | HD << 1
+  std::uint8_t ips_bits_[8] = {};
+  unsigned ds_feature_ = 0;
+  std::uint64_t cd_mask_ = 0;
+  std::uint64_t cd_expect_ = 0;
+  detail::ste_mode_check ste_check_[4] = {};
+  std::uint64_t s2_t0sz_ok_[4][4] = {};
+  detail::cd_range_check cd_range_[2][2][4] = {};
 };
 
 namespace detail {

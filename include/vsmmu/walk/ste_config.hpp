@@ -85,40 +85,6 @@ struct ste_decode {
 }
 
 namespace detail {
-// AArch64.S2StartLevel / S2InvalidSL / S2InconsistentSL without DS and FEAT_TTST: the start
-// level S2SL0 selects, or -1 when invalid or inconsistent with the input size.
-[[nodiscard]] constexpr int s2_start_level(unsigned g, unsigned sl0, unsigned ia_bits,
-                                           unsigned pa_max) noexcept {
-  int level = -1;
-  switch (g) {
-    case 12: {
-      constexpr int lv[] = {2, 1, 0, -1};  // 0b11 (level 3) needs FEAT_TTST
-      level = lv[sl0 & 3];
-      if (level == 0 && pa_max < 44) level = -1;
-      break;
-    }
-    case 14: {
-      constexpr int lv[] = {3, 2, 1, -1};  // 0b11 (level 0) needs DS
-      level = lv[sl0 & 3];
-      if (level == 1 && pa_max < 42) level = -1;
-      break;
-    }
-    case 16: {
-      constexpr int lv[] = {3, 2, 1, -1};
-      level = lv[sl0 & 3];
-      if (level == 1 && pa_max < 44) level = -1;
-      break;
-    }
-    default:
-      return -1;
-  }
-  if (level < 0) return -1;
-  // The start level resolves at least one bit and at most stride + 4 (16 concatenated tables).
-  const unsigned lsb = vmsa::level_lsb(g, level);
-  if (ia_bits < lsb + 1 || ia_bits > lsb + vmsa::stride(g) + 4) return -1;
-  return level;
-}
-
 [[nodiscard]] constexpr std::uint64_t bits_55_4(std::uint64_t a) noexcept {
   return a & vmsa::mask_below(56) & ~vmsa::mask_below(4);
 }
@@ -142,10 +108,6 @@ struct dwords4 {
     return F::from_raw(w[F::lsb / 64] >> (F::lsb % 64));
   }
 };
-
-// Granule shift of a TG0 / S2TG encoding (0 when reserved), and of a CD.TG1 encoding.
-inline constexpr std::uint8_t tg0_shift[4] = {12, 16, 14, 0};
-inline constexpr std::uint8_t tg1_shift[4] = {0, 14, 12, 16};
 
 // The decoder, over decode_limits or detail::live_limits (the same interface).
 template <class X, class Limits>
@@ -296,6 +258,104 @@ template <class X, class Limits>
 }
 }  // namespace detail
 
+namespace detail {
+namespace ste_fast_checks {
+namespace S = smmuv3::ste;
+template <class F>
+constexpr std::uint64_t bits_of = low_mask(F::msb - F::lsb + 1) << (F::lsb % 64);
+static_assert(ste_bits::s1fmt == bits_of<S::S1Fmt> && S::S1Fmt::lsb < 64);
+static_assert(ste_bits::s1contextptr == bits_of<S::S1ContextPtr> && S::S1ContextPtr::lsb < 64);
+static_assert(ste_bits::s1stalld == bits_of<S::S1STALLD> && S::S1STALLD::lsb / 64 == 1);
+static_assert(ste_bits::eats == bits_of<S::EATS> && S::EATS::lsb / 64 == 1);
+static_assert(ste_bits::strw0 == std::uint64_t{1} << (S::STRW::lsb % 64) && S::STRW::lsb / 64 == 1);
+static_assert(ste_bits::s2vmid_high == (bits_of<S::S2VMID> & ~low_mask(8)) &&
+              S::S2VMID::lsb / 64 == 2);
+static_assert(ste_bits::s2aa64 == bits_of<S::S2AA64> && S::S2AA64::lsb / 64 == 2);
+static_assert(ste_bits::s2endi == bits_of<S::S2ENDI> && S::S2ENDI::lsb / 64 == 2);
+static_assert(ste_bits::s2hd == bits_of<S::S2HD> && S::S2HD::lsb / 64 == 2);
+static_assert(ste_bits::s2ha == bits_of<S::S2HA> && S::S2HA::lsb / 64 == 2);
+static_assert(ste_bits::s2s == bits_of<S::S2S> && S::S2S::lsb / 64 == 2);
+}  // namespace ste_fast_checks
+
+// The fast path: the STE checked against decode_limits' per-mode masks and tables. True with
+// `c` written as decode_ste would write it when the STE passes; false with `c` untouched when it
+// does not, which does not make it ILLEGAL (ste_mode_check is conservative).
+template <class X>
+[[nodiscard]] constexpr bool decode_ste_fast(const X& raw, const decode_limits& lim,
+                                             stream_config& c) noexcept {
+  namespace S = smmuv3::ste;
+  const std::uint64_t w0 = static_cast<std::uint64_t>(raw.word(0));
+  if ((w0 & 1U) == 0) return false;  // V == 0: the decoder names it
+  const unsigned config = static_cast<unsigned>(w0 >> 1) & 7U;
+  if ((config & 4U) == 0) {
+    c.mode = stream_mode::abort;
+    return true;
+  }
+  const dwords4 ste = dwords4::of(raw);
+  const std::uint64_t w1 = ste.w[1];
+  const std::uint64_t w2 = ste.w[2];
+  const unsigned m = config & 3U;
+  const ste_mode_check& k = lim.ste_check(m);
+  const unsigned cdmax = ste.get<S::S1CDMax>();
+  if ((((w0 ^ k.expect[0]) & k.mask[0]) | ((w1 ^ k.expect[1]) & k.mask[1]) |
+       ((w2 ^ k.expect[2]) & k.mask[2])) != 0 ||
+      ((k.cdmax_ok >> cdmax) & 1U) == 0) {
+    return false;
+  }
+  // Read before the first store into `c`, whose bool and uint8_t members may alias `lim`.
+  const unsigned strw = static_cast<unsigned>(ste.get<S::STRW>());
+  const bool el2 = k.strw_used && strw == 0b10;
+  const bool vmid_used = k.vmid_used && !(k.strw_used && strw != 0);
+  const unsigned cdmax_keep = k.cdmax_keep;
+  if ((m & 2U) != 0) {
+    const unsigned tg = static_cast<unsigned>(ste.get<S::S2TG>());
+    const unsigned sl0 = ste.get<S::S2SL0>();
+    const unsigned t0sz = ste.get<S::S2T0SZ>();
+    // S2TG's encoding is TG0's; without DS the effective S2PS is at most 48 bits with 4KB and
+    // 16KB, so that the S2PS check is also the 48-bit limit on S2TTB.
+    const cd_range_check& r = lim.cd_range(0, 0, tg);
+    const unsigned oa = r.oa[static_cast<unsigned>(ste.get<S::S2PS>()) & 7U];
+    const std::uint64_t ttb = bits_55_4(ste.get<S::S2TTB>());
+    if (((lim.s2_t0sz_ok(tg, sl0) >> t0sz) & 1U) == 0 || (ttb >> oa) != 0) return false;
+    // Every check passed: from here on `c` is written.
+    const unsigned ia_bits = 64 - t0sz;
+    const unsigned shift = ia_bits - s2_geometry.lsb[tg][sl0] + 3;
+    vmsa::walk_params& w = c.s2.walk;
+    w.granule_shift = r.granule;
+    w.ia_bits = ia_bits;
+    w.start_level = s2_geometry.level[tg][sl0];
+    w.oa_bits = oa;
+    w.big_endian = ste.get<S::S2ENDI>();
+    w.stage2 = true;
+    // Bits of S2TTB below the start table's alignment are ignored (AArch64.S2TTBaseAddress).
+    w.table_base = ttb & (~std::uint64_t{0} << (shift < 6 && oa >= 52 ? 6U : shift));
+    c.s2.affd = ste.get<S::S2AFFD>();
+    c.s2.ptw = ste.get<S::S2PTW>();
+    c.s2.ha = ste.get<S::S2HA>();
+    c.s2.hd = ste.get<S::S2HD>();
+    c.s2.s = ste.get<S::S2S>();
+    c.s2.r = ste.get<S::S2R>();
+  }
+
+  c.mode = static_cast<stream_mode>(static_cast<unsigned>(stream_mode::bypass) + m);
+  c.el2 = el2;
+  c.privcfg = ste.get<S::PRIVCFG>();
+  c.instcfg = ste.get<S::INSTCFG>();
+  if ((m & 1U) != 0) {
+    // S1Fmt and S1DSS 0b11 (reserved) behave as 0b00.
+    const unsigned fmt = static_cast<unsigned>(ste.get<S::S1Fmt>());
+    const unsigned dss = static_cast<unsigned>(ste.get<S::S1DSS>());
+    c.s1stalld = ste.get<S::S1STALLD>();
+    c.s1cdmax = cdmax & cdmax_keep;
+    c.s1fmt = static_cast<smmuv3::s1_fmt>(fmt == 3 ? 0U : fmt);
+    c.s1_context_ptr = ste.get<S::S1ContextPtr>();
+    c.s1dss = static_cast<smmuv3::s1_dss>(dss == 3 ? 0U : dss);
+  }
+  c.s2.vmid = vmid_used ? ste.get<S::S2VMID>() : std::uint16_t{0};
+  return true;
+}
+}  // namespace detail
+
 // Decodes an STE into `c` (which must start default-constructed) and applies every SteIllegal
 // rule the modelled SMMU has, with the limits derived once from the features. Writes the
 // configuration where the caller keeps it: a copy of a struct written field by field costs
@@ -303,6 +363,7 @@ template <class X, class Limits>
 template <class X>
 [[nodiscard]] constexpr ste_error decode_ste_into(const X& ste, const decode_limits& lim,
                                                   stream_config& c) noexcept {
+  if (detail::decode_ste_fast(ste, lim, c)) return ste_error::none;
   return detail::decode_ste(ste, lim, c);
 }
 

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: BSL-1.0
+#pragma once
+
+#include <cstdint>
+
+// Granule geometry and the per-feature-set tables of the STE and CD decoders' fast path
+// (ste_config.hpp, cd_config.hpp). decode_limits (smmu_features.hpp) fills the tables once per
+// feature set; the fast path then accepts a common valid entry with a few mask/compare
+// operations and table lookups, and leaves everything else, ILLEGAL or unusual, to the
+// rule-by-rule decoder, which names the error. Self-contained (no vmsa.hpp), so that
+// smmu_features.hpp stays cheap to include.
+namespace vsmmu::walk::detail {
+
+// Granule shift of a TG0 / S2TG encoding (0 when reserved), and of a CD.TG1 encoding.
+inline constexpr std::uint8_t tg0_shift[4] = {12, 16, 14, 0};
+inline constexpr std::uint8_t tg1_shift[4] = {0, 14, 12, 16};
+
+[[nodiscard]] constexpr std::uint64_t low_mask(unsigned n) noexcept {
+  return n >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+}
+
+// Lowest input-address bit a lookup at `level` resolves with granule `g` (vmsa::level_lsb).
+[[nodiscard]] constexpr unsigned lookup_lsb(unsigned g, int level) noexcept {
+  return g + static_cast<unsigned>(3 - level) * (g - 3);
+}
+
+// AArch64.S2StartLevel / S2InvalidSL / S2InconsistentSL without DS and FEAT_TTST: the start
+// level S2SL0 selects, or -1 when invalid or inconsistent with the input size.
+[[nodiscard]] constexpr int s2_start_level(unsigned g, unsigned sl0, unsigned ia_bits,
+                                           unsigned pa_max) noexcept {
+  int level = -1;
+  switch (g) {
+    case 12: {
+      constexpr int lv[] = {2, 1, 0, -1};  // 0b11 (level 3) needs FEAT_TTST
+      level = lv[sl0 & 3];
+      if (level == 0 && pa_max < 44) level = -1;
+      break;
+    }
+    case 14: {
+      constexpr int lv[] = {3, 2, 1, -1};  // 0b11 (level 0) needs DS
+      level = lv[sl0 & 3];
+      if (level == 1 && pa_max < 42) level = -1;
+      break;
+    }
+    case 16: {
+      constexpr int lv[] = {3, 2, 1, -1};
+      level = lv[sl0 & 3];
+      if (level == 1 && pa_max < 44) level = -1;
+      break;
+    }
+    default:
+      return -1;
+  }
+  if (level < 0) return -1;
+  // The start level resolves at least one bit and at most stride + 4 (16 concatenated tables).
+  const unsigned lsb = lookup_lsb(g, level);
+  if (ia_bits < lsb + 1 || ia_bits > lsb + (g - 3) + 4) return -1;
+  return level;
+}
+
+// A start level and log2 of the start table's size in bytes (AArch64.S1TTBaseAddress /
+// S2TTBaseAddress tsize), before the 64-byte minimum of a 52-bit BADDR.
+struct start_table {
+  std::int8_t level = 0;
+  std::uint8_t shift = 0;
+};
+
+// Stage 1 (AArch64.S1StartLevel) per granule, index (shift - 12) / 2, and TxSZ; filled for the
+// TxSZ a valid CD can hold (12..39), zero elsewhere.
+struct s1_geometry_table {
+  start_table at[3][64];
+};
+
+[[nodiscard]] constexpr s1_geometry_table make_s1_geometry() noexcept {
+  s1_geometry_table t{};
+  for (unsigned k = 0; k < 3; ++k) {
+    const unsigned g = 12 + 2 * k;
+    for (unsigned txsz = 12; txsz <= 39; ++txsz) {
+      const unsigned ia = 64 - txsz;
+      const int level = 3 - static_cast<int>((ia - 1 - g) / (g - 3));
+      t.at[k][txsz] = {static_cast<std::int8_t>(level),
+                       static_cast<std::uint8_t>(ia - lookup_lsb(g, level) + 3)};
+    }
+  }
+  return t;
+}
+inline constexpr s1_geometry_table s1_geometry = make_s1_geometry();
+
+// Stage 2: the level S2SL0 names per S2TG encoding (as s2_start_level: 4KB {2, 1, 0},
+// 16KB and 64KB {3, 2, 1}; -1 reserved or unsupported), and its lookup_lsb.
+struct s2_geometry_table {
+  std::int8_t level[4][4];
+  std::uint8_t lsb[4][4];
+};
+
+[[nodiscard]] constexpr s2_geometry_table make_s2_geometry() noexcept {
+  s2_geometry_table t{};
+  for (unsigned tg = 0; tg < 4; ++tg) {
+    const unsigned g = tg0_shift[tg];
+    for (unsigned sl0 = 0; sl0 < 4; ++sl0) {
+      const int level = g == 0 || sl0 == 3 ? -1 : (g == 12 ? 2 : 3) - static_cast<int>(sl0);
+      t.level[tg][sl0] = static_cast<std::int8_t>(level);
+      t.lsb[tg][sl0] = static_cast<std::uint8_t>(level < 0 ? 0 : lookup_lsb(g, level));
+    }
+  }
+  return t;
+}
+inline constexpr s2_geometry_table s2_geometry = make_s2_geometry();
+
+// Bits of the STE's and the CD's dwords 0-2 the fast path reads, at their positions in the
+// dword (IHI 0070 §5.2, §5.4); ste_config.hpp and cd_config.hpp check them against the layouts.
+namespace ste_bits {
+inline constexpr std::uint64_t s1fmt = std::uint64_t{3} << 4;                     // dword 0
+inline constexpr std::uint64_t s1contextptr = low_mask(56) & ~low_mask(6);        // dword 0
+inline constexpr std::uint64_t s1stalld = std::uint64_t{1} << (91 - 64);          // dword 1
+inline constexpr std::uint64_t eats = std::uint64_t{3} << (92 - 64);              // dword 1
+inline constexpr std::uint64_t strw0 = std::uint64_t{1} << (94 - 64);             // dword 1
+inline constexpr std::uint64_t s2vmid_high = std::uint64_t{0xff} << (136 - 128);  // dword 2
+inline constexpr std::uint64_t s2aa64 = std::uint64_t{1} << (179 - 128);
+inline constexpr std::uint64_t s2endi = std::uint64_t{1} << (180 - 128);
+inline constexpr std::uint64_t s2hd = std::uint64_t{1} << (183 - 128);
+inline constexpr std::uint64_t s2ha = std::uint64_t{1} << (184 - 128);
+inline constexpr std::uint64_t s2s = std::uint64_t{1} << (185 - 128);
+}  // namespace ste_bits
+
+namespace cd_bits {  // dword 0
+inline constexpr std::uint64_t epd0 = std::uint64_t{1} << 14;
+inline constexpr std::uint64_t endi = std::uint64_t{1} << 15;
+inline constexpr std::uint64_t v = std::uint64_t{1} << 31;
+inline constexpr std::uint64_t aa64 = std::uint64_t{1} << 41;
+inline constexpr std::uint64_t hd = std::uint64_t{1} << 42;
+inline constexpr std::uint64_t ha = std::uint64_t{1} << 43;
+inline constexpr std::uint64_t s = std::uint64_t{1} << 44;
+inline constexpr std::uint64_t a = std::uint64_t{1} << 46;
+inline constexpr std::uint64_t asid_high = std::uint64_t{0xff} << 56;
+}  // namespace cd_bits
+
+// What the STE fast path checks for one Config 0b1xx (index Config & 3): dwords 0-2 must equal
+// `expect` under `mask`. Conservative: a legal entry may fail it (it then takes the rule-by-rule
+// decoder), an entry that passes it, with the S1CDMax and stage 2 checks below, is legal.
+struct ste_mode_check {
+  std::uint64_t mask[3] = {};
+  std::uint64_t expect[3] = {};
+  std::uint32_t cdmax_ok = ~std::uint32_t{0};  // bit v: S1CDMax v legal
+  std::uint8_t cdmax_keep = 0;                 // S1CDMax as decoded: the field & cdmax_keep
+  bool strw_used = false;                      // STRW is not IGNORED (IgnoreSTESTRW)
+  bool vmid_used = false;                      // S2VMID is not IGNORED, unless STRW says so
+};
+
+// One VA range of a CD under one TGx encoding and one value of IDR5.DS && CD.DS.
+struct cd_range_check {
+  std::uint64_t txsz_ok = 0;  // bit t: TxSZ t legal (and the granule supported)
+  std::uint8_t oa[8] = {};    // effective IPS per IPS encoding
+  std::uint8_t granule = 0;   // shift
+  std::uint8_t geometry = 0;  // s1_geometry index
+  bool ds = false;            // DS in effect for the range (a 4KB or 16KB granule)
+};
+
+}  // namespace vsmmu::walk::detail
