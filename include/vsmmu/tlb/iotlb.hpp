@@ -162,6 +162,7 @@ class iotlb {
       : asid_mask_(options.asid_bits >= 16 ? 0xffffU : 0xffU),
         vmid_mask_(options.vmid_bits >= 16 ? 0xffffU : 0xffU),
         tag_masks_(make_tag_masks(asid_mask_, vmid_mask_)),
+        meta_(slot_count),
         slots_(slot_count),
         contexts_(Capacity),
         context_index_(std::size_t{Capacity} * 2),
@@ -193,17 +194,10 @@ class iotlb {
 
   [[nodiscard]] const entry* lookup(packed_tag t, std::uint64_t addr) noexcept {
     // Inline: the probe for the smallest size in use, which is every hit of a TLB holding one
-    // size. The other sizes and global entries are lookup_rest's. An empty slot's key has
-    // dead_size, so it matches nothing and the match is tested first.
+    // size. The other sizes and global entries are lookup_rest's.
     const std::uint64_t key = (t.bits & detail::tag_mask) | first_size_key_;
     const std::uint64_t base = addr & first_base_mask_;
-    std::size_t i = home(hash(key, base));
-    for (std::uint32_t p = 1;; ++p) {
-      slot& sl = slots_[i];
-      if (key_word(sl.e) == key && sl.e.input == base) return hit(sl);
-      if (sl.probe < p) break;  // nearer its home than key is to its own: key is not further
-      i = (i + 1) & slot_mask;
-    }
+    if (const std::uint32_t i = find(key, base); i != detail::npos) return hit(slots_[i]);
     return lookup_rest(t, addr);
   }
 
@@ -339,10 +333,6 @@ class iotlb {
   // input fields are the key) and the bookkeeping of invalidation and replacement, which a hit
   // does not read but which costs no extra line here. Slots move (Robin Hood insertion,
   // backward-shift deletion); their list neighbours and context are patched when they do.
-  // The size of an empty slot's entry: normalise keeps live ones below 64, so the key of an empty
-  // slot matches no lookup's.
-  static constexpr std::uint8_t dead_size = 0xff;
-
   struct alignas(64) slot {
     entry e{};
     std::uint32_t probe = 0;            // 0: empty; else 1 + distance from the home slot
@@ -460,6 +450,10 @@ class iotlb {
   [[nodiscard]] static constexpr std::size_t home(std::uint64_t h) noexcept {
     return static_cast<std::size_t>(h >> home_shift);
   }
+  // Seven hash bits from just below the home slot's, and a top bit so that 0 means empty.
+  [[nodiscard]] static constexpr std::uint8_t fingerprint(std::uint64_t h) noexcept {
+    return static_cast<std::uint8_t>((h >> (home_shift - 8)) | 0x80U);
+  }
 
   // The smallest size in use, as lookup's inline probe wants it.
   void sizes_changed(std::uint64_t mask) noexcept {
@@ -475,18 +469,20 @@ class iotlb {
     return &s.e;
   }
 
-  // Robin Hood order: a slot's occupant is never closer to its home than the keys probing past
-  // it, so a probe stops at the first slot nearer its home than the probe is to its own (an
-  // empty slot counts as distance -1).
+  // A probe reads the fingerprint bytes from the home slot to the first empty one, and a slot's
+  // line only when its fingerprint matches: a miss, or the probe of a size the address does not
+  // have, costs fingerprint bytes (a 65536-entry TLB's are 128 KB) rather than 64-byte lines.
   [[nodiscard]] std::uint32_t find(std::uint64_t key, std::uint64_t base) const noexcept {
-    return find_from(home(hash(key, base)), key, base);
-  }
-  [[nodiscard]] std::uint32_t find_from(std::size_t i, std::uint64_t key,
-                                        std::uint64_t base) const noexcept {
-    for (std::uint32_t p = 1;; ++p, i = (i + 1) & slot_mask) {
-      const slot& s = slots_[i];
-      if (s.probe < p) return detail::npos;
-      if (key_word(s.e) == key && s.e.input == base) return static_cast<std::uint32_t>(i);
+    const std::uint64_t h = hash(key, base);
+    const std::uint8_t fp = fingerprint(h);
+    for (std::size_t i = home(h);; i = (i + 1) & slot_mask) {
+      const std::uint8_t m = meta_[i];
+      if (m == fp) {
+        const slot& s = slots_[i];
+        if (key_word(s.e) == key && s.e.input == base) return static_cast<std::uint32_t>(i);
+      } else if (m == 0) {
+        return detail::npos;
+      }
     }
   }
 
@@ -518,6 +514,7 @@ class iotlb {
   void move_slot(std::size_t from, std::size_t to) noexcept {
     slot& s = slots_[to];
     s = slots_[from];
+    meta_[to] = meta_[from];
     const auto at = static_cast<std::uint32_t>(to);
     if (s.prev != detail::npos) {
       slots_[s.prev].next = at;
@@ -550,6 +547,7 @@ class iotlb {
     group& g = contexts_[ctx];
     s.e = e;
     s.probe = p;
+    meta_[i] = fingerprint(h);
     s.ctx_ref = ctx << 8;  // a new entry must earn its second chance
     s.prev = detail::npos;
     s.next = g.head;
@@ -581,7 +579,7 @@ class iotlb {
       i = j;
     }
     slots_[i].probe = 0;
-    slots_[i].e.size_shift = dead_size;
+    meta_[i] = 0;
     return i;
   }
 
@@ -752,10 +750,8 @@ class iotlb {
   }
 
   void reset() noexcept {
-    for (slot& s : slots_) {
-      s = slot{};
-      s.e.size_shift = dead_size;
-    }
+    for (slot& s : slots_) s = slot{};
+    for (std::uint8_t& m : meta_) m = 0;
     for (std::uint32_t i = 0; i < Capacity; ++i) {
       const std::uint32_t next = i + 1 == Capacity ? detail::npos : i + 1;
       contexts_[i] = group{};
@@ -783,6 +779,7 @@ class iotlb {
   std::uint16_t asid_mask_;
   std::uint16_t vmid_mask_;
   std::array<std::uint64_t, 8> tag_masks_;  // by regime | space << 2
+  std::vector<std::uint8_t> meta_;          // per slot: 0 empty, else 0x80 | 7 hash bits
   std::vector<slot> slots_;
   std::vector<group> contexts_;
   index_type context_index_;
