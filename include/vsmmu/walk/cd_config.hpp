@@ -14,6 +14,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 
 // CD lookup (IHI 0070 §3.3.2, S1Fmt/S1CDMax §5.2, L1CD §5.3) and CD validation (§5.4, pseudocode
 // CdIllegal in §5.4.2) for the model ste_config.hpp describes.
@@ -197,30 +198,55 @@ static_assert(cd_bits::epd0 == bit_of<C::EPD0> && cd_bits::endi == bit_of<C::END
               cd_bits::asid_high == (low_mask(8) << (C::ASID::lsb + 8)) && C::ASID::msb == 63);
 }  // namespace cd_fast_checks
 
-// One enabled VA range of a CD that passed the fast path's checks.
-constexpr void set_fast_range(tt_range& out, const cd_range_check& r, unsigned ips, unsigned txsz,
-                              std::uint64_t ttb, bool endi, bool tbi, bool e0pd,
-                              std::uint8_t sh) noexcept {
-  // Read before the first store into `out`, whose bool members may alias `r`.
-  const unsigned oa = r.oa[ips & 7U];
-  const unsigned g = r.granule;
-  const bool ds = r.ds;
-  const start_table st = s1_geometry.at[r.geometry][txsz & 63U];
-  out.enabled = true;
-  out.tbi = tbi;
-  out.e0pd = e0pd;
-  if (ds) out.sh = sh;
-  vmsa::walk_params& w = out.walk;
-  w.granule_shift = g;
-  w.ia_bits = 64 - txsz;
-  w.start_level = st.level;
-  // Bits of TTBx below the start table's alignment are ignored (AArch64.S1TTBaseAddress).
-  w.table_base = ttb & (~std::uint64_t{0} << (st.shift < 6 && oa >= 52 ? 6U : st.shift));
-  w.oa_bits = oa;
-  w.big_endian = endi;
-  w.stage2 = false;
-  w.ds = ds;
-}
+// One VA range of a CD on the fast path: R is 0 or 1.
+template <unsigned R>
+struct cd_fast_range {
+  using TSZ = std::conditional_t<R == 0, smmuv3::cd::T0SZ, smmuv3::cd::T1SZ>;
+  using TG = std::conditional_t<R == 0, smmuv3::cd::TG0, smmuv3::cd::TG1>;
+  using TTB = std::conditional_t<R == 0, smmuv3::cd::TTB0, smmuv3::cd::TTB1>;
+  using TBI = std::conditional_t<R == 0, smmuv3::cd::TBI0, smmuv3::cd::TBI1>;
+  using E0PD = std::conditional_t<R == 0, smmuv3::cd::E0PD0, smmuv3::cd::E0PD1>;
+  using SH = std::conditional_t<R == 0, smmuv3::cd::SH0, smmuv3::cd::SH1>;
+
+  const cd_range_check& r;
+  unsigned txsz;
+  unsigned oa;
+  std::uint64_t ttb;
+
+  constexpr cd_fast_range(const dwords4& cd, const decode_limits& lim, unsigned ds,
+                          unsigned ips) noexcept
+      : r(lim.cd_range(R, ds, static_cast<unsigned>(cd.get<TG>()))),
+        txsz(cd.get<TSZ>()),
+        oa(r.oa[ips]),
+        ttb(bits_55_4(cd.get<TTB>())) {}
+
+  // TxSZ and the granule (txsz_ok), TTBx within the effective IPS, which is at most 48 bits
+  // with 4KB and 16KB without DS: the 48-bit limit of CDTTBxValidRange as well.
+  [[nodiscard]] constexpr bool ok() const noexcept {
+    return ((r.txsz_ok >> txsz) & 1U) != 0 && (ttb >> oa) == 0;
+  }
+
+  constexpr void write(const dwords4& cd, bool endi, tt_range& out) const noexcept {
+    // Read before the first store into `out`, whose bool members may alias `r`.
+    const unsigned g = r.granule;
+    const bool ds = r.ds;
+    const start_table st = s1_geometry.at[r.geometry][txsz & 63U];
+    out.enabled = true;
+    out.tbi = cd.get<TBI>();
+    out.e0pd = cd.get<E0PD>();
+    if (ds) out.sh = cd.get<SH>();
+    vmsa::walk_params& w = out.walk;
+    w.granule_shift = g;
+    w.ia_bits = 64 - txsz;
+    w.start_level = st.level;
+    // Bits of TTBx below the start table's alignment are ignored (AArch64.S1TTBaseAddress).
+    w.table_base = ttb & (~std::uint64_t{0} << (st.shift < 6 && oa >= 52 ? 6U : st.shift));
+    w.oa_bits = oa;
+    w.big_endian = endi;
+    w.stage2 = false;
+    w.ds = ds;
+  }
+};
 
 // The fast path: the CD checked against decode_limits' masks and tables, conservatively (a
 // legal CD may fail the check and take the rule-by-rule decoder, which names the error of an
@@ -232,38 +258,25 @@ template <class X>
   namespace C = smmuv3::cd;
   const dwords4 cd = dwords4::of(raw);
   const std::uint64_t w0 = cd.w[0];
+  // V and every rule on dword 0 alone (S, A, ENDI, AA64, HA/HD, ASID), S with S1STALLD.
+  if ((((w0 ^ lim.cd_expect()) & lim.cd_mask()) |
+       (w0 & (std::uint64_t{ste.s1stalld} << C::S::lsb))) != 0) {
+    return false;
+  }
   const bool el2 = ste.el2;
   const bool epd0 = cd.get<C::EPD0>();
   const bool epd1 = el2 || cd.get<C::EPD1>();  // EffectiveCDEPD1
   const unsigned ips = static_cast<unsigned>(cd.get<C::IPS>());
   const unsigned ds = unsigned{cd.get<C::DS>()} & lim.ds_feature();
-  const cd_range_check& r0 = lim.cd_range(0, ds, static_cast<unsigned>(cd.get<C::TG0>()));
-  const cd_range_check& r1 = lim.cd_range(1, ds, static_cast<unsigned>(cd.get<C::TG1>()));
-  const unsigned t0sz = cd.get<C::T0SZ>();
-  const unsigned t1sz = cd.get<C::T1SZ>();
-  const std::uint64_t ttb0 = bits_55_4(cd.get<C::TTB0>());
-  const std::uint64_t ttb1 = bits_55_4(cd.get<C::TTB1>());
-  // V and every rule on dword 0 alone (S, A, ENDI, AA64, HA/HD, ASID), S with S1STALLD; per
-  // enabled range TxSZ and the granule (txsz_ok) and TTBx within the effective IPS, which is
-  // at most 48 bits with 4KB and 16KB without DS: the 48-bit limit of CDTTBxValidRange too.
-  if ((((w0 ^ lim.cd_expect()) & lim.cd_mask()) |
-       (w0 & (std::uint64_t{ste.s1stalld} << C::S::lsb))) != 0) {
-    return false;
-  }
-  if (!epd0 && (((r0.txsz_ok >> t0sz) & 1U) == 0 || (ttb0 >> r0.oa[ips]) != 0)) return false;
-  if (!epd1 && (((r1.txsz_ok >> t1sz) & 1U) == 0 || (ttb1 >> r1.oa[ips]) != 0)) return false;
+  if (!epd0 && !cd_fast_range<0>(cd, lim, ds, ips).ok()) return false;
+  if (!epd1 && !cd_fast_range<1>(cd, lim, ds, ips).ok()) return false;
 
   const bool endi = cd.get<C::ENDI>();
-  if (!epd0) {
-    set_fast_range(c.tt[0], r0, ips, t0sz, ttb0, endi, cd.get<C::TBI0>(), cd.get<C::E0PD0>(),
-                   cd.get<C::SH0>());
-  }
-  if (!epd1) {
-    set_fast_range(c.tt[1], r1, ips, t1sz, ttb1, endi, cd.get<C::TBI1>(), cd.get<C::E0PD1>(),
-                   cd.get<C::SH1>());
-  }
+  const unsigned ips_bits = lim.ips_bits(ips);
+  if (!epd0) cd_fast_range<0>(cd, lim, ds, ips).write(cd, endi, c.tt[0]);
+  if (!epd1) cd_fast_range<1>(cd, lim, ds, ips).write(cd, endi, c.tt[1]);
   c.el2 = el2;
-  c.ips_bits = lim.ips_bits(ips);
+  c.ips_bits = ips_bits;
   c.affd = cd.get<C::AFFD>();
   c.ha = cd.get<C::HA>();
   c.hd = cd.get<C::HD>();
