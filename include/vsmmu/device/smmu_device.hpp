@@ -6,6 +6,7 @@
 #include <vsmmu/device/detail/register_masks.hpp>
 #include <vsmmu/device/platform.hpp>
 #include <vsmmu/device/snapshot.hpp>
+#include <vsmmu/engine/micro_tlb.hpp>
 #include <vsmmu/engine/notifications.hpp>
 #include <vsmmu/engine/smmu_engine.hpp>
 #include <vsmmu/memory/adapter.hpp>
@@ -110,6 +111,16 @@ class smmu_device {
   // architecture records for it in the Event queue.
   walk::result translate(const walk::transaction& t) noexcept {
     walk::result r = engine_.translate(t);
+    if (r.recorded()) record_event(r.event);
+    return r;
+  }
+
+  // The same through a micro-TLB owned by the calling device thread (engine/micro_tlb.hpp):
+  // repeated translations of a page skip the engine's lock. Faults are never kept there, so the
+  // events recorded are the same.
+  template <std::size_t N>
+  walk::result translate(const walk::transaction& t, engine::micro_tlb<N>& u) noexcept {
+    walk::result r = engine_.translate(t, u);
     if (r.recorded()) record_event(r.event);
     return r;
   }
