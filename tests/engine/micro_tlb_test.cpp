@@ -429,3 +429,28 @@ TEST_CASE("micro-TLB: one used with another engine starts again", "[engine][micr
   CHECK(b.translate(t, u).output_address() == 0x8800'0010);
   CHECK(u.hits() == 1);
 }
+
+TEST_CASE("micro-TLB: a SubstreamID wider than 20 bits is no alias of its low bits",
+          "[engine][micro_tlb]") {
+  micro_world w;
+  // SID 3: stage 1 with 4 CDs; CD 1 uses the same tables as SID 1 (ASID 6).
+  w.put_ste(3, s1_ste(cd_table(3), 2, vsmmu::smmuv3::s1_dss::substream0, 3));
+  w.put_cd(3, 2, 1, s1_cd(w.root, 6));
+  engine e(*w.mem, w.st);
+  ve::micro_tlb<16> u;
+  const auto t = with_ssid(txn(3, 0x4000'0010), 1);
+  REQUIRE(e.translate(t, u).kind == outcome::translated);
+  for (const std::uint32_t high : {1U << 20, 1U << 31, 0xffff'ffffU}) {
+    const auto h = with_ssid(txn(3, 0x4000'0010), 1 | high);
+    const auto r = e.translate(h, u);
+    CHECK(r.kind == outcome::fault);
+    CHECK(same_result(r, w.walk(h)));
+  }
+  // Without SSV the SubstreamID is ignored: S1DSS == 0b10 selects CD 0, which is invalid here.
+  auto no_ssv = txn(3, 0x4000'0010);
+  no_ssv.ssid = 1;
+  CHECK(same_result(e.translate(no_ssv, u), w.walk(no_ssv)));
+  CHECK(u.hits() == 0);
+  CHECK(same_result(e.translate(t, u), w.walk(t)));
+  CHECK(u.hits() == 1);
+}

@@ -35,11 +35,12 @@ struct micro_entry {
   static constexpr std::uint64_t empty = ~std::uint64_t{0};  // an epoch no engine reaches
 
   std::uint64_t epoch = empty;  // the engine epoch the result belongs to
-  std::uint64_t stream = 0;     // stream_key(): StreamID, SSV, SubstreamID
+  std::uint64_t stream = 0;     // stream_key(): StreamID and SubstreamID
   std::uint64_t input = 0;      // first input address of the block
   std::uint64_t mask = 0;       // block size - 1
   std::uint32_t perms = 0;      // per access index: the result's perm (r, w, x) in 3 bits
   std::uint8_t allowed = 0;     // per access index: the entry answers it
+  bool ssv = false;             // the transactions it answers have a SubstreamID
   walk::outcome kind = walk::outcome::abort;
   walk::translation x{};  // output_address and ipa of the block's first byte
 };
@@ -50,10 +51,10 @@ inline constexpr unsigned access_count = 6;
   return static_cast<unsigned>(a) * 2U + (privileged ? 1U : 0U);
 }
 
+// The whole SubstreamID, not its architected 20 bits: a hostile wider value must not alias one
+// that translates (it faults, C_BAD_SUBSTREAMID, and is never kept).
 [[nodiscard]] constexpr std::uint64_t stream_key(const walk::transaction& t) noexcept {
-  // SubstreamIDs are 20 bits; the mask keeps a hostile value from aliasing SSV.
-  return std::uint64_t{t.sid} | (t.ssv ? (std::uint64_t{1} << 63) : 0) |
-         (t.ssv ? std::uint64_t{t.ssid & 0xfffffU} << 32 : 0);
+  return std::uint64_t{t.sid} | (t.ssv ? std::uint64_t{t.ssid} << 32 : 0);
 }
 
 // The translated `r` of `t` as an entry valid in `epoch`. `privcfg`/`instcfg` are the STE's
@@ -68,6 +69,7 @@ inline void fill(micro_entry& e, const walk::transaction& t, const walk::result&
   const std::uint64_t offset = t.address & mask;
   e.epoch = epoch;
   e.stream = stream_key(t);
+  e.ssv = t.ssv;
   e.input = t.address - offset;
   e.mask = mask;
   e.kind = r.kind;
@@ -101,8 +103,8 @@ inline void fill(micro_entry& e, const walk::transaction& t, const walk::result&
 [[nodiscard]] inline bool answer(const micro_entry& e, const walk::transaction& t,
                                  std::uint64_t epoch, walk::result& r) noexcept {
   const unsigned i = access_index(t.access, t.privileged);
-  if (e.epoch != epoch || e.stream != stream_key(t) || ((t.address ^ e.input) & ~e.mask) != 0 ||
-      i >= access_count || ((e.allowed >> i) & 1U) == 0) {
+  if (e.epoch != epoch || e.stream != stream_key(t) || e.ssv != t.ssv ||
+      ((t.address ^ e.input) & ~e.mask) != 0 || i >= access_count || ((e.allowed >> i) & 1U) == 0) {
     return false;
   }
   const std::uint64_t offset = t.address & e.mask;
