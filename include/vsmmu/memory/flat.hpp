@@ -4,6 +4,7 @@
 #include <vsmmu/memory/adapter.hpp>
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -33,9 +34,11 @@ class flat_memory {
 
   [[nodiscard]] constexpr read_result read64(std::uint64_t pa) const noexcept {
     const std::uint64_t offset = pa - base_;  // wraps below base_: then >= Bytes
-    // The aligned case a walker makes: one unsigned compare against a constant bounds the read
-    // (an aligned offset below Bytes leaves room for all 8 bytes, Bytes being a multiple of 8).
-    if (offset % 8 == 0 && offset < Bytes) return {words_[offset / 8], access_status::ok};
+    // The aligned case a walker makes: rotated right by 3, an aligned offset is its word index
+    // and an unaligned one is at least 2^61, so that one unsigned compare against a constant
+    // bounds the read (an aligned offset below Bytes leaves room for all 8 bytes).
+    const std::uint64_t word = std::rotr(offset, 3);
+    if (word < Bytes / 8) return {words_[word], access_status::ok};
     if (!contains(pa, 8)) return {0, access_status::external_abort};
     std::uint64_t v = 0;
     for (unsigned i = 0; i < 8; ++i) v |= std::uint64_t{byte_at(offset + i)} << (8 * i);

@@ -90,59 +90,50 @@ namespace detail {
 }
 }  // namespace detail
 
-// Translates req.va. `table_pa(ipa)` maps each table descriptor address to the PA to fetch
-// (identity, or stage 2 with CLASS == TT) and returns or_fault<std::uint64_t>.
+namespace detail {
+// Stage 1 of req.va into `out`; false with `f` filled on a fault. `table_pa(ipa)` maps each table
+// descriptor address to a vmsa::table_address (vmsa::identity_pa, or stage 2 with CLASS == TT,
+// which on a fault writes it into `f` and returns ok == false). `out` is complete only on
+// success.
 template <memory::readable_memory M, class TablePa>
-[[nodiscard]] constexpr or_fault<s1_leaf> s1_translate(const M& mem, const context_config& c,
-                                                       const s1_request& req,
-                                                       TablePa&& table_pa) noexcept {
-  or_fault<s1_leaf> res;  // every path returns `res` itself (built in place)
-  // Stage 1 faults: S2 == 0, CLASS == IN (TT for a walk abort, set below).
-  auto fail = [&res](smmuv3::evt::type t, int level) {
-    res.fault.type = t;
-    res.fault.level = level;
-    res.failed = true;
+[[nodiscard]] constexpr bool s1_lookup(const M& mem, const context_config& c, const s1_request& req,
+                                       TablePa&& table_pa, s1_leaf& out, fault_info& f) noexcept {
+  // Stage 1 faults: S2 == 0, CLASS == IN (TT for a walk abort).
+  auto fail = [&f](smmuv3::evt::type t, int level) {
+    f = fault_info{};
+    f.type = t;
+    f.level = level;
+    return false;
   };
   const std::uint64_t va = req.va;
   // Range selection by VA[55] (TBI never changes which range an address is in).
   const unsigned sel = c.el2 ? 0U : static_cast<unsigned>((va >> 55) & 1);
   const tt_range& range = c.tt[sel];
-  if (!range.enabled) {  // EPDx == 1
-    fail(smmuv3::evt::type::f_translation, 0);
-    return res;
-  }
+  if (!range.enabled) return fail(smmuv3::evt::type::f_translation, 0);  // EPDx == 1
   const unsigned addr_top = range.tbi ? 55 : 63;
   const unsigned ia = range.walk.ia_bits;
   // VA[AddrTop:ia] must all equal the range's sign (AArch64.VAIsOutOfRange).
   const std::uint64_t top = (va >> ia) & vmsa::mask_below(addr_top - ia + 1);
   const std::uint64_t expect = sel == 1 ? vmsa::mask_below(addr_top - ia + 1) : 0;
-  if (top != expect) {
-    fail(smmuv3::evt::type::f_translation, 0);
-    return res;
-  }
-  if (range.e0pd && !req.privileged && !c.el2) {
-    fail(smmuv3::evt::type::f_translation, 0);
-    return res;
-  }
+  if (top != expect) return fail(smmuv3::evt::type::f_translation, 0);
+  if (range.e0pd && !req.privileged && !c.el2) return fail(smmuv3::evt::type::f_translation, 0);
 
-  const auto walked = vmsa::walk(mem, range.walk, va, fault_info{}, table_pa);
-  if (!walked.ok()) {
-    res.fault = walked.fault;
-    res.failed = true;
+  vmsa::leaf l;
+  const vmsa::walk_stop s = vmsa::walk_into(mem, vmsa::walk_plan(range.walk), va, l, table_pa);
+  if (s == vmsa::walk_stop::table_pa) return false;  // the stage 2 fault, as table_pa wrote it
+  if (s != vmsa::walk_stop::leaf) {
+    fail(vmsa::fault_type(s), l.level);
     // A stage 1 descriptor fetch abort reports CLASS == TT (§7.3.12).
-    if (res.fault.type == smmuv3::evt::type::f_walk_eabt && !res.fault.s2) {
-      res.fault.cls = smmuv3::evt::fault_class::tt;
+    if (s == vmsa::walk_stop::external_abort) {
+      f.cls = smmuv3::evt::fault_class::tt;
+      f.fetch_addr = l.descriptor_pa;
     }
-    return res;
+    return false;
   }
-  const vmsa::leaf& l = walked.value;
   const std::uint64_t d = l.descriptor;
   // An Access flag fault takes priority over a Permission fault (DDI 0487 D8.15.5).
-  if ((d & vmsa::desc_af) == 0 && !c.affd && !c.ha) {
-    fail(smmuv3::evt::type::f_access, l.level);
-    return res;
-  }
-  s1_leaf& out = res.value;
+  const vmsa::af_action af = vmsa::access_flag(d, c.affd, c.ha);
+  if (af == vmsa::af_action::fault) return fail(smmuv3::evt::type::f_access, l.level);
   out.ipa = l.output_address;
   out.size_shift = l.size_shift;
   out.level = l.level;
@@ -151,12 +142,12 @@ template <memory::readable_memory M, class TablePa>
     out.descriptor = d;
     out.descriptor_address = l.descriptor_address;
     out.big_endian = range.walk.big_endian;
-    out.af_update = (d & vmsa::desc_af) == 0 && c.ha && !c.affd;
+    out.af_update = af == vmsa::af_action::set;
   }
   // Both privileges (perm_set layout), computed together; caches need both, and walks fill both
   // so that results do not depend on caching. An unprivileged access to an E0PD range faults
   // before the walk, so the unprivileged half is nothing there.
-  unsigned set = detail::s1_permission_set(l, c);
+  unsigned set = s1_permission_set(l, c);
   if (req.privileged && range.e0pd && !c.el2) set &= 7U;
   out.perm_set = static_cast<std::uint8_t>(set);
   const unsigned bits = req.privileged ? set & 7U : set >> 3;
@@ -167,8 +158,31 @@ template <memory::readable_memory M, class TablePa>
   out.sh = range.walk.ds ? range.sh : static_cast<std::uint8_t>((d >> 8) & 3);
   out.global = c.el2 || ((d >> 11) & 1) == 0;
   if ((bits & (req.exec ? 4U : req.write ? 2U : 1U)) == 0) {
-    fail(smmuv3::evt::type::f_permission, l.level);
+    return fail(smmuv3::evt::type::f_permission, l.level);
   }
+  return true;
+}
+}  // namespace detail
+
+// Translates req.va. `table_pa(ipa)` maps each table descriptor address to the PA to fetch
+// (identity, or stage 2 with CLASS == TT) and returns or_fault<std::uint64_t>.
+template <memory::readable_memory M, class TablePa>
+[[nodiscard]] constexpr or_fault<s1_leaf> s1_translate(const M& mem, const context_config& c,
+                                                       const s1_request& req,
+                                                       TablePa&& table_pa) noexcept {
+  or_fault<s1_leaf> res;  // every path returns `res` itself (built in place)
+  auto to_pa = [&](std::uint64_t at) {
+    const auto r = table_pa(at);
+    if (!r.ok()) {
+      res.fault = r.fault;
+      // A stage 1 descriptor fetch abort reports CLASS == TT (§7.3.12).
+      if (r.fault.type == smmuv3::evt::type::f_walk_eabt && !r.fault.s2) {
+        res.fault.cls = smmuv3::evt::fault_class::tt;
+      }
+    }
+    return vmsa::table_address{r.value, r.ok()};
+  };
+  res.failed = !detail::s1_lookup(mem, c, req, to_pa, res.value, res.fault);
   return res;
 }
 

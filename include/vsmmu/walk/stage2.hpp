@@ -54,60 +54,120 @@ namespace detail {
 }
 }  // namespace detail
 
+// What every stage 2 lookup of one translation shares, derived once from the STE's stage 2
+// configuration (the CD fetch, each stage 1 table descriptor and the output all use it).
+struct s2_plan {
+  vmsa::walk_plan walk{};
+  std::uint64_t beyond_ia = 0;  // IPA bits beyond the S2T0SZ range
+  bool affd = false;
+  bool ha = false;
+  bool hd = false;
+  bool ptw = false;
+
+  constexpr s2_plan() noexcept = default;
+  [[gnu::always_inline]] constexpr explicit s2_plan(const s2_config& c) noexcept
+      : walk(c.walk),
+        beyond_ia(~vmsa::mask_below(c.walk.ia_bits)),
+        affd(c.affd),
+        ha(c.ha),
+        hd(c.hd),
+        ptw(c.ptw) {}
+};
+
+namespace detail {
+// A stage 2 fault: S2 == 1, the access's CLASS, the IPA.
+constexpr bool s2_fault(fault_info& f, smmuv3::evt::type t, const s2_access& acc, std::uint64_t ipa,
+                        int level, std::uint64_t fetch = 0) noexcept {
+  f = fault_info{};
+  f.type = t;
+  f.s2 = true;
+  f.cls = acc.cls;
+  f.ipa = ipa;
+  f.level = level;
+  f.fetch_addr = fetch;
+  return false;
+}
+
+// Stage 2 of `ipa` into `out` for one descriptor format; false with `f` filled on a fault. A
+// Structure lookup (a CD, L1CD or stage 1 table descriptor read: acc.write and acc.exec are
+// false, CLASS is CD or TT) fills only out.pa and, with S2HA/S2HD, the HTTU fields: a stage 1
+// walk makes one per level, so it skips the attributes nobody reads. `out` is complete only on
+// success.
+template <vmsa::detail::oa_format F, bool Structure, class M>
+[[nodiscard]] constexpr bool s2_lookup_as(const M& mem, const s2_plan& c, std::uint64_t ipa,
+                                          const s2_access& acc, s2_leaf& out,
+                                          fault_info& f) noexcept {
+  using enum smmuv3::evt::type;
+  // Check 1 of §3.4: an IPA beyond the S2T0SZ range is a stage 2 Translation fault.
+  if ((ipa & c.beyond_ia) != 0) return s2_fault(f, f_translation, acc, ipa, 0);
+  vmsa::leaf l;
+  vmsa::identity_pa identity;
+  const vmsa::walk_stop s = vmsa::detail::walk_levels<F>(mem, c.walk, ipa, l, identity);
+  if (s != vmsa::walk_stop::leaf) {
+    return s2_fault(f, vmsa::fault_type(s), acc, ipa, l.level,
+                    s == vmsa::walk_stop::external_abort ? l.descriptor_pa : 0);
+  }
+  const std::uint64_t d = l.descriptor;
+  const vmsa::af_action af = vmsa::access_flag(d, c.affd, c.ha);
+  if (af == vmsa::af_action::fault) return s2_fault(f, f_access, acc, ipa, l.level);
+  out.pa = l.output_address;
+  if (c.ha || c.hd) {  // only HTTU needs them (translate.hpp writes the updates back)
+    out.af_update = af == vmsa::af_action::set;
+    out.descriptor = d;
+    out.descriptor_pa = l.descriptor_pa;
+  }
+  // S2PTW: a CD fetch or stage 1 table walk that lands on stage 2 Device memory (MemAttr[3:2]
+  // == 0b00; STE.S2FWB is not modelled) is a stage 2 Permission fault (IHI 0070 §5.2 S2PTW).
+  const bool device = ((d >> 4) & 3) == 0;
+  if constexpr (Structure) {
+    if (((d >> 6) & 1) == 0 || (c.ptw && device)) {  // S2AP[0]: readable
+      return s2_fault(f, f_permission, acc, ipa, l.level);
+    }
+    return true;
+  } else {
+    out.size_shift = l.size_shift;
+    out.level = l.level;
+    out.perm = s2_permissions(d, c.hd);
+    out.dbm_clean = c.hd && ((d >> 51) & 1) != 0 && ((d >> 7) & 1) == 0;
+    out.mem_attr = static_cast<std::uint8_t>((d >> 2) & 0xf);
+    out.sh = static_cast<std::uint8_t>((d >> 8) & 3);
+    const bool allowed = acc.exec ? out.perm.x : acc.write ? out.perm.w : out.perm.r;
+    const bool structure = acc.cls != smmuv3::evt::fault_class::in;
+    if (!allowed || (c.ptw && structure && device)) {
+      return s2_fault(f, f_permission, acc, ipa, l.level);
+    }
+    return true;
+  }
+}
+
+// Stage 2 of `ipa` into `out` (see s2_lookup_as), for the plan's descriptor format.
+template <bool Structure = false, memory::readable_memory M>
+[[nodiscard]] constexpr bool s2_lookup(const M& mem, const s2_plan& c, std::uint64_t ipa,
+                                       const s2_access& acc, s2_leaf& out, fault_info& f) noexcept {
+  using vmsa::detail::oa_format;
+  switch (c.walk.format) {
+    case oa_format::bits48:
+      return s2_lookup_as<oa_format::bits48, Structure>(mem, c, ipa, acc, out, f);
+    case oa_format::pa52_64k:
+      return s2_lookup_as<oa_format::pa52_64k, Structure>(mem, c, ipa, acc, out, f);
+    case oa_format::lpa2:
+      return s2_lookup_as<oa_format::lpa2, Structure>(mem, c, ipa, acc, out, f);
+    default:  // unreachable for a validated STE; kept as a fault, not UB
+      if ((ipa & c.beyond_ia) != 0) {
+        return s2_fault(f, smmuv3::evt::type::f_translation, acc, ipa, 0);
+      }
+      return s2_fault(f, smmuv3::evt::type::f_translation, acc, ipa, 3);
+  }
+}
+
+}  // namespace detail
+
 template <memory::readable_memory M>
 [[nodiscard]] constexpr or_fault<s2_leaf> s2_translate(const M& mem, const s2_config& c,
                                                        std::uint64_t ipa,
                                                        const s2_access& acc) noexcept {
   or_fault<s2_leaf> res;  // every path returns `res` itself (built in place)
-  fault_info tmpl;
-  tmpl.s2 = true;
-  tmpl.cls = acc.cls;
-  tmpl.ipa = ipa;
-  auto fail = [&res, &tmpl](smmuv3::evt::type t, int level) {
-    res.fault = tmpl;
-    res.fault.type = t;
-    res.fault.level = level;
-    res.failed = true;
-  };
-  // Check 1 of §3.4: an IPA beyond the S2T0SZ range is a stage 2 Translation fault.
-  if ((ipa >> c.walk.ia_bits) != 0) {
-    fail(smmuv3::evt::type::f_translation, 0);
-    return res;
-  }
-  const auto walked = vmsa::walk(mem, c.walk, ipa, tmpl, [](std::uint64_t pa) noexcept {
-    return or_fault<std::uint64_t>{pa, {}, false};
-  });
-  if (!walked.ok()) {
-    res.fault = walked.fault;
-    res.failed = true;
-    return res;
-  }
-  const vmsa::leaf& l = walked.value;
-  const std::uint64_t d = l.descriptor;
-  if ((d & vmsa::desc_af) == 0 && !c.affd && !c.ha) {
-    fail(smmuv3::evt::type::f_access, l.level);
-    return res;
-  }
-  s2_leaf& out = res.value;
-  out.pa = l.output_address;
-  out.size_shift = l.size_shift;
-  out.level = l.level;
-  out.perm = detail::s2_permissions(d, c.hd);
-  out.dbm_clean = c.hd && ((d >> 51) & 1) != 0 && ((d >> 7) & 1) == 0;
-  if (c.ha || c.hd) {  // only HTTU needs them (translate.hpp writes the updates back)
-    out.af_update = (d & vmsa::desc_af) == 0 && c.ha && !c.affd;
-    out.descriptor = d;
-    out.descriptor_pa = l.descriptor_pa;
-  }
-  out.mem_attr = static_cast<std::uint8_t>((d >> 2) & 0xf);
-  out.sh = static_cast<std::uint8_t>((d >> 8) & 3);
-  const bool allowed = acc.exec ? out.perm.x : acc.write ? out.perm.w : out.perm.r;
-  // S2PTW: a CD fetch or stage 1 table walk that lands on stage 2 Device memory (MemAttr[3:2]
-  // == 0b00; STE.S2FWB is not modelled) is a stage 2 Permission fault (IHI 0070 §5.2 S2PTW).
-  const bool structure = acc.cls != smmuv3::evt::fault_class::in;
-  if (!allowed || (c.ptw && structure && (out.mem_attr & 0xc) == 0)) {
-    fail(smmuv3::evt::type::f_permission, l.level);
-  }
+  res.failed = !detail::s2_lookup(mem, s2_plan(c), ipa, acc, res.value, res.fault);
   return res;
 }
 

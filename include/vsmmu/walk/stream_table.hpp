@@ -10,6 +10,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <tuple>
+#include <type_traits>
 
 // Stream table lookup, IHI 0070 §3.3.1, SMMU_STRTAB_BASE(_CFG) §6.3, L1STD §5.1.
 namespace vsmmu::walk {
@@ -43,17 +45,39 @@ template <memory::readable_memory M>
 constexpr void read_ste(const M& mem, std::uint64_t pa, unsigned oas, ste_fetch& out) noexcept {
   // §3.4.3 (5): an STE address beyond the OAS is reported as F_STE_FETCH (the alternative,
   // truncation, would silently read another structure).
-  const bool beyond = (pa >> oas) != 0;
   auto& words = out.ste.words();
-  for (unsigned i = 0; i < words.size(); ++i) {
-    const auto r = beyond ? memory::read_result{0, memory::access_status::external_abort}
-                          : mem.read64(pa + 8 * i);
-    if (!r.ok()) {
-      out.status = ste_fetch_status::fetch_abort;
-      out.fetch_addr = pa;
-      return;
-    }
-    words[i] = r.value;
+  static_assert(std::tuple_size_v<std::remove_reference_t<decltype(words)>> == 8);
+  bool ok = (pa >> oas) == 0;
+  // Eight independent reads whose statuses are combined once: no branch per dword.
+  if (ok) {
+    const memory::read_result r0 = mem.read64(pa);
+    const memory::read_result r1 = mem.read64(pa + 8);
+    const memory::read_result r2 = mem.read64(pa + 16);
+    const memory::read_result r3 = mem.read64(pa + 24);
+    const memory::read_result r4 = mem.read64(pa + 32);
+    const memory::read_result r5 = mem.read64(pa + 40);
+    const memory::read_result r6 = mem.read64(pa + 48);
+    const memory::read_result r7 = mem.read64(pa + 56);
+    using st = memory::access_status;
+    ok = (static_cast<unsigned>(r0.status) | static_cast<unsigned>(r1.status) |
+          static_cast<unsigned>(r2.status) | static_cast<unsigned>(r3.status) |
+          static_cast<unsigned>(r4.status) | static_cast<unsigned>(r5.status) |
+          static_cast<unsigned>(r6.status) | static_cast<unsigned>(r7.status)) ==
+         static_cast<unsigned>(st::ok);
+    static_assert(static_cast<unsigned>(st::ok) == 0);
+    words[0] = r0.value;
+    words[1] = r1.value;
+    words[2] = r2.value;
+    words[3] = r3.value;
+    words[4] = r4.value;
+    words[5] = r5.value;
+    words[6] = r6.value;
+    words[7] = r7.value;
+  }
+  if (!ok) {
+    out.status = ste_fetch_status::fetch_abort;
+    out.fetch_addr = pa;
+    return;
   }
   out.ste_addr = pa;
 }

@@ -96,7 +96,7 @@ concept translation_policy = memory::readable_memory<M> &&
   { p.stream(m, st, id) } -> std::same_as<stream_lookup>;
   { p.context(m, st, ste, id, id, to_pa) } -> std::same_as<context_lookup>;
   p.record_leaf(k, a, x);
-} && (fills_leaf_in_place<P> || finds_leaf_by_value<P>);
+} &&(fills_leaf_in_place<P> || finds_leaf_by_value<P>);
 
 // Fetch and decode every time; no leaf cache.
 struct uncached {
@@ -328,48 +328,62 @@ template <class Mem, class P>
   x.vmid = cfg.s2.vmid;
 
   const fault_policy s2_policy{true, cfg.s2.r, cfg.s2.s};
-  // Stage 2 of an IPA; with write-back, the access sets AF and a write dirties a writable-clean
-  // descriptor (never for a CD or L1CD fetch, §3.13.3), retrying when the descriptor changed
-  // under the update.
-  auto stage2 = [&](std::uint64_t ipa, bool write, bool exec, smmuv3::evt::fault_class cls) {
-    auto s2 = s2_translate(mem, cfg.s2, ipa, s2_access{write, exec, cls});
+  const bool s2_on = cfg.s2_enabled();
+  // Derived once: every stage 2 lookup of this translation (the CD, each stage 1 table
+  // descriptor, the output) shares it.
+  const s2_plan s2p = s2_on ? s2_plan(cfg.s2) : s2_plan{};
+  // Stage 2 of an IPA into `out` (false with `f` filled on a fault); with write-back, the
+  // access sets AF and a write dirties a writable-clean descriptor (never for a CD or L1CD
+  // fetch, §3.13.3), retrying when the descriptor changed under the update.
+  auto stage2 = [&](std::uint64_t ipa, bool write, bool exec, smmuv3::evt::fault_class cls,
+                    s2_leaf& out, fault_info& f) {
+    const s2_access acc{write, exec, cls};
+    // A structure read needs only the PA (and the HTTU fields).
+    const bool structure = !write && cls != smmuv3::evt::fault_class::in;
+    auto lookup = [&] {
+      return structure ? detail::s2_lookup<true>(mem, s2p, ipa, acc, out, f)
+                       : detail::s2_lookup<false>(mem, s2p, ipa, acc, out, f);
+    };
+    bool ok = lookup();
     if constexpr (httu_writes) {
-      for (unsigned attempt = 1; s2.ok(); ++attempt) {
-        const std::uint64_t d = s2.value.descriptor;
-        std::uint64_t nd = s2.value.af_update ? d | vmsa::desc_af : d;
-        const bool dirty = write && s2.value.dbm_clean && cls != smmuv3::evt::fault_class::cd;
+      for (unsigned attempt = 1; ok; ++attempt) {
+        const std::uint64_t d = out.descriptor;
+        std::uint64_t nd = out.af_update ? d | vmsa::desc_af : d;
+        const bool dirty = write && out.dbm_clean && cls != smmuv3::evt::fault_class::cd;
         if (dirty) nd |= vmsa::desc_s2ap1 | vmsa::desc_af;
         if (nd == d) break;
         const update_status u =
-            swap_descriptor(mem, s2.value.descriptor_pa, d, nd, cfg.s2.walk.big_endian);
+            swap_descriptor(mem, out.descriptor_pa, d, nd, cfg.s2.walk.big_endian);
         if (u == update_status::done) {
-          if (dirty) s2.value.dbm_clean = false;
+          if (dirty) out.dbm_clean = false;
           break;
         }
         if (u == update_status::abort || attempt == max_update_attempts) {
-          const std::uint64_t at = s2.value.descriptor_pa;
-          s2.failed = true;
-          s2.fault = fault_info{};
-          s2.fault.type = f_walk_eabt;
-          s2.fault.s2 = true;
-          s2.fault.cls = cls;
-          s2.fault.ipa = ipa;
-          s2.fault.fetch_addr = at;
-          break;
+          const std::uint64_t at = out.descriptor_pa;
+          f = fault_info{};
+          f.type = f_walk_eabt;
+          f.s2 = true;
+          f.cls = cls;
+          f.ipa = ipa;
+          f.fetch_addr = at;
+          return false;
         }
-        s2 = s2_translate(mem, cfg.s2, ipa, s2_access{write, exec, cls});
+        out = s2_leaf{};
+        ok = lookup();
       }
     }
-    return s2;
+    return ok;
   };
-  // Addresses of stage 1 structures: IPAs translated by stage 2 when it is enabled.
-  auto structure_pa = [&](smmuv3::evt::fault_class cls) {
-    return [&, cls](std::uint64_t a) -> or_fault<std::uint64_t> {
-      if (!cfg.s2_enabled()) return detail::identity_pa(a);
-      const auto s2 = stage2(a, false, false, cls);
-      if (!s2.ok()) return or_fault<std::uint64_t>::failure(s2.fault);
-      return {s2.value.pa, {}, false};
-    };
+  // The CD (and L1CD) address: an IPA translated by stage 2 when it is enabled.
+  auto cd_pa = [&](std::uint64_t a) -> or_fault<std::uint64_t> {
+    or_fault<std::uint64_t> o;
+    o.value = a;
+    if (s2_on) {
+      s2_leaf l;
+      o.failed = !stage2(a, false, false, smmuv3::evt::fault_class::cd, l, o.fault);
+      o.value = o.failed ? 0 : l.pa;
+    }
+    return o;
   };
 
   leaf_key key;
@@ -426,8 +440,7 @@ template <class Mem, class P>
     }
     if (cached()) return r;
   } else {
-    const context_lookup cdf =
-        policy.context(mem, st, cfg, t.sid, ssid, structure_pa(smmuv3::evt::fault_class::cd));
+    const context_lookup cdf = policy.context(mem, st, cfg, t.sid, ssid, cd_pa);
     if (cdf.status == cd_locate_status::bad_substreamid) {
       transaction used = t;  // the record carries the SubstreamID used: 0 under S1DSS == 0b10
       used.ssid = ssid;
@@ -449,80 +462,94 @@ template <class Mem, class P>
     const fault_policy s1_policy{c.a, c.r, c.s};
     // Both privileges' permissions, cached or not: results do not depend on the policy.
     const s1_request req{t.address, !attrs.rnw, attrs.ind, attrs.pnu, true};
-    auto s1 = s1_translate(mem, c, req, structure_pa(smmuv3::evt::fault_class::tt));
+    s1_leaf s1;
+    fault_info s1f;
+    // Stage 1 table addresses: IPAs translated by stage 2 (CLASS TT) when it is enabled; its
+    // fault is the stage 1 walk's.
+    s2_leaf table_s2;  // one for every table descriptor: a structure lookup sets only .pa
+    auto tt_pa = [&](std::uint64_t at) {
+      const bool ok = stage2(at, false, false, smmuv3::evt::fault_class::tt, table_s2, s1f);
+      return vmsa::table_address{table_s2.pa, ok};
+    };
+    // Without stage 2 the walk has no call per level (identity_pa inlines to nothing).
+    auto s1_walk = [&] {
+      return s2_on ? detail::s1_lookup(mem, c, req, tt_pa, s1, s1f)
+                   : detail::s1_lookup(mem, c, req, vmsa::identity_pa{}, s1, s1f);
+    };
+    bool s1_ok = s1_walk();
     if constexpr (httu_writes) {
       // The access sets AF, a write dirties a writable-clean descriptor (clears AP[2]). When
       // nested the descriptor is at an IPA: the update is a stage 2 write (CLASS TT, TTRnW 0).
-      for (unsigned attempt = 1; s1.ok(); ++attempt) {
-        const std::uint64_t d = s1.value.descriptor;
-        std::uint64_t nd = s1.value.af_update ? d | vmsa::desc_af : d;
-        const bool dirty = req.write && s1.value.dbm_clean;
+      for (unsigned attempt = 1; s1_ok; ++attempt) {
+        const std::uint64_t d = s1.descriptor;
+        std::uint64_t nd = s1.af_update ? d | vmsa::desc_af : d;
+        const bool dirty = req.write && s1.dbm_clean;
         if (dirty) nd = (nd & ~vmsa::desc_ap2) | vmsa::desc_af;
         if (nd == d) break;
-        std::uint64_t at = s1.value.descriptor_address;
-        if (cfg.s2_enabled()) {
-          const auto w = stage2(at, true, false, smmuv3::evt::fault_class::tt);
-          if (!w.ok()) {
-            s1.failed = true;
-            s1.fault = w.fault;
-            s1.fault.ttrnw = false;
+        std::uint64_t at = s1.descriptor_address;
+        if (s2_on) {
+          s2_leaf w;
+          if (!stage2(at, true, false, smmuv3::evt::fault_class::tt, w, s1f)) {
+            s1f.ttrnw = false;
+            s1_ok = false;
             break;
           }
-          at = w.value.pa;
+          at = w.pa;
         }
-        const update_status u = swap_descriptor(mem, at, d, nd, s1.value.big_endian);
+        const update_status u = swap_descriptor(mem, at, d, nd, s1.big_endian);
         if (u == update_status::done) {
-          if (dirty) s1.value.dbm_clean = false;
+          if (dirty) s1.dbm_clean = false;
           break;
         }
         if (u == update_status::abort || attempt == max_update_attempts) {
-          s1.failed = true;
-          s1.fault = fault_info{};
-          s1.fault.type = f_walk_eabt;
-          s1.fault.cls = smmuv3::evt::fault_class::tt;
-          s1.fault.fetch_addr = at;
+          s1f = fault_info{};
+          s1f.type = f_walk_eabt;
+          s1f.cls = smmuv3::evt::fault_class::tt;
+          s1f.fetch_addr = at;
+          s1_ok = false;
           break;
         }
-        s1 = s1_translate(mem, c, req, structure_pa(smmuv3::evt::fault_class::tt));
+        s1 = s1_leaf{};
+        s1_ok = s1_walk();
       }
     }
-    if (!s1.ok()) {
-      r = fault_result(t, s1.fault, attrs, s1.fault.s2 ? &s2_policy : &s1_policy);
+    if (!s1_ok) {
+      r = fault_result(t, s1f, attrs, s1f.s2 ? &s2_policy : &s1_policy);
       return r;
     }
-    ipa = s1.value.ipa;
-    perm = s1.value.perm;
+    ipa = s1.ipa;
+    perm = s1.perm;
     x.asid = c.asid;
-    x.global = s1.value.global;
-    x.s1_attr_index = s1.value.attr_index;
-    x.s1_mem_attr = static_cast<std::uint8_t>(c.mair >> (8 * s1.value.attr_index));
-    x.s1_sh = s1.value.sh;
-    x.s1_level = s1.value.level;
-    x.s1_size_shift = s1.value.size_shift;
-    x.s1_perm_set = s1.value.perm_set;
-    x.s1_dbm_clean = s1.value.dbm_clean;
-    x.s1_granule_shift = static_cast<std::uint8_t>(s1.value.granule_shift);
+    x.global = s1.global;
+    x.s1_attr_index = s1.attr_index;
+    x.s1_mem_attr = static_cast<std::uint8_t>(c.mair >> (8 * s1.attr_index));
+    x.s1_sh = s1.sh;
+    x.s1_level = s1.level;
+    x.s1_size_shift = s1.size_shift;
+    x.s1_perm_set = s1.perm_set;
+    x.s1_dbm_clean = s1.dbm_clean;
+    x.s1_granule_shift = static_cast<std::uint8_t>(s1.granule_shift);
   }
 
   std::uint64_t pa = ipa;
   unsigned size_shift = use_s1 ? x.s1_size_shift : 64;
-  if (cfg.s2_enabled()) {
-    const auto s2 = stage2(ipa, !attrs.rnw, attrs.ind, smmuv3::evt::fault_class::in);
-    if (!s2.ok()) {
-      r = fault_result(t, s2.fault, attrs, &s2_policy);
+  if (s2_on) {
+    s2_leaf s2;
+    fault_info s2f;
+    if (!stage2(ipa, !attrs.rnw, attrs.ind, smmuv3::evt::fault_class::in, s2, s2f)) {
+      r = fault_result(t, s2f, attrs, &s2_policy);
       return r;
     }
-    pa = s2.value.pa;
-    perm = {perm.r && s2.value.perm.r, perm.w && s2.value.perm.w, perm.x && s2.value.perm.x};
-    x.s2_mem_attr = s2.value.mem_attr;
-    x.s2_sh = s2.value.sh;
-    x.s2_level = s2.value.level;
-    x.s2_size_shift = s2.value.size_shift;
-    x.s2_perm_set =
-        static_cast<std::uint8_t>(detail::s2_bits(s2.value.perm) * 9U);  // both privileges
-    x.s2_dbm_clean = s2.value.dbm_clean;
+    pa = s2.pa;
+    perm = {perm.r && s2.perm.r, perm.w && s2.perm.w, perm.x && s2.perm.x};
+    x.s2_mem_attr = s2.mem_attr;
+    x.s2_sh = s2.sh;
+    x.s2_level = s2.level;
+    x.s2_size_shift = s2.size_shift;
+    x.s2_perm_set = static_cast<std::uint8_t>(detail::s2_bits(s2.perm) * 9U);  // both privileges
+    x.s2_dbm_clean = s2.dbm_clean;
     x.s2_granule_shift = static_cast<std::uint8_t>(cfg.s2.walk.granule_shift);
-    size_shift = std::min(size_shift, s2.value.size_shift);
+    size_shift = std::min(size_shift, s2.size_shift);
   }
   r.kind = outcome::translated;
   x.output_address = pa;

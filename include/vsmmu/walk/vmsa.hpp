@@ -5,6 +5,7 @@
 #include <vsmmu/walk/result.hpp>
 
 #include <cstdint>
+#include <initializer_list>
 
 // The VMSAv8-64 translation table walk shared by stage 1 and stage 2 (DDI 0487 D8.2-D8.4;
 // pseudocode AArch64.S1Walk / AArch64.S2Walk, J1.1.4). 64-bit descriptors, 4KB/16KB/64KB
@@ -126,99 +127,244 @@ enum class oa_format : std::uint8_t {
   bits48,    // OA[47:low] in place
   pa52_64k,  // 64KB granule, 52-bit output: OA[51:48] in bits [15:12]
   lpa2,      // DS with 4KB/16KB: OA[49:low] in place, OA[51:50] in bits [9:8]
+  invalid,   // parameters no walk can take (see walk_plan)
 };
 
-// The walk for one descriptor format, so that the per-level work has no format decisions.
-template <oa_format F, class M, class TablePa>
-[[nodiscard]] constexpr or_fault<leaf> walk(const M& mem, const walk_params& p, std::uint64_t ia,
-                                            const fault_info& fault_template,
-                                            TablePa&& table_pa) noexcept {
-  or_fault<leaf> res;  // every path returns `res` itself (built in place)
-  auto fail = [&res, &fault_template](smmuv3::evt::type t, int level, std::uint64_t fetch = 0) {
-    res.fault = fault_template;
-    res.fault.type = t;
-    res.fault.level = level;
-    res.fault.fetch_addr = fetch;
-    res.failed = true;
-  };
-  const unsigned g = p.granule_shift;
-  std::uint64_t table = p.table_base;
-  leaf& out = res.value;
-  // Per-walk constants, so that a level costs its read and a few masks: the start level
-  // resolves IA[ia_bits-1:lsb], the others one stride each.
-  const unsigned step = stride(g);
-  unsigned lsb = level_lsb(g, p.start_level);
-  std::uint64_t index_mask = mask_below(p.ia_bits - lsb);
-  const std::uint64_t next_index_mask = mask_below(step);
-  constexpr unsigned oa_top = F == oa_format::lpa2 ? 50 : 48;  // bits [oa_top-1:low] in place
-  const std::uint64_t beyond_oa = ~mask_below(p.oa_bits);
-  auto oa_of = [](std::uint64_t desc, std::uint64_t mask) {  // mask: OA[oa_top-1:low]
-    if constexpr (F == oa_format::lpa2) return (desc & mask) | (((desc >> 8) & 3) << 50);
-    if constexpr (F == oa_format::pa52_64k) return (desc & mask) | (((desc >> 12) & 0xf) << 48);
-    return desc & mask;
-  };
-  const std::uint64_t table_oa_mask = mask_below(oa_top) & ~mask_below(g);
-  for (int level = p.start_level; level <= 3; ++level, lsb -= step) {
-    const std::uint64_t index = (ia >> lsb) & index_mask;
-    index_mask = next_index_mask;
-    const std::uint64_t at = table | (index << 3);
-    const auto pa = table_pa(at);
-    if (!pa.ok()) {
-      res.fault = pa.fault;
-      res.failed = true;
-      return res;
-    }
-    const auto r = mem.read64(pa.value);
-    if (!r.ok()) {
-      fail(smmuv3::evt::type::f_walk_eabt, level, pa.value);
-      return res;
-    }
-    const std::uint64_t d = p.big_endian ? byteswap64(r.value) : r.value;
-
-    if ((d & desc_valid) == 0) {
-      fail(smmuv3::evt::type::f_translation, level);
-      return res;
-    }
-    if (level < 3 && (d & desc_table) != 0) {
-      const std::uint64_t next = oa_of(d, table_oa_mask);
-      if ((next & beyond_oa) != 0) {
-        fail(smmuv3::evt::type::f_addr_size, level);
-        return res;
-      }
-      if (!p.stage2) {
-        out.ap_table |= static_cast<std::uint8_t>((d >> 61) & 3);
-        out.uxn_table = out.uxn_table || ((d >> 60) & 1) != 0;
-        out.pxn_table = out.pxn_table || ((d >> 59) & 1) != 0;
-      }
-      table = next;
-      continue;
-    }
-    // A level 3 descriptor with bit[1] == 0 is reserved; a block where the granule has none is
-    // invalid: both are Translation faults.
-    if (level == 3 ? (d & desc_table) == 0
-                   : !block_supported(g, level, p.oa_bits, F == oa_format::lpa2)) {
-      fail(smmuv3::evt::type::f_translation, level);
-      return res;
-    }
-    const std::uint64_t in_block = mask_below(lsb);
-    const std::uint64_t base = oa_of(d, mask_below(oa_top) & ~in_block);
-    if ((base & beyond_oa) != 0) {
-      fail(smmuv3::evt::type::f_addr_size, level);
-      return res;
-    }
-    out.descriptor = d;
-    out.descriptor_address = at;
-    out.descriptor_pa = pa.value;
-    out.level = level;
-    out.size_shift = lsb;
-    out.output_address = base | (ia & in_block);
-    return res;
-  }
-  // Unreachable for a validated start level in 0..3; kept as a fault, not UB.
-  fail(smmuv3::evt::type::f_translation, 3);
-  return res;
+// The output address bits of descriptor `d`: `in_place` selects OA[top-1:low], the format adds
+// the bits kept elsewhere.
+template <oa_format F>
+[[nodiscard]] constexpr std::uint64_t oa_of(std::uint64_t d, std::uint64_t in_place) noexcept {
+  if constexpr (F == oa_format::lpa2) return (d & in_place) | (((d >> 8) & 3) << 50);
+  if constexpr (F == oa_format::pa52_64k) return (d & in_place) | (((d >> 12) & 0xf) << 48);
+  return d & in_place;
 }
 }  // namespace detail
+
+namespace detail {
+// What a walk derives from its granule alone.
+struct granule_constants {
+  std::uint8_t stride;
+  std::uint8_t blocks;       // block_supported as a set: bit (level + 1)
+  std::uint8_t blocks_more;  // the same with DS (4KB/16KB) or a 52-bit output (64KB)
+  std::uint64_t table_oa48;  // a table descriptor's next-level address bits: OA[47:granule]
+  std::uint64_t table_oa50;  // the same with DS: OA[49:granule]
+};
+// Blocks: level 1 and 2 with 4KB (DS adds level 0); level 2 with 16KB (DS adds level 1); level 2
+// with 64KB (a 52-bit output adds level 1). AArch64.BlockDescSupported; see block_supported.
+inline constexpr granule_constants granules[3] = {
+    {9, 0b01100, 0b01110, mask_below(48) & ~mask_below(12), mask_below(50) & ~mask_below(12)},
+    {11, 0b01000, 0b01100, mask_below(48) & ~mask_below(14), mask_below(50) & ~mask_below(14)},
+    {13, 0b01000, 0b01100, mask_below(48) & ~mask_below(16), mask_below(50) & ~mask_below(16)},
+};
+
+// The table says what level_lsb, output_address and block_supported say.
+[[nodiscard]] constexpr bool granules_agree() noexcept {
+  for (unsigned gi = 0; gi < 3; ++gi) {
+    const unsigned g = 12 + 2 * gi;
+    const granule_constants& k = granules[gi];
+    if (k.stride != stride(g) || k.table_oa48 != (mask_below(48) & ~mask_below(g)) ||
+        k.table_oa50 != (mask_below(50) & ~mask_below(g))) {
+      return false;
+    }
+    for (int level = -1; level <= 2; ++level) {
+      for (const bool more : {false, true}) {
+        const bool ds = more && g != 16;
+        const unsigned oa = more && g == 16 ? 52 : 48;
+        const unsigned set = more ? k.blocks_more : k.blocks;
+        if ((((set >> (level + 1)) & 1U) != 0) != block_supported(g, level, oa, ds)) return false;
+      }
+    }
+  }
+  return true;
+}
+static_assert(granules_agree());
+}  // namespace detail
+
+// What a walk of `walk_params` needs at every level, derived once: a translation derives the
+// stage 2 plan once and every stage 2 lookup it makes (the CD fetch, each stage 1 table
+// descriptor, the output) shares it, so that a level costs its read and a few masks.
+struct walk_plan {
+  std::uint64_t table_base = 0;
+  std::uint64_t first_index_mask = 0;  // IA[ia_bits-1:lsb] at the start level, shifted left 3
+  std::uint64_t index_mask = 0;        // one stride at the other levels, shifted left 3
+  std::uint64_t table_oa_mask = 0;     // a table descriptor's next-level address in place
+  std::uint64_t beyond_oa = 0;         // output bits beyond the effective OA size
+  std::uint64_t table_beyond_oa = 0;   // table_oa_mask & beyond_oa
+  unsigned start_lsb = 0;              // level_lsb of the start level
+  unsigned level_stride = 9;
+  int start_level = 0;
+  std::uint8_t block_levels = 0;  // bit (level + 1): block descriptors are supported at level
+  // The descriptor format; invalid for a start level the walk cannot take (outside -1..3, or a
+  // level shift beyond 64 bits) or a granule other than 4KB/16KB/64KB: walk_params from a
+  // validated CD/STE never are, and such a walk is a level 3 Translation fault, not UB.
+  detail::oa_format format = detail::oa_format::invalid;
+  bool big_endian = false;
+  bool stage2 = false;
+
+  constexpr walk_plan() noexcept = default;
+  // Branch-light (a translation derives one or two of these): no loops, no early returns, the
+  // per-granule constants from a table. Inlined, so that a plan used once lives in registers.
+  [[gnu::always_inline]] constexpr explicit walk_plan(const walk_params& p) noexcept
+      : table_base(p.table_base),
+        beyond_oa(~mask_below(p.oa_bits)),
+        big_endian(p.big_endian),
+        stage2(p.stage2) {
+    using detail::oa_format;
+    const unsigned g = p.granule_shift;
+    const unsigned gi = (g - 12) >> 1;  // 4KB, 16KB, 64KB: 0, 1, 2
+    const bool granule_ok = gi < 3 && (g & 1) == 0;
+    const detail::granule_constants& k = detail::granules[granule_ok ? gi : 0];
+    const bool level_ok = p.start_level >= -1 && p.start_level <= 3;
+    start_level = level_ok ? p.start_level : 3;
+    level_stride = k.stride;
+    start_lsb = g + static_cast<unsigned>(3 - start_level) * level_stride;
+    const bool lpa2 = p.ds && g != 16;
+    const bool pa52 = g == 16 && p.oa_bits >= 52;
+    format = !(granule_ok && level_ok && start_lsb < 64) ? oa_format::invalid
+             : lpa2                                      ? oa_format::lpa2
+             : pa52                                      ? oa_format::pa52_64k
+                                                         : oa_format::bits48;
+    first_index_mask = mask_below(p.ia_bits - start_lsb) << 3;
+    index_mask = (std::uint64_t{1} << (level_stride + 3)) - 8;  // stride < 61: no UB
+    table_oa_mask = lpa2 ? k.table_oa50 : k.table_oa48;
+    table_beyond_oa = table_oa_mask & beyond_oa;
+    block_levels = lpa2 || pa52 ? k.blocks_more : k.blocks;
+  }
+};
+
+// What a table_pa callable returns for a descriptor address: the PA to read, or ok == false
+// when it has none (the callable has recorded its own fault, e.g. the stage 2 fault of a
+// nested walk).
+struct table_address {
+  std::uint64_t pa = 0;
+  bool ok = true;
+};
+
+// The table_pa of a walk without stage 2.
+struct identity_pa {
+  [[nodiscard]] constexpr table_address operator()(std::uint64_t at) const noexcept {
+    return {at, true};
+  }
+};
+
+// Why a walk stopped short of a leaf (a leaf: walk_stop::leaf). The walk's fault type, at
+// leaf::level; an external abort reading the descriptor at leaf::descriptor_pa; or table_pa
+// refused the descriptor address (table_pa reported its own fault).
+enum class walk_stop : std::uint8_t { leaf, translation, addr_size, external_abort, table_pa };
+
+[[nodiscard]] constexpr smmuv3::evt::type fault_type(walk_stop s) noexcept {
+  using enum smmuv3::evt::type;
+  return s == walk_stop::addr_size        ? f_addr_size
+         : s == walk_stop::external_abort ? f_walk_eabt
+                                          : f_translation;
+}
+
+namespace detail {
+// The walk for one descriptor format, so that the per-level work has no format decisions: a
+// table level is one read, an index, a type test, an address size test and the next address.
+template <oa_format F, class M, class TablePa>
+[[nodiscard, gnu::always_inline]] constexpr walk_stop walk_levels(const M& mem, const walk_plan& p,
+                                                                  std::uint64_t ia, leaf& out,
+                                                                  TablePa& table_pa) noexcept {
+  constexpr std::uint64_t in_place = mask_below(F == oa_format::lpa2 ? 50 : 48);
+  std::uint64_t table = p.table_base;
+  // The index is IA[lsb+stride-1:lsb]; taken as (ia >> (lsb - 3)) & (mask << 3), it is already
+  // the byte offset of the descriptor.
+  unsigned shift = p.start_lsb - 3;
+  std::uint64_t index_mask = p.first_index_mask;
+  std::uint64_t tables = 0;  // the table descriptors ORed: their hierarchical attributes
+  int level = p.start_level;
+  std::uint64_t at = 0;
+  std::uint64_t pa = 0;
+  std::uint64_t d = 0;
+  // Bounded: a valid plan starts at level -1..3, and level 3 always leaves the loop.
+  for (;; ++level) {
+    at = table | ((ia >> shift) & index_mask);
+    const table_address ta = table_pa(at);
+    if (!ta.ok) {
+      out.level = level;
+      return walk_stop::table_pa;
+    }
+    pa = ta.pa;
+    const memory::read_result r = mem.read64(pa);
+    if (!r.ok()) {
+      out.level = level;
+      out.descriptor_pa = pa;
+      return walk_stop::external_abort;
+    }
+    d = p.big_endian ? byteswap64(r.value) : r.value;
+    // Valid with bit[1] set below level 3: a table descriptor. Anything else ends the walk.
+    if ((d & (desc_valid | desc_table)) != (desc_valid | desc_table) || level == 3) break;
+    if constexpr (F == oa_format::bits48) {
+      if ((d & p.table_beyond_oa) != 0) {
+        out.level = level;
+        return walk_stop::addr_size;
+      }
+      table = d & p.table_oa_mask;
+    } else {
+      table = oa_of<F>(d, p.table_oa_mask);
+      if ((table & p.beyond_oa) != 0) {
+        out.level = level;
+        return walk_stop::addr_size;
+      }
+    }
+    tables |= d;
+    shift -= p.level_stride;
+    index_mask = p.index_mask;
+  }
+  out.level = level;
+  // Invalid; a level 3 descriptor with bit[1] == 0 (reserved); a block where the granule has
+  // none: Translation faults.
+  if ((d & desc_valid) == 0 ||
+      (level == 3 ? (d & desc_table) == 0 : ((p.block_levels >> (level + 1)) & 1U) == 0)) {
+    return walk_stop::translation;
+  }
+  const unsigned lsb = shift + 3;
+  const std::uint64_t in_block = (std::uint64_t{1} << lsb) - 1;
+  const std::uint64_t base = oa_of<F>(d, in_place & ~in_block);
+  if ((base & p.beyond_oa) != 0) return walk_stop::addr_size;
+  out.descriptor = d;
+  out.descriptor_address = at;
+  out.descriptor_pa = pa;
+  out.size_shift = lsb;
+  out.output_address = base | (ia & in_block);
+  if (!p.stage2) {
+    out.ap_table = static_cast<std::uint8_t>((tables >> 61) & 3);
+    out.uxn_table = ((tables >> 60) & 1) != 0;
+    out.pxn_table = ((tables >> 59) & 1) != 0;
+  }
+  return walk_stop::leaf;
+}
+}  // namespace detail
+
+// Walks `ia` through the tables of `p` into `out`. `table_pa(addr) -> table_address` turns each
+// descriptor address into the PA to fetch (identity_pa without stage 2; a stage 2 translation
+// with CLASS == TT when nested). On a stop other than a leaf, out.level is the level that
+// stopped.
+template <memory::readable_memory M, class TablePa>
+[[nodiscard]] constexpr walk_stop walk_into(const M& mem, const walk_plan& p, std::uint64_t ia,
+                                            leaf& out, TablePa&& table_pa) noexcept {
+  using detail::oa_format;
+  switch (p.format) {
+    case oa_format::bits48:
+      return detail::walk_levels<oa_format::bits48>(mem, p, ia, out, table_pa);
+    case oa_format::pa52_64k:
+      return detail::walk_levels<oa_format::pa52_64k>(mem, p, ia, out, table_pa);
+    case oa_format::lpa2:
+      return detail::walk_levels<oa_format::lpa2>(mem, p, ia, out, table_pa);
+    default:  // unreachable for validated parameters; kept as a fault, not UB
+      out.level = 3;
+      return walk_stop::translation;
+  }
+}
+
+// The Access flag after a walk, at either stage (DDI 0487 D8.5, IHI 0070 §3.13.2): AF == 0
+// faults unless AFFD disables the fault or HA has the access set AF.
+enum class af_action : std::uint8_t { none, fault, set };
+[[nodiscard]] constexpr af_action access_flag(std::uint64_t d, bool affd, bool ha) noexcept {
+  if ((d & desc_af) != 0 || affd) return af_action::none;
+  return ha ? af_action::set : af_action::fault;
+}
 
 // Walks `ia` through the tables of `p`. `table_pa(addr)` turns each descriptor address into the
 // PA to fetch (identity without stage 2; a stage 2 translation with CLASS == TT when nested) and
@@ -228,14 +374,22 @@ template <memory::readable_memory M, class TablePa>
 [[nodiscard]] constexpr or_fault<leaf> walk(const M& mem, const walk_params& p, std::uint64_t ia,
                                             const fault_info& fault_template,
                                             TablePa&& table_pa) noexcept {
-  using detail::oa_format;
-  if (p.ds && p.granule_shift != 16) {
-    return detail::walk<oa_format::lpa2>(mem, p, ia, fault_template, table_pa);
+  or_fault<leaf> res;  // every path returns `res` itself (built in place)
+  auto to_pa = [&](std::uint64_t at) {
+    const auto r = table_pa(at);
+    if (!r.ok()) res.fault = r.fault;
+    return table_address{r.value, r.ok()};
+  };
+  const walk_stop s = walk_into(mem, walk_plan(p), ia, res.value, to_pa);
+  if (s == walk_stop::leaf) return res;
+  res.failed = true;
+  if (s != walk_stop::table_pa) {
+    res.fault = fault_template;
+    res.fault.type = fault_type(s);
+    res.fault.level = res.value.level;
+    res.fault.fetch_addr = s == walk_stop::external_abort ? res.value.descriptor_pa : 0;
   }
-  if (p.granule_shift == 16 && p.oa_bits >= 52) {
-    return detail::walk<oa_format::pa52_64k>(mem, p, ia, fault_template, table_pa);
-  }
-  return detail::walk<oa_format::bits48>(mem, p, ia, fault_template, table_pa);
+  return res;
 }
 
 }  // namespace vmsa
