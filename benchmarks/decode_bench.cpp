@@ -177,7 +177,8 @@ struct fetched_entries {
   }
 };
 
-// The decode half alone, from STE and CD values already read (QEMU's figure is for this).
+// The decode half alone, from STE and CD values already read (QEMU's figure is for this): the
+// decode_limits overloads, whose fast path accepts these common entries.
 void ste_cd_from_buffers(benchmark::State& state) {
   const fetched_entries e;
   const auto& [g, stes, cds] = e;
@@ -194,8 +195,28 @@ void ste_cd_from_buffers(benchmark::State& state) {
 }
 BENCHMARK(ste_cd_from_buffers);
 
-// The same through the smmu_features overloads, which derive the decode_limits on every call:
-// what a caller that does not keep the limits pays.
+// The same through the rule-by-rule decoder alone (every SteIllegal / CdIllegal rule in turn),
+// which the decode_limits overloads fall back to when their mask-and-table fast path does not
+// accept an entry: what an ILLEGAL or unusual entry costs.
+void ste_cd_from_buffers_rule_by_rule(benchmark::State& state) {
+  const fetched_entries e;
+  const auto& [g, stes, cds] = e;
+  const vw::decode_limits limits(g.features);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const std::size_t k = (i++ * 37) % streams;
+    vw::ste_decode s;
+    s.error = vw::detail::decode_ste(stes[k], limits, s.config);
+    vw::cd_decode d;
+    d.error = vw::detail::decode_cd(cds[k], s.config, limits, d.config);
+    benchmark::DoNotOptimize(d.config);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(ste_cd_from_buffers_rule_by_rule);
+
+// The same through the smmu_features overloads, which take the rule-by-rule decoder and derive
+// the limits it reaches on every call: what a caller that does not keep a decode_limits pays.
 void ste_cd_from_buffers_uncached_limits(benchmark::State& state) {
   const fetched_entries e;
   const auto& [g, stes, cds] = e;
