@@ -581,6 +581,31 @@ void count_invalidations(std::uint32_t n, std::uint32_t victims_count, std::uint
 }
 
 template <std::uint32_t N>
+void count_inserts(std::uint64_t ops) {
+  auto t = filled<iotlb<N>>(N, 0);
+  std::uint64_t va = 0x6000'0000'0000;
+  VSMMU_COLLECT();
+  for (std::uint64_t i = 0; i < ops; ++i) {
+    t->insert(make_entry(3, va, 12));
+    va += 0x1000;
+  }
+  VSMMU_COLLECT();
+}
+
+template <std::uint32_t N>
+void count_hot_lookups(std::uint64_t ops) {
+  auto t = filled<iotlb<N>>(N, 0);
+  const auto ps = probes(resident(N), 12, 4096);
+  const std::size_t mask = ps.size() - 1;
+  VSMMU_COLLECT();
+  for (std::uint64_t i = 0; i < ops; ++i) {
+    const probe_point& p = ps[i & mask];
+    benchmark::DoNotOptimize(output_of(t->lookup(p.c, p.addr), p.addr));
+  }
+  VSMMU_COLLECT();
+}
+
+template <std::uint32_t N>
 bool count(std::string_view name, std::uint64_t ops) {
   const std::string_view suffix = N == 256 ? "/256" : N == 4096 ? "/4096" : "/65536";
   if (!name.ends_with(suffix)) return false;
@@ -589,6 +614,10 @@ bool count(std::string_view name, std::uint64_t ops) {
     count_lookups<iotlb<N>>(N, 12, ops);
   else if (name == "iotlb_hit_4k_packed")
     count_packed_lookups<N>(ops);
+  else if (name == "iotlb_hit_4k_hot")
+    count_hot_lookups<N>(ops);
+  else if (name == "iotlb_insert_evict")
+    count_inserts<N>(ops);
   else if (name == "iotlb_hit_2m")
     count_lookups<iotlb<N>>(N, 21, ops);
   else if (name == "iotlb_hit_mix")

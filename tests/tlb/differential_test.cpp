@@ -286,3 +286,36 @@ TEST_CASE("under capacity pressure only evictions differ from the reference", "[
   }
   run_pressure<1>(26);
 }
+
+TEST_CASE("a context walk follows the entries each deletion moves", "[tlb][diff]") {
+  // One tag, a full table at load 1/2: clusters are common, and deleting an entry often moves the
+  // next one of its context's list back into the hole. Ranges wider than the context has entries
+  // make the invalidation walk the list rather than probe addresses.
+  constexpr std::uint32_t n = 16;
+  std::mt19937_64 rng(41);
+  for (int round = 0; round < 3000; ++round) {
+    INFO("round " << round);
+    iotlb<n> t;
+    // Three times the capacity: the evictions' deletions make the later list order and the slot
+    // order differ, which is when a deletion can move an older entry back.
+    for (std::uint32_t k = 0; k < 3 * n; ++k) {
+      entry e;
+      e.tag = context::stage1(1, 1);
+      e.size_shift = rng() % 4 == 0 ? 21 : 12;
+      e.input = (rng() % 512) << 21 | (rng() % 512) << 12;
+      e.output = rng() & 0x000f'ffff'ffff'f000ULL;
+      t.insert(e);
+    }
+    reference_tlb ref;
+    ref.entries = contents(t);  // what survived the evictions
+    const std::uint64_t first = (rng() % 512) << 21;
+    const address_range r{first, first + ((1 + rng() % 256) << 21) - 1};
+    t.nh_va(1, 1, r);
+    ref.nh_va(1, 1, r);
+    REQUIRE(t.size() == ref.entries.size());
+    REQUIRE(contents(t) == sorted(ref.entries));
+    t.nh_asid(1, 1);
+    REQUIRE(t.size() == 0);
+    REQUIRE(contents(t).empty());
+  }
+}

@@ -16,21 +16,28 @@
 // The IOTLB: a fixed-capacity cache of last-level translations with the invalidation scopes of
 // IHI 0070 §4.4.
 //
-// Layout. Entries live in a pool of Capacity 64-byte nodes. One open-addressing hash index
-// (linear probing, backward-shift deletion, load <= 1/2, 4-byte slots up to 65536 entries) maps
-// {tag, size, aligned input} to a node. A lookup probes once per entry size present in the whole
-// TLB, smallest first: with only 4KB pages that is one probe; 4KB pages and 2MB blocks make a page
-// hit one probe and a block hit two. Never one probe per walk level. Global entries are probed only
-// while some are cached.
+// Layout. The entries are stored in the hash table itself: one 64-byte slot per entry holds the
+// entry (whose adjacent tag, global and size bytes, read as one word, are the key with its input
+// address) and the bookkeeping of invalidation and replacement, so a hit reads one cache line.
+// The table has twice Capacity slots (load <= 1/2), linear probing, backward-shift deletion, and a
+// byte per slot outside the lines (an occupied flag and 7 hash bits: 128 KB for 65536 entries,
+// which stays in L2), so that a probe reads a slot's line only when its fingerprint matches. A
+// lookup probes once per entry size present in the whole TLB, smallest first, the first size
+// inline: with only 4KB pages, a hit is one probe and no loop; with 4KB pages and 2MB blocks, a
+// block hit is a page probe that reads fingerprint bytes only, then a block probe. Never one probe
+// per walk level. Global entries are probed only while some are cached.
 //
-// Invalidation. Nodes sharing a tag (regime, space, VMID, ASID, global) are linked in a
+// Invalidation. Entries sharing a tag (regime, space, VMID, ASID, global) are linked in a
 // "context"; contexts sharing (regime, VMID) are linked in a "VM". An ASID or VMID invalidation
-// walks only its lists; an address or range invalidation probes the index for each size in use
+// walks only its lists; an address or range invalidation probes the table for each size in use
 // when that is cheaper than walking the context. Cost follows what matches (plus the number of
-// live ASIDs of the VM for NH_VAA), never the TLB's capacity.
+// live ASIDs of the VM for NH_VAA), never the TLB's capacity. Entries move when others are
+// inserted or removed next to them; a move patches the two list neighbours (or the context's head).
 //
-// Replacement: CLOCK (second chance) over the pool, a reference byte set on hit, when no node is
-// free. All memory is allocated by the constructor; nothing allocates afterwards.
+// Replacement: CLOCK (second chance) over the slots when the TLB is full; a hit sets the slot's
+// reference bit only when it is clear, so a hit dirties its line at most once per sweep. The hand
+// follows slot order, so which unreferenced entry goes is pseudo-random rather than oldest-first.
+// All memory is allocated by the constructor; nothing allocates afterwards.
 //
 // Not thread-safe: the embedder serialises calls (the concurrency model comes with the command
 // queue). A pointer lookup() returns stays valid until the next non-const call.
@@ -45,20 +52,11 @@ namespace detail {
 
 using vsmmu::detail::mix64;
 
-// Two words to one: a 64x64->128 multiply folded to 64 bits (as wyhash does), two multiplies in
-// all. Good enough for linear probing over page numbers, and cheaper than mix64 on the hot path.
-[[nodiscard]] constexpr std::uint64_t hash2(std::uint64_t a, std::uint64_t b) noexcept {
-  __extension__ using u128 = unsigned __int128;
-  const u128 p = u128{b ^ (a * 0x9e3779b97f4a7c15ULL)} * 0xd6e8feb86659fd93ULL;
-  return static_cast<std::uint64_t>(p) ^ static_cast<std::uint64_t>(p >> 64);
-}
-
 inline constexpr std::uint32_t npos = 0xffffffffU;
 
 // Open-addressing index from a 64-bit hash to an id below Capacity (linear probing, backward-shift
-// deletion). A slot is a fingerprint of the hash and an id, both 16 bits while ids fit (4-byte
-// slots: a 65536-entry TLB's index is 512 KB and stays in a core's L2, so a hit costs one cache
-// miss, the node, not two), else 32 bits. The home slot comes from the hash's top bits, the
+// deletion): the IOTLB's index of contexts and of VMs. A slot is a fingerprint of the hash and an
+// id, both 16 bits while ids fit, else 32 bits. The home slot comes from the hash's top bits, the
 // fingerprint from its low ones; fingerprint 0 marks an empty slot. Deletion asks the owner for
 // a member's hash (home_of) rather than storing it.
 template <bool Compact>
@@ -131,15 +129,16 @@ class hash_index {
 };
 
 // Packed tag: regime [7:0], space [15:8], VMID [31:16], ASID [47:32], global [48], which is the
-// byte layout of vsmmu::tlb::context on a little-endian host, so packing is one load. The node key
-// adds the size shift in [61:56].
+// byte layout of vsmmu::tlb::context on a little-endian host, so packing is one load. An entry's
+// key adds the size shift in [61:56], which is the byte layout of entry::tag, global and
+// size_shift.
 inline constexpr unsigned tag_shift_pos = 56;
 inline constexpr std::uint64_t asid_field = 0xffff'0000'0000ULL;
 inline constexpr std::uint64_t global_bit = std::uint64_t{1} << 48;
 inline constexpr std::uint64_t may_be_global_bit = std::uint64_t{1} << 49;  // lookups only
 inline constexpr std::uint64_t vm_mask = 0xffff'00ffULL;                    // regime and VMID
 inline constexpr std::uint64_t tag_mask = 0x1'ffff'ffff'ffffULL;            // no size shift
-inline constexpr std::uint64_t dead_key = ~std::uint64_t{0};                // a free node
+inline constexpr std::uint64_t dead_key = ~std::uint64_t{0};                // a free group
 
 }  // namespace detail
 
@@ -331,11 +330,11 @@ class iotlb {
  private:
   // One cache line per entry: everything a hit reads (the entry, whose tag, global, size and
   // input fields are the key) and the bookkeeping of invalidation and replacement, which a hit
-  // does not read but which costs no extra line here. Slots move (Robin Hood insertion,
-  // backward-shift deletion); their list neighbours and context are patched when they do.
+  // does not read but which costs no extra line here. Entries move when a deletion shifts its
+  // cluster back; their list neighbours (or context head) are patched when they do.
   struct alignas(64) slot {
     entry e{};
-    std::uint32_t probe = 0;            // 0: empty; else 1 + distance from the home slot
+    std::uint32_t probe = 0;            // 1 + distance from the home slot; 0 when empty
     std::uint32_t prev = detail::npos;  // neighbours in its context's list (slot numbers)
     std::uint32_t next = detail::npos;
     std::uint32_t ctx_ref = 0;  // context id << 8 | CLOCK reference bit
@@ -444,7 +443,8 @@ class iotlb {
 
   // Multiply-shift over {key, aligned input}: two multiplies, and the home slot is the product's
   // top bits, which every input bit reaches.
-  [[nodiscard]] static constexpr std::uint64_t hash(std::uint64_t key, std::uint64_t base) noexcept {
+  [[nodiscard]] static constexpr std::uint64_t hash(std::uint64_t key,
+                                                    std::uint64_t base) noexcept {
     return (base ^ (key * 0x9e3779b97f4a7c15ULL)) * 0xd6e8feb86659fd93ULL;
   }
   [[nodiscard]] static constexpr std::size_t home(std::uint64_t h) noexcept {
@@ -524,24 +524,14 @@ class iotlb {
     if (s.next != detail::npos) slots_[s.next].prev = at;
   }
 
-  // Inserts a new key (absent from the table) in Robin Hood order: at the first slot whose
-  // occupant is nearer its home, shifting the rest of the cluster one slot on.
+  // Inserts a new key (absent from the table) in the first empty slot from its home: nothing
+  // else moves, so an insert patches no other entry's list links.
   void place(const entry& e, std::uint32_t ctx, std::uint64_t h) noexcept {
     std::size_t i = home(h);
     std::uint32_t p = 1;
-    while (slots_[i].probe >= p) {
+    while (meta_[i] != 0) {
       i = (i + 1) & slot_mask;
       ++p;
-    }
-    if (slots_[i].probe != 0) {
-      std::size_t end = i;
-      while (slots_[end].probe != 0) end = (end + 1) & slot_mask;
-      for (std::size_t j = end; j != i;) {
-        const std::size_t from = (j - 1) & slot_mask;
-        move_slot(from, j);
-        ++slots_[j].probe;
-        j = from;
-      }
     }
     slot& s = slots_[i];
     group& g = contexts_[ctx];
@@ -556,10 +546,9 @@ class iotlb {
   }
 
   // Removes the entry in slot i from its context and the table; the context is released by the
-  // caller. Backward shift: the rest of the cluster moves one slot back, so no tombstones
-  // lengthen later probes. Returns the slot left empty: the occupants of (i, returned] moved
-  // one slot back.
-  std::size_t erase_slot(std::size_t i) noexcept {
+  // caller. Backward shift: each later entry of the cluster whose home allows it moves into the
+  // hole, so no tombstones lengthen later probes. When an entry moves from *track, *track follows.
+  void erase_slot(std::size_t i, std::uint32_t* track = nullptr) noexcept {
     slot& s = slots_[i];
     group& ctx = contexts_[s.ctx_ref >> 8];
     if (s.prev != detail::npos) {
@@ -573,23 +562,18 @@ class iotlb {
     if (--shift_count_[sh] == 0) sizes_changed(shift_mask_ & ~(std::uint64_t{1} << sh));
     if (s.e.global) --global_count_;
     --size_;
-    for (std::size_t j = (i + 1) & slot_mask; slots_[j].probe > 1; j = (j + 1) & slot_mask) {
-      move_slot(j, i);
-      --slots_[i].probe;
-      i = j;
+    for (std::size_t j = (i + 1) & slot_mask; meta_[j] != 0; j = (j + 1) & slot_mask) {
+      // The entry in j may fill the hole at i unless its home lies after i (cyclically).
+      const auto gap = static_cast<std::uint32_t>((j - i) & slot_mask);
+      if (slots_[j].probe > gap) {
+        move_slot(j, i);
+        slots_[i].probe -= gap;
+        if (track != nullptr && *track == j) *track = static_cast<std::uint32_t>(i);
+        i = j;
+      }
     }
     slots_[i].probe = 0;
     meta_[i] = 0;
-    return i;
-  }
-
-  // Where slot x is after erase_slot(i) left `last` empty.
-  [[nodiscard]] static std::uint32_t after_erase(std::uint32_t x, std::size_t i,
-                                                 std::size_t last) noexcept {
-    if (x == detail::npos) return x;
-    const std::size_t d = (x - i) & slot_mask;
-    return d != 0 && d <= ((last - i) & slot_mask) ? static_cast<std::uint32_t>((x - 1) & slot_mask)
-                                                   : x;
   }
 
   // ---- contexts and VMs
@@ -672,14 +656,18 @@ class iotlb {
   }
 
   // CLOCK over the slots: the hand clears reference bits until it meets an entry without one.
-  // Runs only when the TLB is full, so at least half the slots it passes hold an entry. An entry
-  // that a deletion moves behind the hand waits a sweep; CLOCK is approximate anyway.
+  // Runs only when the TLB is full, so half the slots it passes hold an entry; it skips empty ones
+  // on their fingerprint byte. The hand visits slots in a scattered order (an odd multiple of its
+  // count, a permutation of the table): sweeping them in address order would evict every
+  // unreferenced entry of a region at once and leave the table denser just ahead of the hand, and
+  // the longer clusters there slow inserts and probes. An entry that a deletion moves behind the
+  // hand waits a sweep; CLOCK is approximate anyway.
   void evict() noexcept {
     for (;;) {
-      const std::size_t i = hand_;
+      const std::size_t i = (hand_ * 0x9e3779b97f4a7c15ULL) & slot_mask;
       hand_ = (hand_ + 1) & slot_mask;
+      if (meta_[i] == 0) continue;
       slot& s = slots_[i];
-      if (s.probe == 0) continue;
       if ((s.ctx_ref & 1U) != 0) {
         s.ctx_ref &= ~1U;
         continue;
@@ -715,7 +703,7 @@ class iotlb {
       for (std::uint32_t i = ctx.head; i != detail::npos;) {
         std::uint32_t next = slots_[i].next;
         const entry& e = slots_[i].e;
-        if (r.overlaps(e.input, e.last())) next = after_erase(next, i, erase_slot(i));
+        if (r.overlaps(e.input, e.last())) erase_slot(i, &next);
         i = next;
       }
     }
