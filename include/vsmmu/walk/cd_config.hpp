@@ -252,9 +252,12 @@ struct cd_fast_range {
 // legal CD may fail the check and take the rule-by-rule decoder, which names the error of an
 // ILLEGAL one). True with `c` written as decode_cd would write it when the CD passes; false with
 // `c` untouched when it does not.
+// Always inlined into decode_cd_into, as decode_ste_fast.
 template <class X>
-[[nodiscard]] constexpr bool decode_cd_fast(const X& raw, const stream_config& ste,
-                                            const decode_limits& lim, context_config& c) noexcept {
+[[nodiscard, gnu::always_inline]] constexpr bool decode_cd_fast(const X& raw,
+                                                                const stream_config& ste,
+                                                                const decode_limits& lim,
+                                                                context_config& c) noexcept {
   namespace C = smmuv3::cd;
   const dwords4 cd = dwords4::of(raw);
   const std::uint64_t w0 = cd.w[0];

@@ -280,9 +280,12 @@ static_assert(ste_bits::s2s == bits_of<S::S2S> && S::S2S::lsb / 64 == 2);
 // The fast path: the STE checked against decode_limits' per-mode masks and tables. True with
 // `c` written as decode_ste would write it when the STE passes; false with `c` untouched when it
 // does not, which does not make it ILLEGAL (ste_mode_check is conservative).
+// Always inlined into decode_ste_into, as decode_cd_fast: measured 620 -> 547 instructions for a
+// fetch and decode of an STE and its CD (bench_decode ste_cd_from_memory).
 template <class X>
-[[nodiscard]] constexpr bool decode_ste_fast(const X& raw, const decode_limits& lim,
-                                             stream_config& c) noexcept {
+[[nodiscard, gnu::always_inline]] constexpr bool decode_ste_fast(const X& raw,
+                                                                 const decode_limits& lim,
+                                                                 stream_config& c) noexcept {
   namespace S = smmuv3::ste;
   const std::uint64_t w0 = static_cast<std::uint64_t>(raw.word(0));
   if ((w0 & 1U) == 0) return false;  // V == 0: the decoder names it
