@@ -29,6 +29,12 @@ namespace vsmmu::engine {
 
 namespace detail {
 
+// The six accesses of a transaction: access kind × PnU.
+inline constexpr unsigned access_count = 6;
+[[nodiscard]] constexpr unsigned access_index(walk::access_kind a, bool privileged) noexcept {
+  return static_cast<unsigned>(a) * 2U + (privileged ? 1U : 0U);
+}
+
 // One cached result: a block of input addresses of one stream, with the translation at the
 // block's first byte and the verdict of each access.
 struct micro_entry {
@@ -38,18 +44,12 @@ struct micro_entry {
   std::uint64_t stream = 0;     // stream_key(): StreamID and SubstreamID
   std::uint64_t input = 0;      // first input address of the block
   std::uint64_t mask = 0;       // block size - 1
-  std::uint32_t perms = 0;      // per access index: the result's perm (r, w, x) in 3 bits
   std::uint8_t allowed = 0;     // per access index: the entry answers it
   bool ssv = false;             // the transactions it answers have a SubstreamID
   walk::outcome kind = walk::outcome::abort;
-  walk::translation x{};  // output_address and ipa of the block's first byte
+  walk::permissions perm[access_count]{};  // per access index: the result's perm
+  walk::translation x{};                   // output_address and ipa of the block's first byte
 };
-
-// The six accesses of a transaction: access kind × PnU.
-inline constexpr unsigned access_count = 6;
-[[nodiscard]] constexpr unsigned access_index(walk::access_kind a, bool privileged) noexcept {
-  return static_cast<unsigned>(a) * 2U + (privileged ? 1U : 0U);
-}
 
 // The whole SubstreamID, not its architected 20 bits: a hostile wider value must not alias one
 // that translates (it faults, C_BAD_SUBSTREAMID, and is never kept).
@@ -77,7 +77,6 @@ inline void fill(micro_entry& e, const walk::transaction& t, const walk::result&
   e.x.output_address -= offset;
   e.x.ipa -= offset;
   e.allowed = 0;
-  e.perms = 0;
   walk::stream_config ste;  // only what effective_attrs() reads
   ste.privcfg = privcfg;
   ste.instcfg = instcfg;
@@ -94,7 +93,7 @@ inline void fill(micro_entry& e, const walk::transaction& t, const walk::result&
       }
       const unsigned i = access_index(u.access, u.privileged);
       e.allowed = static_cast<std::uint8_t>(e.allowed | (1U << i));
-      e.perms |= ((perm.r ? 1U : 0U) | (perm.w ? 2U : 0U) | (perm.x ? 4U : 0U)) << (3 * i);
+      e.perm[i] = perm;
     }
   }
 }
@@ -112,8 +111,7 @@ inline void fill(micro_entry& e, const walk::transaction& t, const walk::result&
   r.xlat = e.x;
   r.xlat.output_address += offset;
   r.xlat.ipa += offset;
-  const unsigned p = e.perms >> (3 * i);
-  r.xlat.perm = {(p & 1U) != 0, (p & 2U) != 0, (p & 4U) != 0};
+  r.xlat.perm = e.perm[i];
   return true;
 }
 
