@@ -11,6 +11,7 @@
 #include <vsmmu/walk/cd_config.hpp>
 #include <vsmmu/walk/ste_config.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <random>
@@ -735,4 +736,47 @@ TEST_CASE("decode fast path: constant evaluation", "[walk][decode]") {
            cd.config.tt[0].walk.start_level == 0 && cd.config.tt[0].walk.table_base == 0x10'0000;
   }());
   SUCCEED();
+}
+
+TEST_CASE("decode_limits: fast-path tables against the rules, exhaustively", "[walk][decode]") {
+  std::mt19937_64 rng(11);
+  for (unsigned n = 0; n < 1000; ++n) {
+    const vw::smmu_features f = n == 0 ? vw::smmu_features{} : random_features(rng);
+    const vw::decode_limits lim(f);
+    for (unsigned tg = 0; tg < 4; ++tg) {
+      const unsigned g = vw::detail::tg0_shift[tg];
+      for (unsigned sl0 = 0; sl0 < 4; ++sl0) {
+        for (unsigned t = 0; t < 64; ++t) {
+          // STES2TGInvalid, STES2T0SZInvalid, S2InvalidSL / S2InconsistentSL (ste_config.hpp).
+          const bool legal = f.granule_supported(g) &&
+                             t >= std::max(g == 16 ? 12U : 16U, 64U - f.ias_bits()) && t <= 39 &&
+                             vw::detail::s2_start_level(g, sl0, 64 - t, f.oas_bits()) >= 0;
+          CHECK(((lim.s2_t0sz_ok(tg, sl0) >> t) & 1U) == (legal ? 1U : 0U));
+        }
+      }
+    }
+    for (unsigned r = 0; r < 2; ++r) {
+      for (unsigned ds = 0; ds < 2; ++ds) {
+        for (unsigned tg = 0; tg < 4; ++tg) {
+          const unsigned g = (r == 0 ? vw::detail::tg0_shift : vw::detail::tg1_shift)[tg];
+          const bool lpa2 = ds != 0 && g != 0 && g != 16;
+          const vw::detail::cd_range_check& k = lim.cd_range(r, ds, tg);
+          CHECK(k.ds == lpa2);
+          for (unsigned t = 0; t < 64; ++t) {
+            // CDTxSZInvalid and the granule (cd_config.hpp); no CD passes without AA64 tables.
+            const unsigned min = (g == 16 || lpa2) && f.vax52 ? 12U : 16U;
+            const bool legal =
+                f.granule_supported(g) && t >= min && t <= 39 && (r == 1 || f.aa64_tables);
+            CHECK(((k.txsz_ok >> t) & 1U) == (legal ? 1U : 0U));
+          }
+          if (g == 0) continue;
+          CHECK(k.granule == g);
+          for (unsigned ps = 0; ps < 8; ++ps) {
+            CHECK(k.oa[ps] ==
+                  vw::effective_output_bits(static_cast<smmuv3::address_size>(ps), g, f, lpa2));
+          }
+        }
+      }
+    }
+  }
 }

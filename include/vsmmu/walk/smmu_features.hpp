@@ -191,15 +191,19 @@ class decode_limits {
         if (feat.ttendian == tt_endian::big) k.expect[2] |= B::s2endi;
       }
     }
+    // Per S2TG and S2SL0 the legal S2T0SZ are an interval: from the STES2T0SZInvalid range and
+    // the input sizes the start level resolves (s2_start_level), when that level is valid.
     for (unsigned tg = 0; tg < 4; ++tg) {
       const unsigned g = detail::tg0_shift[tg];
       if (!granule_supported(g)) continue;
       for (unsigned sl0 = 0; sl0 < 4; ++sl0) {
-        for (unsigned t = s2_min_t0sz(g); t <= 39; ++t) {
-          if (detail::s2_start_level(g, sl0, 64 - t, oas_) >= 0) {
-            s2_t0sz_ok_[tg][sl0] |= std::uint64_t{1} << t;
-          }
-        }
+        const int level = detail::s2_geometry.level[tg][sl0];
+        const unsigned lsb = detail::s2_geometry.lsb[tg][sl0];
+        if (level < 0 || detail::s2_start_level(g, sl0, lsb + 1, oas_) != level) continue;
+        const unsigned max_ia = lsb + (g - 3) + 4;  // at most 16 concatenated tables
+        const unsigned lo = 64 - max_ia > s2_min_t0sz(g) ? 64 - max_ia : s2_min_t0sz(g);
+        const unsigned hi = 63 - lsb < 39 ? 63 - lsb : 39;
+        if (lo <= hi) s2_t0sz_ok_[tg][sl0] = detail::low_mask(hi + 1) & ~detail::low_mask(lo);
       }
     }
   }
