@@ -61,7 +61,7 @@ struct engine_stats {
   std::uint32_t streams_cached = 0;
   std::uint32_t contexts_cached = 0;
   std::uint32_t leaves_cached = 0;
-  std::uint64_t epoch = 0;  // invalidations applied
+  std::uint64_t epoch = 0;  // invalidations, state and caching changes applied
 };
 
 template <memory::readable_memory M, class Notifier = null_notifier,
@@ -379,13 +379,6 @@ class smmu_engine {
   [[nodiscard]] const M& memory() const noexcept { return mem_; }
 
  private:
-  // The hit path, under the mutex: the translated result when the STE, the CD (with stage 1) and
-  // the leaf are all cached and the leaf answers the access, read in place from the caches (no
-  // copy of the decoded STE or CD, no state snapshot). Anything else (a miss, a fault, a bypass,
-  // an access the leaf does not allow) returns false and takes walk::translate() with
-  // cached_policy, which decides it the same way: the choices are walk::detail's select_cd and
-  // accept_leaf, the tag is leaf_codec's, and the differential test compares both paths with
-  // caching off. Counters are updated only for a complete hit, so a fall-back counts once.
   // What a micro-TLB fill needs of the STE besides the result.
   struct stream_access_cfg {
     std::uint8_t privcfg = 0;
@@ -440,6 +433,14 @@ class smmu_engine {
     }
   }
 
+  // The hit path, under the mutex: the translated result when the STE, the CD (with stage 1) and
+  // the leaf are all cached and the leaf answers the access, read in place from the caches (no
+  // copy of the decoded STE or CD, no state snapshot). Anything else (a miss, a fault, a bypass,
+  // an access the leaf does not allow) returns false and takes walk::translate() with
+  // cached_policy, which decides it the same way: the choices are walk::detail's select_cd and
+  // accept_leaf, the tag is leaf_codec's, and the differential test compares both paths with
+  // caching off. Counters are updated only for a complete hit, so a fall-back counts once. `ac`
+  // receives the STE's PRIVCFG and INSTCFG, for a micro-TLB fill.
   bool hit(const walk::transaction& t, walk::result& r, stream_access_cfg& ac) noexcept {
     if (!state_.smmuen) return false;
     const walk::stream_config* cfg = config_.find_stream(t.sid);
