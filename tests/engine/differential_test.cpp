@@ -502,9 +502,10 @@ TEST_CASE("engine differential: a tiny cache (constant replacement) agrees too",
   ve::engine_options o;
   o.config = {2, 2};
   ve::smmu_engine<memory, ve::null_notifier, 4> tiny(*wl->w.mem, wl->w.st, {}, o);
+  ve::micro_tlb<2> u;  // and, every other translation, a two-entry micro-TLB in front
   for (int i = 0; i < 1500; ++i) {
     const auto t = wl->random_transaction();
-    REQUIRE(same_result(tiny.translate(t), wl->w.walk(t)));
+    REQUIRE(same_result(i % 2 == 0 ? tiny.translate(t) : tiny.translate(t, u), wl->w.walk(t)));
     if (i % 7 == 0) {
       wl->change_mapping(false);
       REQUIRE(tiny.execute(nsnh_all()) == command_status::ok);
