@@ -84,7 +84,7 @@ struct entry {
   // tag, global and size_shift are adjacent, in this order: the IOTLB reads the eight bytes as
   // its key (iotlb.hpp, key_word).
   context tag{};
-  bool global = false;  // stage 1 nG == 0: matches every ASID of its VMID (and regime)
+  bool global = false;           // stage 1 nG == 0: matches every ASID of its VMID (and regime)
   std::uint8_t size_shift = 12;  // log2 of the page, block or contiguous-range size
   stages from = stages::s1_only;
 

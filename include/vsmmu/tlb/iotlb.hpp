@@ -163,6 +163,7 @@ class iotlb {
         tag_masks_(make_tag_masks(asid_mask_, vmid_mask_)),
         meta_(slot_count),
         slots_(slot_count),
+        records_(Capacity),
         contexts_(Capacity),
         context_index_(std::size_t{Capacity} * 2),
         vms_(Capacity),
@@ -209,7 +210,7 @@ class iotlb {
     const unsigned s = e.size_shift;
     if (const std::uint32_t i = find(key, e.input); i != detail::npos) {
       slots_[i].e = e;
-      slots_[i].ctx_ref |= 1U;
+      slots_[i].referenced = 1;
       return;
     }
     if (size_ == Capacity) evict();  // may free a context, so contexts are looked up afterwards
@@ -328,19 +329,27 @@ class iotlb {
   }
 
  private:
-  // One cache line per entry: everything a hit reads (the entry, whose tag, global, size and
-  // input fields are the key) and the bookkeeping of invalidation and replacement, which a hit
-  // does not read but which costs no extra line here. Entries move when a deletion shifts its
-  // cluster back; their list neighbours (or context head) are patched when they do.
+  // One cache line per entry: what a hit reads (the entry, whose tag, global, size and input
+  // fields are the key), the probe distance and the CLOCK bit. Entries move when a deletion
+  // shifts its cluster back; the id they carry names their record, which follows them.
   struct alignas(64) slot {
     entry e{};
-    std::uint32_t probe = 0;            // 1 + distance from the home slot; 0 when empty
-    std::uint32_t prev = detail::npos;  // neighbours in its context's list (slot numbers)
-    std::uint32_t next = detail::npos;
-    std::uint32_t ctx_ref = 0;  // context id << 8 | CLOCK reference bit
+    std::uint32_t probe = 0;  // 1 + distance from the home slot; 0 when empty
+    std::uint32_t id = 0;     // its record in records_
+    std::uint8_t referenced = 0;
   };
 
-  // A context (slots of one tag) or a VM (contexts of one regime and VMID).
+  // What invalidation and replacement need and a hit does not, apart from the lines a hit reads
+  // (16 bytes an entry, 1 MB for 65536, mostly in L2): links in its context's list, its context,
+  // and where its slot is. Ids are stable, so a move updates one record and no list neighbour.
+  struct record {
+    std::uint32_t prev = detail::npos;  // in its context's list, or the free list (next only)
+    std::uint32_t next = detail::npos;
+    std::uint32_t ctx = 0;
+    std::uint32_t pos = 0;  // slot number
+  };
+
+  // A context (records of one tag) or a VM (contexts of one regime and VMID).
   struct group {
     std::uint64_t key = detail::dead_key;
     std::uint32_t head = detail::npos;
@@ -465,7 +474,7 @@ class iotlb {
 
   [[nodiscard]] const entry* hit(slot& s) noexcept {
     // No store when the bit is already set: a hit dirties its line only once per CLOCK sweep.
-    if ((s.ctx_ref & 1U) == 0) s.ctx_ref |= 1U;
+    if (s.referenced == 0) s.referenced = 1;
     return &s.e;
   }
 
@@ -509,23 +518,15 @@ class iotlb {
 
   // ---- the slot table
 
-  // Moves the occupant of slot `from` to the empty (or already copied) slot `to`, and points its
-  // list neighbours, or its context's head, at the new place.
+  // Moves the occupant of slot `from` to the empty slot `to`.
   void move_slot(std::size_t from, std::size_t to) noexcept {
-    slot& s = slots_[to];
-    s = slots_[from];
+    slots_[to] = slots_[from];
     meta_[to] = meta_[from];
-    const auto at = static_cast<std::uint32_t>(to);
-    if (s.prev != detail::npos) {
-      slots_[s.prev].next = at;
-    } else {
-      contexts_[s.ctx_ref >> 8].head = at;
-    }
-    if (s.next != detail::npos) slots_[s.next].prev = at;
+    records_[slots_[to].id].pos = static_cast<std::uint32_t>(to);
   }
 
   // Inserts a new key (absent from the table) in the first empty slot from its home: nothing
-  // else moves, so an insert patches no other entry's list links.
+  // else moves.
   void place(const entry& e, std::uint32_t ctx, std::uint64_t h) noexcept {
     std::size_t i = home(h);
     std::uint32_t p = 1;
@@ -533,30 +534,40 @@ class iotlb {
       i = (i + 1) & slot_mask;
       ++p;
     }
+    const std::uint32_t id = free_record_;
+    record& rec = records_[id];
+    free_record_ = rec.next;
     slot& s = slots_[i];
-    group& g = contexts_[ctx];
     s.e = e;
     s.probe = p;
+    s.id = id;
+    s.referenced = 0;  // a new entry must earn its second chance
     meta_[i] = fingerprint(h);
-    s.ctx_ref = ctx << 8;  // a new entry must earn its second chance
-    s.prev = detail::npos;
-    s.next = g.head;
-    if (g.head != detail::npos) slots_[g.head].prev = static_cast<std::uint32_t>(i);
-    g.head = static_cast<std::uint32_t>(i);
+    group& g = contexts_[ctx];
+    rec.pos = static_cast<std::uint32_t>(i);
+    rec.ctx = ctx;
+    rec.prev = detail::npos;
+    rec.next = g.head;
+    if (g.head != detail::npos) records_[g.head].prev = id;
+    g.head = id;
   }
 
   // Removes the entry in slot i from its context and the table; the context is released by the
   // caller. Backward shift: each later entry of the cluster whose home allows it moves into the
-  // hole, so no tombstones lengthen later probes. When an entry moves from *track, *track follows.
-  void erase_slot(std::size_t i, std::uint32_t* track = nullptr) noexcept {
-    slot& s = slots_[i];
-    group& ctx = contexts_[s.ctx_ref >> 8];
-    if (s.prev != detail::npos) {
-      slots_[s.prev].next = s.next;
+  // hole, so no tombstones lengthen later probes.
+  void erase_slot(std::size_t i) noexcept {
+    const slot& s = slots_[i];
+    const std::uint32_t id = s.id;
+    record& rec = records_[id];
+    group& ctx = contexts_[rec.ctx];
+    if (rec.prev != detail::npos) {
+      records_[rec.prev].next = rec.next;
     } else {
-      ctx.head = s.next;
+      ctx.head = rec.next;
     }
-    if (s.next != detail::npos) slots_[s.next].prev = s.prev;
+    if (rec.next != detail::npos) records_[rec.next].prev = rec.prev;
+    rec.next = free_record_;
+    free_record_ = id;
     --ctx.count;
     const unsigned sh = s.e.size_shift;
     if (--shift_count_[sh] == 0) sizes_changed(shift_mask_ & ~(std::uint64_t{1} << sh));
@@ -568,7 +579,6 @@ class iotlb {
       if (slots_[j].probe > gap) {
         move_slot(j, i);
         slots_[i].probe -= gap;
-        if (track != nullptr && *track == j) *track = static_cast<std::uint32_t>(i);
         i = j;
       }
     }
@@ -668,11 +678,11 @@ class iotlb {
       hand_ = (hand_ + 1) & slot_mask;
       if (meta_[i] == 0) continue;
       slot& s = slots_[i];
-      if ((s.ctx_ref & 1U) != 0) {
-        s.ctx_ref &= ~1U;
+      if (s.referenced != 0) {
+        s.referenced = 0;
         continue;
       }
-      const std::uint32_t ctx = s.ctx_ref >> 8;
+      const std::uint32_t ctx = records_[s.id].ctx;
       erase_slot(i);
       release_if_empty(ctx);
       return;
@@ -700,11 +710,12 @@ class iotlb {
         }
       }
     } else {
-      for (std::uint32_t i = ctx.head; i != detail::npos;) {
-        std::uint32_t next = slots_[i].next;
-        const entry& e = slots_[i].e;
-        if (r.overlaps(e.input, e.last())) erase_slot(i, &next);
-        i = next;
+      for (std::uint32_t id = ctx.head; id != detail::npos;) {
+        const record& rec = records_[id];
+        const std::uint32_t next = rec.next;
+        const entry& e = slots_[rec.pos].e;
+        if (r.overlaps(e.input, e.last())) erase_slot(rec.pos);
+        id = next;
       }
     }
     release_if_empty(ctx_id);
@@ -739,6 +750,11 @@ class iotlb {
 
   void reset() noexcept {
     for (slot& s : slots_) s = slot{};
+    for (std::uint32_t i = 0; i < Capacity; ++i) {
+      records_[i] = record{};
+      records_[i].next = i + 1 == Capacity ? detail::npos : i + 1;
+    }
+    free_record_ = 0;
     for (std::uint8_t& m : meta_) m = 0;
     for (std::uint32_t i = 0; i < Capacity; ++i) {
       const std::uint32_t next = i + 1 == Capacity ? detail::npos : i + 1;
@@ -769,6 +785,7 @@ class iotlb {
   std::array<std::uint64_t, 8> tag_masks_;  // by regime | space << 2
   std::vector<std::uint8_t> meta_;          // per slot: 0 empty, else 0x80 | 7 hash bits
   std::vector<slot> slots_;
+  std::vector<record> records_;
   std::vector<group> contexts_;
   index_type context_index_;
   std::vector<group> vms_;
@@ -777,6 +794,7 @@ class iotlb {
   std::array<std::uint32_t, 64> shift_count_{};
   std::size_t hand_ = 0;
   unsigned vmw_ = 0;
+  std::uint32_t free_record_ = 0;
   std::uint32_t free_context_ = 0;
   std::uint32_t free_vm_ = 0;
 };
