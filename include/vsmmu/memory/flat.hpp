@@ -45,6 +45,24 @@ class flat_memory {
     return {v, access_status::ok};
   }
 
+  // out.size() consecutive little-endian dwords from pa, all or nothing: what the walker's
+  // STE fetch detects (walk/stream_table.hpp) so that a 64-byte structure costs one bounds check
+  // instead of eight.
+  constexpr access_status read_dwords(std::uint64_t pa,
+                                      std::span<std::uint64_t> out) const noexcept {
+    const std::uint64_t word = std::rotr(pa - base_, 3);
+    if (word < Bytes / 8 && out.size() <= Bytes / 8 - word) {
+      for (std::size_t i = 0; i < out.size(); ++i) out[i] = words_[word + i];
+      return access_status::ok;
+    }
+    for (std::size_t i = 0; i < out.size(); ++i) {  // unaligned, or (partly) outside
+      const read_result r = read64(pa + 8 * i);
+      if (!r.ok()) return access_status::external_abort;
+      out[i] = r.value;
+    }
+    return access_status::ok;
+  }
+
   constexpr access_status read_bytes(std::uint64_t pa, std::span<std::byte> out) const noexcept {
     if (!contains(pa, out.size())) return access_status::external_abort;
     const std::uint64_t offset = pa - base_;

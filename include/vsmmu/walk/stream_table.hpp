@@ -8,8 +8,10 @@
 
 #include <algorithm>
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <tuple>
 #include <type_traits>
 
@@ -48,8 +50,13 @@ constexpr void read_ste(const M& mem, std::uint64_t pa, unsigned oas, ste_fetch&
   auto& words = out.ste.words();
   static_assert(std::tuple_size_v<std::remove_reference_t<decltype(words)>> == 8);
   bool ok = (pa >> oas) == 0;
-  // Eight independent reads whose statuses are combined once: no branch per dword.
-  if (ok) {
+  if constexpr (requires(std::span<std::uint64_t> w) {
+                  { mem.read_dwords(pa, w) } -> std::same_as<memory::access_status>;
+                }) {
+    // An adapter that reads a block at once (memory::flat_memory): one bounds check.
+    ok = ok && mem.read_dwords(pa, std::span<std::uint64_t>(words)) == memory::access_status::ok;
+  } else if (ok) {
+    // Eight independent reads whose statuses are combined once: no branch per dword.
     const memory::read_result r0 = mem.read64(pa);
     const memory::read_result r1 = mem.read64(pa + 8);
     const memory::read_result r2 = mem.read64(pa + 16);
