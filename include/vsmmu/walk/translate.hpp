@@ -102,6 +102,11 @@ concept translation_policy = memory::readable_memory<M> &&
 struct uncached {
   static constexpr bool caches_leaves = false;
 
+  // Limits derived once from the same features as the smmu_state's (an engine keeps one per
+  // register state): the decoders' fast path. Without them the features are read rule by rule
+  // (building decode_limits for one translation would cost more than it saves).
+  const decode_limits* limits = nullptr;
+
   template <memory::readable_memory M>
   [[nodiscard]] constexpr stream_lookup stream(const M& mem, const smmu_state& st,
                                                std::uint32_t sid) const noexcept {
@@ -110,7 +115,9 @@ struct uncached {
     out.status = ste.status;
     out.fetch_addr = ste.fetch_addr;
     if (ste.status == ste_fetch_status::ok) {
-      out.illegal = decode_ste_into(ste.ste, st.features, out.config) != ste_error::none;
+      out.illegal = (limits != nullptr ? decode_ste_into(ste.ste, *limits, out.config)
+                                       : decode_ste_into(ste.ste, st.features, out.config)) !=
+                    ste_error::none;
     }
     return out;
   }
@@ -125,7 +132,9 @@ struct uncached {
     out.status = cdf.status;
     out.fault = cdf.fault;
     if (cdf.status == cd_locate_status::ok) {
-      out.illegal = decode_cd_into(cdf.cd, ste, st.features, out.config) != cd_error::none;
+      out.illegal = (limits != nullptr ? decode_cd_into(cdf.cd, ste, *limits, out.config)
+                                       : decode_cd_into(cdf.cd, ste, st.features, out.config)) !=
+                    cd_error::none;
     }
     return out;
   }
