@@ -400,15 +400,7 @@ template <memory::readable_memory M, class ToPa>
   // A PA beyond the OAS is fetched as an abort (§3.4.3).
   const bool beyond = (pa.value >> f.oas_bits()) != 0;
   auto& words = out.cd.words();
-  for (unsigned i = 0; i < words.size(); ++i) {
-    const auto r = beyond ? memory::read_result{0, memory::access_status::external_abort}
-                          : mem.read64(pa.value + 8 * i);
-    if (!r.ok()) {
-      fetch_abort(pa.value);
-      return out;
-    }
-    words[i] = r.value;
-  }
+  if (beyond || !memory::read_words(mem, pa.value, words)) fetch_abort(pa.value);
   return out;
 }
 

@@ -49,38 +49,7 @@ constexpr void read_ste(const M& mem, std::uint64_t pa, unsigned oas, ste_fetch&
   // truncation, would silently read another structure).
   auto& words = out.ste.words();
   static_assert(std::tuple_size_v<std::remove_reference_t<decltype(words)>> == 8);
-  bool ok = (pa >> oas) == 0;
-  if constexpr (requires(std::span<std::uint64_t> w) {
-                  { mem.read_dwords(pa, w) } -> std::same_as<memory::access_status>;
-                }) {
-    // An adapter that reads a block at once (memory::flat_memory): one bounds check.
-    ok = ok && mem.read_dwords(pa, std::span<std::uint64_t>(words)) == memory::access_status::ok;
-  } else if (ok) {
-    // Eight independent reads whose statuses are combined once: no branch per dword.
-    const memory::read_result r0 = mem.read64(pa);
-    const memory::read_result r1 = mem.read64(pa + 8);
-    const memory::read_result r2 = mem.read64(pa + 16);
-    const memory::read_result r3 = mem.read64(pa + 24);
-    const memory::read_result r4 = mem.read64(pa + 32);
-    const memory::read_result r5 = mem.read64(pa + 40);
-    const memory::read_result r6 = mem.read64(pa + 48);
-    const memory::read_result r7 = mem.read64(pa + 56);
-    using st = memory::access_status;
-    ok = (static_cast<unsigned>(r0.status) | static_cast<unsigned>(r1.status) |
-          static_cast<unsigned>(r2.status) | static_cast<unsigned>(r3.status) |
-          static_cast<unsigned>(r4.status) | static_cast<unsigned>(r5.status) |
-          static_cast<unsigned>(r6.status) | static_cast<unsigned>(r7.status)) ==
-         static_cast<unsigned>(st::ok);
-    static_assert(static_cast<unsigned>(st::ok) == 0);
-    words[0] = r0.value;
-    words[1] = r1.value;
-    words[2] = r2.value;
-    words[3] = r3.value;
-    words[4] = r4.value;
-    words[5] = r5.value;
-    words[6] = r6.value;
-    words[7] = r7.value;
-  }
+  const bool ok = (pa >> oas) == 0 && memory::read_words(mem, pa, words);
   if (!ok) {
     out.status = ste_fetch_status::fetch_abort;
     out.fetch_addr = pa;
