@@ -45,6 +45,7 @@
 // device model around it.
 #include <vsmmu/cache/config_cache.hpp>
 #include <vsmmu/device/smmu_device.hpp>
+#include <vsmmu/engine/micro_tlb.hpp>
 #include <vsmmu/engine/notifications.hpp>
 #include <vsmmu/engine/smmu_engine.hpp>
 
