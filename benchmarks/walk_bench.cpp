@@ -84,7 +84,8 @@ enum class mode { s1, s2, nested };
 struct setup {
   std::unique_ptr<mem_type> mem = std::make_unique<mem_type>();
   vw::smmu_state st;
-  explicit setup(mode m) {
+  mode kind;
+  explicit setup(mode m) : kind(m) {
     vt::table_builder b(*mem, 0x1000, 0x7f000);
     st.strtab = {0, false, 6, 4};
     const auto s1fmt = vt::s1_format(12, 48);     // levels 0-3
@@ -124,13 +125,18 @@ struct setup {
     }
     b.install_ste(st.strtab, 1, ste);
   }
+  // The read on SID 1 that every walk of this set-up translates to PA 0x1'0000'0123.
+  [[nodiscard]] vw::transaction transaction() const {
+    vw::transaction t;
+    t.sid = 1;
+    t.address = kind == mode::s2 ? 0x7f'0000'0123 : 0x7fff'0000'0123;
+    return t;
+  }
 };
 
 void walk(benchmark::State& state, mode m) {
   const setup s(m);
-  vw::transaction t;
-  t.sid = 1;
-  t.address = m == mode::s2 ? 0x7f'0000'0123 : 0x7fff'0000'0123;
+  const vw::transaction t = s.transaction();
   const mem_type& mem = *s.mem;
   // What an engine's configuration-cache miss does: the decoders' fast path, with limits derived
   // once from the features.
@@ -152,9 +158,7 @@ void walk(benchmark::State& state, mode m) {
 
 void walk_config_cached(benchmark::State& state, mode m) {
   const setup s(m);
-  vw::transaction t;
-  t.sid = 1;
-  t.address = m == mode::s2 ? 0x7f'0000'0123 : 0x7fff'0000'0123;
+  const vw::transaction t = s.transaction();
   const mem_type& mem = *s.mem;
   const config_cached policy;
   (void)vw::translate(mem, s.st, t, policy);  // warms the two lookups
@@ -173,9 +177,7 @@ void walk_config_cached(benchmark::State& state, mode m) {
 // a walk checks it: what the target calls the walk's memory reads.
 void reads_alone(benchmark::State& state, mode m, bool config_is_cached) {
   const setup s(m);
-  vw::transaction t;
-  t.sid = 1;
-  t.address = m == mode::s2 ? 0x7f'0000'0123 : 0x7fff'0000'0123;
+  const vw::transaction t = s.transaction();
   const recording rec{s.mem.get(), {}};
   const config_cached policy;
   if (config_is_cached) {

@@ -26,68 +26,27 @@
 #include <thread>
 #include <vector>
 
+#include "engine/atomic_memory.hpp"
 #include "engine/fixture.hpp"
 
 using namespace ex;
-using vsmmu::memory::access_status;
-using vsmmu::memory::read_result;
+using engine_test::atomic_memory;
+using engine_test::pa_of;
 using vsmmu::queue::command_status;
 
 namespace {
 
-// Guest memory that tolerates concurrent readers and a writer (as in stress_test.cpp).
-class atomic_words {
- public:
-  explicit atomic_words(std::size_t bytes) : words_(bytes / 8) {}
-
-  [[nodiscard]] read_result read64(std::uint64_t pa) const noexcept {
-    if (pa % 8 != 0 || pa / 8 >= words_.size()) return {0, access_status::external_abort};
-    return {words_[pa / 8].load(std::memory_order_acquire), access_status::ok};
-  }
-  access_status read_bytes(std::uint64_t pa, std::span<std::byte> out) const noexcept {
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      const std::uint64_t a = pa + i;
-      if (a / 8 >= words_.size()) return access_status::external_abort;
-      out[i] = std::byte(words_[a / 8].load(std::memory_order_relaxed) >> (8 * (a % 8)));
-    }
-    return access_status::ok;
-  }
-  access_status write64(std::uint64_t pa, std::uint64_t v) noexcept {
-    if (pa % 8 != 0 || pa / 8 >= words_.size()) return access_status::external_abort;
-    words_[pa / 8].store(v, std::memory_order_release);
-    return access_status::ok;
-  }
-  access_status write_bytes(std::uint64_t pa, std::span<const std::byte> in) noexcept {
-    for (std::size_t i = 0; i < in.size(); ++i) {
-      const std::uint64_t a = pa + i;
-      if (a / 8 >= words_.size()) return access_status::external_abort;
-      const std::uint64_t shift = 8 * (a % 8);
-      const std::uint64_t w = words_[a / 8].load(std::memory_order_relaxed);
-      words_[a / 8].store((w & ~(std::uint64_t{0xff} << shift)) | (std::uint64_t(in[i]) << shift),
-                          std::memory_order_relaxed);
-    }
-    return access_status::ok;
-  }
-
- private:
-  std::vector<std::atomic<std::uint64_t>> words_;
-};
-static_assert(vsmmu::memory::guest_memory<atomic_words>);
-
 constexpr unsigned page_count = 8;
 constexpr std::uint64_t va_base = 0x1000'0000;
 
-std::uint64_t pa_of(unsigned p, std::uint64_t gen) {
-  return 0x1'0000'0000ULL + (std::uint64_t{p} << 32) + (gen << 12);
-}
 bool unmapped(std::uint64_t gen) { return gen % 4 == 3; }
 
 }  // namespace
 
 TEST_CASE("micro-TLB stress: per-thread micro-TLBs, maps, unmaps and invalidations",
           "[engine][micro_tlb][stress]") {
-  atomic_words mem(0x100000);
-  vt::table_builder<atomic_words> b(mem, pool, 0x100000 - pool);
+  atomic_memory mem(0x100000);
+  vt::table_builder<atomic_memory> b(mem, pool, 0x100000 - pool);
   vw::smmu_state st = state();
   // SID 1: stage 1, ASID 5, VMID 3. SID 2: stage 2 only, VMID 4 (IPA = the same VA window).
   const std::uint64_t s1root = b.new_root(s1_fmt);
@@ -105,7 +64,7 @@ TEST_CASE("micro-TLB stress: per-thread micro-TLBs, maps, unmaps and invalidatio
     leaf[1][p] = b.map(s2_fmt, s2root, va_base + p * 0x1000ULL, pa_of(p, 0), 3);
   }
 
-  ve::smmu_engine<atomic_words, ve::null_notifier, 64> e(mem, st);
+  ve::smmu_engine<atomic_memory, ve::null_notifier, 64> e(mem, st);
   std::array<std::array<std::atomic<std::uint64_t>, page_count>, 2> written{};
   std::array<std::array<std::atomic<std::uint64_t>, page_count>, 2> visible{};
   std::atomic<bool> done{false};

@@ -1,0 +1,63 @@
+// Shared by the engine's concurrency tests (stress_test.cpp, micro_tlb_stress_test.cpp).
+#pragma once
+
+#include <vsmmu/memory/adapter.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace engine_test {
+
+using vsmmu::memory::access_status;
+using vsmmu::memory::read_result;
+
+// Guest memory that tolerates concurrent readers and a writer: atomic 64-bit words (a
+// real guest's memory changes under a walk; a plain array here would be a data race).
+class atomic_memory {
+ public:
+  explicit atomic_memory(std::size_t bytes) : words_(bytes / 8) {}
+
+  [[nodiscard]] read_result read64(std::uint64_t pa) const noexcept {
+    if (pa % 8 != 0 || pa / 8 >= words_.size()) return {0, access_status::external_abort};
+    return {words_[pa / 8].load(std::memory_order_acquire), access_status::ok};
+  }
+  access_status read_bytes(std::uint64_t pa, std::span<std::byte> out) const noexcept {
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      const std::uint64_t a = pa + i;
+      if (a / 8 >= words_.size()) return access_status::external_abort;
+      out[i] = std::byte(words_[a / 8].load(std::memory_order_relaxed) >> (8 * (a % 8)));
+    }
+    return access_status::ok;
+  }
+  access_status write64(std::uint64_t pa, std::uint64_t v) noexcept {
+    if (pa % 8 != 0 || pa / 8 >= words_.size()) return access_status::external_abort;
+    words_[pa / 8].store(v, std::memory_order_release);
+    return access_status::ok;
+  }
+  access_status write_bytes(std::uint64_t pa, std::span<const std::byte> in) noexcept {
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      const std::uint64_t a = pa + i;
+      if (a / 8 >= words_.size()) return access_status::external_abort;
+      const std::uint64_t shift = 8 * (a % 8);
+      const std::uint64_t w = words_[a / 8].load(std::memory_order_relaxed);
+      words_[a / 8].store((w & ~(std::uint64_t{0xff} << shift)) | (std::uint64_t(in[i]) << shift),
+                          std::memory_order_relaxed);
+    }
+    return access_status::ok;
+  }
+
+ private:
+  std::vector<std::atomic<std::uint64_t>> words_;
+};
+static_assert(vsmmu::memory::guest_memory<atomic_memory>);
+
+// Page p of the stress tests maps to pa_of(p, generation): increasing with the generation, so
+// that a stale or a not-yet-written mapping is recognisable.
+inline std::uint64_t pa_of(unsigned p, std::uint64_t gen) {
+  return 0x1'0000'0000ULL + (std::uint64_t{p} << 32) + (gen << 12);
+}
+
+}  // namespace engine_test
