@@ -10,7 +10,7 @@
 #   --build-dir   default build/fuzz; new corpus entries go to DIR/corpus/<harness>/,
 #                 logs to DIR/logs/, failing inputs to DIR/findings/
 #   HARNESS...    some of: structures commands events registers pcie_caps pcie_walk
-#                 lspci_dump cli (default: all)
+#                 lspci_dump cli translate cmdq accel tlb engine (default: all)
 # Exits non-zero when a harness finds something (crash, sanitizer report, broken invariant,
 # timeout, out of memory) or does not build.
 set -euo pipefail
@@ -35,7 +35,7 @@ done
 if ((${#harnesses[@]} == 0)); then
   harnesses=(structures commands events registers pcie_caps pcie_walk lspci_dump cli)
   # Harnesses that arrived later, each when its source and seed corpus exist.
-  for h in translate cmdq accel; do
+  for h in translate cmdq accel tlb engine; do
     [[ -f fuzz/${h}_fuzzer.cpp && -d fuzz/corpus/$h ]] && harnesses+=("$h")
   done
 fi
