@@ -611,7 +611,7 @@ class smmu_engine {
            a.stall_model == b.stall_model && a.httu == b.httu && a.ttendian == b.ttendian &&
            a.sidsize == b.sidsize && a.ssidsize == b.ssidsize && a.oas == b.oas &&
            a.gran4k == b.gran4k && a.gran16k == b.gran16k && a.gran64k == b.gran64k &&
-           a.vax52 == b.vax52;
+           a.vax52 == b.vax52 && a.ds == b.ds;
   }
 
   void notify_tlbi(const iotlb_invalidation& n) { notifier_.iotlb_invalidated(n); }
