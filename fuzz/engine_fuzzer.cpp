@@ -38,8 +38,10 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <iterator>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "check.hpp"
@@ -708,12 +710,38 @@ struct workload {
     return t;
   }
 
+  // What a finding prints before it aborts: the transaction, the state, the four results.
+  void report(const vw::transaction& t, const vw::result& ref, const vw::result& a,
+              const vw::result& m, const vw::result& o) const {
+    std::fprintf(stderr,
+                 "transaction: sid %u ssv %d ssid %u address 0x%llx access %d priv %d\n"
+                 "state: smmuen %d gbpa_abort %d ds %d httu %d oas %d; cd_ds %d cd_hahd %d\n",
+                 t.sid, t.ssv, t.ssid, static_cast<unsigned long long>(t.address),
+                 static_cast<int>(t.access), t.privileged, st.smmuen, st.gbpa_abort, st.features.ds,
+                 static_cast<int>(st.features.httu), static_cast<int>(st.features.oas), cd_ds,
+                 cd_hahd);
+    const std::pair<const char*, const vw::result*> rs[] = {
+        {"walk", &ref}, {"tiny", &a}, {"micro", &m}, {"off", &o}};
+    for (const auto& [name, r] : rs) {
+      std::fprintf(stderr,
+                   "  %-5s kind %d term %d event 0x%02x out 0x%llx ipa 0x%llx size %u perm %d%d%d "
+                   "asid %u vmid %u global %d\n",
+                   name, static_cast<int>(r->kind), static_cast<int>(r->term),
+                   static_cast<unsigned>(r->event.type()),
+                   static_cast<unsigned long long>(r->xlat.output_address),
+                   static_cast<unsigned long long>(r->xlat.ipa), r->xlat.size_shift, r->xlat.perm.r,
+                   r->xlat.perm.w, r->xlat.perm.x, r->xlat.asid, r->xlat.vmid, r->xlat.global);
+    }
+  }
+
   void translate_and_compare(const vw::transaction& t) {
     ve::walk_only p;
     const vw::result ref = vw::translate(ro, st, t, p);
     const vw::result a = tiny->translate(t);
     const vw::result m = in.chance(25) ? micro->translate(t, utlb1) : micro->translate(t, utlb16);
     const vw::result o = off->translate(t);
+    if (!same_result(o, ref) || !same_result(a, ref) || !same_result(m, ref))
+      report(t, ref, a, m, o);
     VSMMU_FUZZ_CHECK(same_result(o, ref), "caching off differs from the walk");
     VSMMU_FUZZ_CHECK(same_result(a, ref), "the caching engine (tiny caches) differs from the walk");
     VSMMU_FUZZ_CHECK(same_result(m, ref), "the micro-TLB engine differs from the walk");
@@ -757,7 +785,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   while (ops++ < 4096 && in.next_op()) {
     if (!in.in_burst() && raw.remaining() >= 3 && in.u8() >= 0xf0) {
       const std::uint64_t seed = in.u64();
-      in.start_burst(seed, 1U + in.u8() * 4U);
+      in.start_burst(seed, 1U + in.u8());
       continue;
     }
     w.step();

@@ -6,7 +6,7 @@
 // operations: insert, both lookup forms, every invalidation scope the IOTLB has (all, NSNH_ALL,
 // NH_ALL, NH_ASID, NH_VA and NH_VAA with an address range or a decoded TLBI range, S2_IPA,
 // S12_VMALL, EL2_ALL, EL2_ASID, EL2_VA and EL2_VAA with and without E2H), the VMID wildcard, and
-// bursts: a seed and a count from which a generator draws up to 2048 operations, so that one input
+// bursts: a seed and a count from which a generator draws up to 1021 operations, so that one input
 // runs thousands of them.
 //
 // The model is the list of entries the IOTLB holds, normalised as the IOTLB documents (tags a
@@ -255,7 +255,7 @@ class harness {
       const std::uint8_t op = s_.u8();
       if (!s_.in_burst() && op >= 0xf8) {
         const std::uint64_t seed = in.integer<std::uint64_t>();
-        s_.start_burst(seed, 1U + in.integer<std::uint8_t>() * 8U);
+        s_.start_burst(seed, 1U + in.integer<std::uint8_t>() * 4U);
         continue;
       }
       step(op);
