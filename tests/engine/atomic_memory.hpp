@@ -4,9 +4,11 @@
 #include <vsmmu/memory/adapter.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <thread>
 #include <vector>
 
 namespace engine_test {
@@ -58,6 +60,17 @@ static_assert(vsmmu::memory::guest_memory<atomic_memory>);
 // that a stale or a not-yet-written mapping is recognisable.
 inline std::uint64_t pa_of(unsigned p, std::uint64_t gen) {
   return 0x1'0000'0000ULL + (std::uint64_t{p} << 32) + (gen << 12);
+}
+
+// Waits (20 s at most) until `count` has grown by `more`: on a loaded machine a command thread
+// could otherwise finish all its changes before a translating thread ran at all.
+inline void wait_for_progress(const std::atomic<std::uint64_t>& count, std::uint64_t more) {
+  const std::uint64_t target = count.load(std::memory_order_relaxed) + more;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (count.load(std::memory_order_relaxed) < target &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
 }
 
 }  // namespace engine_test

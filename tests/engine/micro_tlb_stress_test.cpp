@@ -110,6 +110,11 @@ TEST_CASE("micro-TLB stress: per-thread micro-TLBs, maps, unmaps and invalidatio
     });
   }
 
+  // On a loaded machine the command thread could finish before a translator ran at all: it
+  // waits (bounded) for the translators to make progress at the start, now and then, and after
+  // its last change, when the epoch stays put and the micro-TLBs must hit.
+  engine_test::wait_for_progress(translated, 100);
+
   // The command thread: change one page, invalidate with a sufficient command, publish.
   std::uint64_t x = 54321;
   for (unsigned i = 0; i < 3000; ++i) {
@@ -161,7 +166,9 @@ TEST_CASE("micro-TLB stress: per-thread micro-TLBs, maps, unmaps and invalidatio
     }
     // Give the translators time to fill and hit between changes.
     if (i % 2 == 0) std::this_thread::yield();
+    if (i % 256 == 255) engine_test::wait_for_progress(translated, 10);
   }
+  engine_test::wait_for_progress(translated, 1000);
   done.store(true, std::memory_order_release);
   for (auto& t : threads) t.join();
 

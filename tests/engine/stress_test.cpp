@@ -88,6 +88,7 @@ TEST_CASE("engine stress: translating threads and a command thread", "[engine][s
     });
   }
 
+  engine_test::wait_for_progress(translated, 100);
   // The command thread: remap, invalidate with one of the sufficient commands, publish.
   std::uint64_t x = 12345;
   for (unsigned i = 0; i < 3000; ++i) {
@@ -128,7 +129,9 @@ TEST_CASE("engine stress: translating threads and a command thread", "[engine][s
       e.set_caching(true);
     }
     if (i % 4 == 0) std::this_thread::yield();
+    if (i % 256 == 255) engine_test::wait_for_progress(translated, 10);
   }
+  engine_test::wait_for_progress(translated, 100);
   done.store(true, std::memory_order_release);
   for (auto& t : threads) t.join();
 
