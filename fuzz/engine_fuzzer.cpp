@@ -140,7 +140,7 @@ struct stream {
   unsigned s1cdmax = 0;
   bool globals = false;  // the only CD of its VMID: may map global pages
   bool nested = false;
-  bool el2 = false;  // STRW = EL2: no ASID, no VMID, every entry global
+  bool el2 = false;  // STRW = EL2 with Hyp: no ASID, no VMID, every entry global
 };
 
 using engine8 = ve::smmu_engine<memory, ve::null_notifier, 8>;
@@ -192,8 +192,8 @@ struct workload {
     const std::uint16_t vmid_mask = st.features.vmid16 ? 0xffff : 0xff;
     const std::uint16_t asid_mask = st.features.asid16 ? 0xffff : 0xff;
     std::vector<std::uint16_t> vmids;
-    auto fresh_vmid = [&] {
-      auto v = static_cast<std::uint16_t>(in.u16() & vmid_mask);
+    auto fresh_vmid = [&](bool from_input = true) {
+      auto v = static_cast<std::uint16_t>((from_input ? in.u16() : 0x77U) & vmid_mask);
       while (std::find(vmids.begin(), vmids.end(), v) != vmids.end()) {
         v = static_cast<std::uint16_t>((v + 1) & vmid_mask);
       }
@@ -207,9 +207,12 @@ struct workload {
     streams.push_back({2, fresh_vmid(), 1, false, false, false});
     streams.push_back({4, fresh_vmid(), 0, false, true, false});
     streams.push_back({6, fresh_vmid(), 0, false, false, false});
-    streams.push_back({7, 0, 0, true, false, true});
+    // Without Hyp, STRW is ignored (IgnoreSTESTRW): SID 7 is then an NS-EL1 stream, with a VMID
+    // of its own (its global pages must not reach another stream's ASIDs) and the NH_* TLBIs.
+    streams.push_back({7, 0, 0, true, false, st.features.hyp});
     nested_vmid = streams[3].vmid;
     s2_only_vmid = fresh_vmid();
+    streams.back().vmid = fresh_vmid(false);
     std::vector<std::uint16_t> asids;
     for (const stream& s : streams) {
       for (std::uint32_t i = 0; i < (1U << s.s1cdmax); ++i) {
@@ -314,7 +317,8 @@ struct workload {
       if (sid6_mode == 3) ste.set<S::Config>(ste_config::bypass);
       put_ste(6, ste);
     } else if (sid == 7) {
-      put_ste(7, s1_ste(cd_table(7)).with<S::STRW>(vsmmu::smmuv3::strw::el2));
+      put_ste(7, s1_ste(cd_table(7), 0, s1_dss::terminate, s.vmid)
+                     .with<S::STRW>(vsmmu::smmuv3::strw::el2));
     } else {
       put_ste(sid, s1_ste(cd_table(sid), s.s1cdmax, s1_dss::terminate, s.vmid));
     }
