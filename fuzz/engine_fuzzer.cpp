@@ -201,7 +201,7 @@ struct workload {
       return v;
     };
     // SID 0: stage 1, one CD, global pages. SID 1: 4 CDs, S1DSS changes. SID 2: 2 CDs, S1DSS =
-    // bypass. SID 4: nested. SID 6: STE changes. SID 7: the NS-EL2 StreamWorld.
+    // bypass. SID 4: nested. SID 6: STE changes. SID 7: the NS-EL2 StreamWorld (with Hyp).
     streams.push_back({0, fresh_vmid(), 0, true, false, false});
     streams.push_back({1, fresh_vmid(), 2, false, false, false});
     streams.push_back({2, fresh_vmid(), 1, false, false, false});
