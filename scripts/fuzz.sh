@@ -4,7 +4,7 @@
 # harnesses, their invariants and how to run a long campaign.
 #
 # Usage: scripts/fuzz.sh [--seconds N] [--runs N] [--jobs N] [--build-dir DIR] [HARNESS...]
-#   --seconds N   time per harness (default 20: about 90 s for all eight on 2 cores, + build)
+#   --seconds N   time per harness (default 20: about 2.5 min for all thirteen on 2 cores, + build)
 #   --runs N      stop a harness after N executions (default: no limit, --seconds decides)
 #   --jobs N      harnesses run at once (default 2)
 #   --build-dir   default build/fuzz; new corpus entries go to DIR/corpus/<harness>/,
