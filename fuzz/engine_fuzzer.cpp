@@ -108,22 +108,6 @@ vsmmu::layout::value<L> ranged(std::uint64_t address, const range_fields& r) {
       .template with<cmd::Leaf>(r.leaf);
 }
 
-bool same_translation(const vw::translation& a, const vw::translation& b) {
-  return a.output_address == b.output_address && a.ipa == b.ipa && a.size_shift == b.size_shift &&
-         a.perm == b.perm && a.s1_enabled == b.s1_enabled && a.s2_enabled == b.s2_enabled &&
-         a.asid == b.asid && a.global == b.global && a.s1_attr_index == b.s1_attr_index &&
-         a.s1_mem_attr == b.s1_mem_attr && a.s1_sh == b.s1_sh && a.s1_level == b.s1_level &&
-         a.s1_size_shift == b.s1_size_shift && a.vmid == b.vmid && a.s2_mem_attr == b.s2_mem_attr &&
-         a.s2_sh == b.s2_sh && a.s2_level == b.s2_level && a.s2_size_shift == b.s2_size_shift &&
-         a.s1_perm_set == b.s1_perm_set && a.s2_perm_set == b.s2_perm_set &&
-         a.s1_dbm_clean == b.s1_dbm_clean && a.s2_dbm_clean == b.s2_dbm_clean &&
-         a.s1_granule_shift == b.s1_granule_shift && a.s2_granule_shift == b.s2_granule_shift;
-}
-bool same_result(const vw::result& a, const vw::result& b) {
-  return a.kind == b.kind && a.term == b.term && a.has_event == b.has_event && a.event == b.event &&
-         same_translation(a.xlat, b.xlat);
-}
-
 // One CD: two table sets it can point at, its ASID, whether it is valid.
 struct cd_slot {
   std::uint32_t sid = 0;
@@ -744,11 +728,11 @@ struct workload {
     const vw::result a = tiny->translate(t);
     const vw::result m = in.chance(25) ? micro->translate(t, utlb1) : micro->translate(t, utlb16);
     const vw::result o = off->translate(t);
-    if (!same_result(o, ref) || !same_result(a, ref) || !same_result(m, ref))
+    if (o != ref || a != ref || m != ref)
       report(t, ref, a, m, o);
-    VSMMU_FUZZ_CHECK(same_result(o, ref), "caching off differs from the walk");
-    VSMMU_FUZZ_CHECK(same_result(a, ref), "the caching engine (tiny caches) differs from the walk");
-    VSMMU_FUZZ_CHECK(same_result(m, ref), "the micro-TLB engine differs from the walk");
+    VSMMU_FUZZ_CHECK(o == ref, "caching off differs from the walk");
+    VSMMU_FUZZ_CHECK(a == ref, "the caching engine (tiny caches) differs from the walk");
+    VSMMU_FUZZ_CHECK(m == ref, "the micro-TLB engine differs from the walk");
   }
 
   void step() {

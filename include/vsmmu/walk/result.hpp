@@ -141,6 +141,9 @@ struct translation {
   bool s2_dbm_clean = false;
   std::uint8_t s1_granule_shift = 0;  // 0 for a stage that did not apply
   std::uint8_t s2_granule_shift = 0;
+
+  // Every field: what differential checks (caches on/off, micro-TLB, walk) compare.
+  friend constexpr bool operator==(const translation&, const translation&) = default;
 };
 
 enum class outcome : std::uint8_t {
@@ -165,6 +168,8 @@ struct result {
   event_record event{};
   bool has_event = false;  // an event was produced (recorded when kind == fault; an abort
                            // keeps a suppressed translation-fault record for diagnostics)
+
+  friend constexpr bool operator==(const result&, const result&) = default;
 
   [[nodiscard]] constexpr bool recorded() const noexcept { return kind == outcome::fault; }
   [[nodiscard]] constexpr std::uint64_t output_address() const noexcept {
