@@ -31,6 +31,7 @@
 #include <vsmmu/smmuv3/cd.hpp>
 #include <vsmmu/smmuv3/commands.hpp>
 #include <vsmmu/smmuv3/ste.hpp>
+#include <vsmmu/testing/commands.hpp>
 #include <vsmmu/testing/table_builder.hpp>
 #include <vsmmu/walk/translate.hpp>
 
@@ -85,28 +86,7 @@ constexpr std::uint64_t nested_block_ipa = 0xc000'0000;
 constexpr unsigned pages = 32;
 constexpr unsigned blocks = 4;
 
-template <class L>
-vsmmu::queue::command as_command(const vsmmu::layout::value<L>& v) {
-  return vsmmu::queue::command{v.words()};
-}
-
-struct range_fields {
-  cmd::tlbi_tg tg = cmd::tlbi_tg::any;
-  std::uint8_t num = 0;
-  std::uint8_t scale = 0;
-  std::uint8_t ttl = 0;
-  bool leaf = false;
-};
-template <class L, class AddressField>
-vsmmu::layout::value<L> ranged(std::uint64_t address, const range_fields& r) {
-  return cmd::make<L>()
-      .template with<AddressField>(address)
-      .template with<cmd::TG>(r.tg)
-      .template with<cmd::NUM>(r.num)
-      .template with<cmd::SCALE>(r.scale)
-      .template with<cmd::TTL>(r.ttl)
-      .template with<cmd::Leaf>(r.leaf);
-}
+using namespace vsmmu::testing::commands;
 
 // One CD: two table sets it can point at, its ASID, whether it is valid.
 struct cd_slot {
@@ -325,34 +305,6 @@ struct workload {
     }
   }
   void el2(const vsmmu::queue::command& c) { all(c, st.features.hyp); }
-
-  [[nodiscard]] static vsmmu::queue::command nh_va(std::uint16_t vmid, std::uint16_t asid,
-                                                   std::uint64_t va, const range_fields& r = {}) {
-    return as_command(
-        ranged<cmd::tlbi_nh_va::layout, cmd::Address>(va, r).with<cmd::VMID>(vmid).with<cmd::ASID>(
-            asid));
-  }
-  [[nodiscard]] static vsmmu::queue::command nh_vaa(std::uint16_t vmid, std::uint64_t va,
-                                                    const range_fields& r = {}) {
-    return as_command(ranged<cmd::tlbi_nh_vaa::layout, cmd::Address>(va, r).with<cmd::VMID>(vmid));
-  }
-  [[nodiscard]] static vsmmu::queue::command s2_ipa(std::uint16_t vmid, std::uint64_t ipa,
-                                                    const range_fields& r = {}) {
-    return as_command(ranged<cmd::tlbi_s2_ipa::layout, cmd::IPA>(ipa, r).with<cmd::VMID>(vmid));
-  }
-  [[nodiscard]] static vsmmu::queue::command nh_all(std::uint16_t vmid) {
-    return as_command(cmd::make<cmd::tlbi_nh_all::layout>().with<cmd::VMID>(vmid));
-  }
-  [[nodiscard]] static vsmmu::queue::command nh_asid(std::uint16_t vmid, std::uint16_t asid) {
-    return as_command(
-        cmd::make<cmd::tlbi_nh_asid::layout>().with<cmd::VMID>(vmid).with<cmd::ASID>(asid));
-  }
-  [[nodiscard]] static vsmmu::queue::command s12_vmall(std::uint16_t vmid) {
-    return as_command(cmd::make<cmd::tlbi_s12_vmall::layout>().with<cmd::VMID>(vmid));
-  }
-  [[nodiscard]] static vsmmu::queue::command nsnh_all() {
-    return as_command(cmd::make<cmd::tlbi_nsnh_all::layout>());
-  }
 
   // ---- the guest's changes, each followed by a sufficient invalidation the input picks
 

@@ -11,6 +11,7 @@
 #include <vsmmu/smmuv3/cd.hpp>
 #include <vsmmu/smmuv3/commands.hpp>
 #include <vsmmu/smmuv3/ste.hpp>
+#include <vsmmu/testing/commands.hpp>
 #include <vsmmu/testing/table_builder.hpp>
 #include <vsmmu/walk/translate.hpp>
 
@@ -131,83 +132,8 @@ inline vw::transaction with_ssid(vw::transaction t, std::uint32_t ssid) {
   return t;
 }
 
-// ---- Commands
-
-template <class L>
-vsmmu::queue::command as_command(const vsmmu::layout::value<L>& v) {
-  return vsmmu::queue::command{v.words()};
-}
-inline vsmmu::queue::command cfgi_ste(std::uint32_t sid) {
-  return as_command(cmd::make<cmd::cfgi_ste::layout>().with<cmd::StreamID>(sid));
-}
-inline vsmmu::queue::command cfgi_ste_range(std::uint32_t sid, std::uint8_t range) {
-  return as_command(cmd::make<cmd::cfgi_ste_range::layout>()
-                        .with<cmd::StreamID>(sid)
-                        .with<cmd::cfgi_ste_range::Range>(range));
-}
-inline vsmmu::queue::command cfgi_cd(std::uint32_t sid, std::uint32_t ssid) {
-  return as_command(
-      cmd::make<cmd::cfgi_cd::layout>().with<cmd::StreamID>(sid).with<cmd::SubstreamID>(ssid));
-}
-inline vsmmu::queue::command cfgi_cd_all(std::uint32_t sid) {
-  return as_command(cmd::make<cmd::cfgi_cd_all::layout>().with<cmd::StreamID>(sid));
-}
-inline vsmmu::queue::command nh_all(std::uint16_t vmid) {
-  return as_command(cmd::make<cmd::tlbi_nh_all::layout>().with<cmd::VMID>(vmid));
-}
-inline vsmmu::queue::command nh_asid(std::uint16_t vmid, std::uint16_t asid) {
-  return as_command(
-      cmd::make<cmd::tlbi_nh_asid::layout>().with<cmd::VMID>(vmid).with<cmd::ASID>(asid));
-}
-// NH_VA / NH_VAA / S2_IPA with optional range fields (tg = any: a single address).
-struct range_fields {
-  cmd::tlbi_tg tg = cmd::tlbi_tg::any;
-  std::uint8_t num = 0;
-  std::uint8_t scale = 0;
-  std::uint8_t ttl = 0;
-  bool leaf = false;
-};
-template <class L, class AddressField>
-vsmmu::layout::value<L> ranged(std::uint64_t address, const range_fields& r) {
-  return cmd::make<L>()
-      .template with<AddressField>(address)
-      .template with<cmd::TG>(r.tg)
-      .template with<cmd::NUM>(r.num)
-      .template with<cmd::SCALE>(r.scale)
-      .template with<cmd::TTL>(r.ttl)
-      .template with<cmd::Leaf>(r.leaf);
-}
-inline vsmmu::queue::command nh_va(std::uint16_t vmid, std::uint16_t asid, std::uint64_t va,
-                                   const range_fields& r = {}) {
-  return as_command(
-      ranged<cmd::tlbi_nh_va::layout, cmd::Address>(va, r).with<cmd::VMID>(vmid).with<cmd::ASID>(
-          asid));
-}
-inline vsmmu::queue::command nh_vaa(std::uint16_t vmid, std::uint64_t va,
-                                    const range_fields& r = {}) {
-  return as_command(ranged<cmd::tlbi_nh_vaa::layout, cmd::Address>(va, r).with<cmd::VMID>(vmid));
-}
-inline vsmmu::queue::command s2_ipa(std::uint16_t vmid, std::uint64_t ipa,
-                                    const range_fields& r = {}) {
-  return as_command(ranged<cmd::tlbi_s2_ipa::layout, cmd::IPA>(ipa, r).with<cmd::VMID>(vmid));
-}
-inline vsmmu::queue::command s12_vmall(std::uint16_t vmid) {
-  return as_command(cmd::make<cmd::tlbi_s12_vmall::layout>().with<cmd::VMID>(vmid));
-}
-inline vsmmu::queue::command nsnh_all() {
-  return as_command(cmd::make<cmd::tlbi_nsnh_all::layout>());
-}
-inline vsmmu::queue::command atc_inv(std::uint32_t sid, std::uint64_t address, std::uint8_t size,
-                                     bool ssv = false, std::uint32_t ssid = 0,
-                                     bool global = false) {
-  return as_command(cmd::make<cmd::atc_inv::layout>()
-                        .with<cmd::StreamID>(sid)
-                        .with<cmd::SSV>(ssv)
-                        .with<cmd::SubstreamID>(ssid)
-                        .with<cmd::atc_inv::Global>(global)
-                        .with<cmd::atc_inv::Size>(size)
-                        .with<cmd::Address>(address));
-}
+// ---- Commands: vsmmu/testing/commands.hpp (as_command, range_fields, cfgi_*, nh_*, ...).
+using namespace vsmmu::testing::commands;
 
 // ---- A notifier that records what it is told (thread-safe: the stress test shares one).
 struct recording_notifier {
