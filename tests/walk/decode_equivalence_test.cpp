@@ -633,6 +633,9 @@ vw::ste_error check_ste(const S::value& ste, const vw::decode_limits& lim, unsig
   const vw::ste_decode d = vw::decode_ste(ste, lim);
   REQUIRE(d.error == e);
   check_same(d.config, slow);
+  vw::stream_config into{};
+  REQUIRE(vw::decode_ste_into(ste, lim, into) == e);
+  check_same(into, slow);
   vw::stream_config via_fast{};
   if (vw::detail::decode_ste_fast(ste, lim, via_fast)) {
     ++fast;
@@ -649,6 +652,9 @@ vw::cd_error check_cd(const C::value& cd, const vw::stream_config& ste,
   const vw::cd_decode d = vw::decode_cd(cd, ste, lim);
   REQUIRE(d.error == e);
   check_same(d.config, slow);
+  vw::context_config into{};
+  REQUIRE(vw::decode_cd_into(cd, ste, lim, into) == e);
+  check_same(into, slow);
   vw::context_config via_fast{};
   if (vw::detail::decode_cd_fast(cd, ste, lim, via_fast)) {
     ++fast;
@@ -761,18 +767,19 @@ TEST_CASE("decode_limits: fast-path tables against the rules, exhaustively", "[w
           const unsigned g = (r == 0 ? vw::detail::tg0_shift : vw::detail::tg1_shift)[tg];
           const bool lpa2 = ds != 0 && g != 0 && g != 16;
           const vw::detail::cd_range_check& k = lim.cd_range(r, ds, tg);
-          CHECK(k.ds == lpa2);
+          CHECK(k.ds() == lpa2);
           for (unsigned t = 0; t < 64; ++t) {
             // CDTxSZInvalid and the granule (cd_config.hpp); no CD passes without AA64 tables.
             const unsigned min = (g == 16 || lpa2) && f.vax52 ? 12U : 16U;
             const bool legal =
                 f.granule_supported(g) && t >= min && t <= 39 && (r == 1 || f.aa64_tables);
-            CHECK(((k.txsz_ok >> t) & 1U) == (legal ? 1U : 0U));
+            CHECK(((lim.cd_txsz_ok(r, ds, tg) >> t) & 1U) == (legal ? 1U : 0U));
           }
           if (g == 0) continue;
-          CHECK(k.granule == g);
+          CHECK(k.granule() == g);
+          CHECK(k.geometry() == (g - 12) / 2);
           for (unsigned ps = 0; ps < 8; ++ps) {
-            CHECK(k.oa[ps] ==
+            CHECK(k.oa(ps) ==
                   vw::effective_output_bits(static_cast<smmuv3::address_size>(ps), g, f, lpa2));
           }
         }

@@ -12,7 +12,10 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <type_traits>
 
@@ -46,18 +49,20 @@ struct tt_range {
 // The decoded, validated CD.
 struct context_config {
   std::array<tt_range, 2> tt{tt_range{}, tt_range{}};  // (not a loop over the array)
-  bool el2 = false;  // single VA range, no unprivileged accesses (StreamWorld NS-EL2)
-  unsigned ips_bits = 48;
+  std::uint64_t mair = 0;
+  // CD dword 0 bits 35-46, in the order of the bits: the fast path writes the eight in one
+  // store (detail::cd_flags).
   bool affd = false;
-  bool ha = false;
-  bool hd = false;
   bool wxn = false;
   bool pan = false;
-  bool a = true;
-  bool r = true;
+  bool hd = false;
+  bool ha = false;
   bool s = false;
+  bool r = true;
+  bool a = true;
   std::uint16_t asid = 0;
-  std::uint64_t mair = 0;
+  std::uint8_t ips_bits = 48;
+  bool el2 = false;  // single VA range, no unprivileged accesses (StreamWorld NS-EL2)
 };
 
 struct cd_decode {
@@ -198,6 +203,37 @@ static_assert(cd_bits::epd0 == bit_of<C::EPD0> && cd_bits::endi == bit_of<C::END
               cd_bits::asid_high == (low_mask(8) << (C::ASID::lsb + 8)) && C::ASID::msb == 63);
 }  // namespace cd_fast_checks
 
+namespace walk_word_checks {
+namespace W = walk_word_bytes;
+using P = vmsa::walk_params;
+constexpr std::size_t at = offsetof(P, granule_shift);
+static_assert(std::is_trivially_copyable_v<P> && std::is_standard_layout_v<P> &&
+              sizeof(P) == at + 8);
+static_assert(offsetof(P, ia_bits) == at + W::ia_bits / 8 &&
+              offsetof(P, start_level) == at + W::start_level / 8 &&
+              offsetof(P, oa_bits) == at + W::oa_bits / 8 &&
+              offsetof(P, big_endian) == at + W::big_endian / 8 &&
+              offsetof(P, stage2) == at + W::stage2 / 8 && offsetof(P, ds) == at + W::ds / 8);
+}  // namespace walk_word_checks
+
+// Stores a walk word (walk_word_bytes) into `w`: every field but table_base, in one store at
+// run time on a little-endian host (byte 7 into the padding).
+constexpr void store_walk_word(vmsa::walk_params& w, std::uint64_t word) noexcept {
+  namespace W = walk_word_bytes;
+  if (std::is_constant_evaluated() || std::endian::native != std::endian::little) {
+    w.granule_shift = static_cast<std::uint8_t>(word >> W::granule_shift);
+    w.ia_bits = static_cast<std::uint8_t>(word >> W::ia_bits);
+    w.start_level = static_cast<std::int8_t>(static_cast<std::uint8_t>(word >> W::start_level));
+    w.oa_bits = static_cast<std::uint8_t>(word >> W::oa_bits);
+    w.big_endian = ((word >> W::big_endian) & 1U) != 0;
+    w.stage2 = ((word >> W::stage2) & 1U) != 0;
+    w.ds = ((word >> W::ds) & 1U) != 0;
+  } else {
+    std::memcpy(reinterpret_cast<unsigned char*>(&w) + offsetof(vmsa::walk_params, granule_shift),
+                &word, sizeof word);
+  }
+}
+
 // One VA range of a CD on the fast path: R is 0 or 1.
 template <unsigned R>
 struct cd_fast_range {
@@ -208,51 +244,107 @@ struct cd_fast_range {
   using E0PD = std::conditional_t<R == 0, smmuv3::cd::E0PD0, smmuv3::cd::E0PD1>;
   using SH = std::conditional_t<R == 0, smmuv3::cd::SH0, smmuv3::cd::SH1>;
 
-  const cd_range_check& r;
+  std::uint64_t txsz_ok;
+  std::uint64_t walk;  // the walk word without ia_bits, start_level and big_endian
   unsigned txsz;
   unsigned oa;
   std::uint64_t ttb;
 
   constexpr cd_fast_range(const dwords4& cd, const decode_limits& lim, unsigned ds,
                           unsigned ips) noexcept
-      : r(lim.cd_range(R, ds, static_cast<unsigned>(cd.get<TG>()))),
-        txsz(cd.get<TSZ>()),
-        oa(r.oa[ips]),
+      : txsz_ok(lim.cd_txsz_ok(R, ds, static_cast<unsigned>(cd.get<TG>()))),
+        walk(lim.cd_range(R, ds, static_cast<unsigned>(cd.get<TG>())).walk[ips & 7U]),
+        txsz(cd.get<TSZ>() & 63U),
+        oa(static_cast<unsigned>(walk >> walk_word_bytes::oa_bits) & 0xffU),
         ttb(bits_55_4(cd.get<TTB>())) {}
 
   // TxSZ and the granule (txsz_ok), TTBx within the effective IPS, which is at most 48 bits
   // with 4KB and 16KB without DS: the 48-bit limit of CDTTBxValidRange as well.
   [[nodiscard]] constexpr bool ok() const noexcept {
-    return ((r.txsz_ok >> txsz) & 1U) != 0 && (ttb >> oa) == 0;
+    return ((txsz_ok >> txsz) & 1U) != 0 && (ttb >> oa) == 0;
   }
 
+  // Writes the range, enabled, into `out` (default-constructed).
   constexpr void write(const dwords4& cd, bool endi, tt_range& out) const noexcept {
-    // Read before the first store into `out`, whose bool members may alias `r`.
-    const unsigned g = r.granule;
-    const bool ds = r.ds;
-    const start_table st = s1_geometry.at[r.geometry][txsz & 63U];
+    namespace W = walk_word_bytes;
+    // Read before the first store into `out`, whose bool members may alias the tables.
+    const unsigned geometry = static_cast<unsigned>(walk >> W::geometry) & 0xffU;
+    const std::uint64_t word =
+        walk | s1_geometry.ia_level[geometry][txsz] | std::uint64_t{endi} << W::big_endian;
+    const unsigned shift = s1_geometry.at[geometry][txsz].shift;
+    // Bits of TTBx below the start table's alignment are ignored (AArch64.S1TTBaseAddress).
+    const std::uint64_t base = ttb & (~std::uint64_t{0} << (shift < 6 && oa >= 52 ? 6U : shift));
     out.enabled = true;
     out.tbi = cd.get<TBI>();
     out.e0pd = cd.get<E0PD>();
-    if (ds) out.sh = cd.get<SH>();
-    vmsa::walk_params& w = out.walk;
-    w.granule_shift = g;
-    w.ia_bits = 64 - txsz;
-    w.start_level = st.level;
-    // Bits of TTBx below the start table's alignment are ignored (AArch64.S1TTBaseAddress).
-    w.table_base = ttb & (~std::uint64_t{0} << (st.shift < 6 && oa >= 52 ? 6U : st.shift));
-    w.oa_bits = oa;
-    w.big_endian = endi;
-    w.stage2 = false;
-    w.ds = ds;
+    if (((walk >> W::ds) & 1U) != 0) out.sh = static_cast<std::uint8_t>(cd.get<SH>());
+    out.walk.table_base = base;
+    store_walk_word(out.walk, word);
   }
 };
 
+// CD.{AFFD, WXN, PAN, HD, HA, S, R, A} (dword 0 bits 35, 36, 40, 42-46) as the bytes of
+// context_config from `affd` on, little-endian: one multiply per run of bits moves every bit
+// to the lowest bit of its byte (partial product k shifts bit k by 8k - its position), a mask
+// keeps those. Checked exhaustively below: not every set of positions is free of carries.
+[[nodiscard]] constexpr std::uint64_t cd_flags(std::uint64_t w0) noexcept {
+  namespace C = smmuv3::cd;
+  const std::uint64_t x = w0 >> C::AFFD::lsb;
+  constexpr unsigned affd = 0;
+  constexpr unsigned wxn = C::WXN::lsb - C::AFFD::lsb;
+  constexpr unsigned pan = C::PAN::lsb - C::AFFD::lsb;
+  constexpr unsigned hd = C::HD::lsb - C::AFFD::lsb;
+  static_assert(C::HA::lsb == C::HD::lsb + 1 && C::S::lsb == C::HD::lsb + 2 &&
+                C::R::lsb == C::HD::lsb + 3 && C::A::lsb == C::HD::lsb + 4 && hd <= 24);
+  constexpr std::uint64_t low =
+      std::uint64_t{1} << affd | std::uint64_t{1} << wxn | std::uint64_t{1} << pan;
+  constexpr std::uint64_t low_times = std::uint64_t{1} << (0 - affd) |
+                                      std::uint64_t{1} << (8 - wxn) |
+                                      std::uint64_t{1} << (16 - pan);
+  constexpr std::uint64_t high = std::uint64_t{0x1f} << hd;  // HD, HA, S, R, A
+  constexpr std::uint64_t high_times =
+      std::uint64_t{1} << (24 - hd) | std::uint64_t{1} << (32 - hd - 1) |
+      std::uint64_t{1} << (40 - hd - 2) | std::uint64_t{1} << (48 - hd - 3) |
+      std::uint64_t{1} << (56 - hd - 4);
+  return ((x & low) * low_times | (x & high) * high_times) & 0x0101'0101'0101'0101ULL;
+}
+
+namespace cd_flags_checks {
+namespace C = smmuv3::cd;
+[[nodiscard]] constexpr bool exact() noexcept {
+  constexpr unsigned lsb[8] = {C::AFFD::lsb, C::WXN::lsb, C::PAN::lsb, C::HD::lsb,
+                               C::HA::lsb,   C::S::lsb,   C::R::lsb,   C::A::lsb};
+  for (unsigned v = 0; v < 256; ++v) {
+    std::uint64_t w0 = ~std::uint64_t{0};  // every other bit set: must not leak in
+    std::uint64_t want = 0;
+    for (unsigned k = 0; k < 8; ++k) {
+      if (((v >> k) & 1U) != 0) {
+        want |= std::uint64_t{1} << (8 * k);
+      } else {
+        w0 &= ~(std::uint64_t{1} << lsb[k]);
+      }
+    }
+    if (cd_flags(w0) != want) return false;
+  }
+  return true;
+}
+static_assert(exact());
+static_assert(std::is_trivially_copyable_v<context_config> &&
+              std::is_standard_layout_v<context_config>);
+static_assert(offsetof(context_config, wxn) == offsetof(context_config, affd) + 1 &&
+              offsetof(context_config, pan) == offsetof(context_config, affd) + 2 &&
+              offsetof(context_config, hd) == offsetof(context_config, affd) + 3 &&
+              offsetof(context_config, ha) == offsetof(context_config, affd) + 4 &&
+              offsetof(context_config, s) == offsetof(context_config, affd) + 5 &&
+              offsetof(context_config, r) == offsetof(context_config, affd) + 6 &&
+              offsetof(context_config, a) == offsetof(context_config, affd) + 7);
+}  // namespace cd_flags_checks
+
 // The fast path: the CD checked against decode_limits' masks and tables, conservatively (a
 // legal CD may fail the check and take the rule-by-rule decoder, which names the error of an
-// ILLEGAL one). True with `c` written as decode_cd would write it when the CD passes; false with
-// `c` untouched when it does not.
-// Always inlined into decode_cd_into, as decode_ste_fast.
+// ILLEGAL one). True with `c`, default-constructed, written as decode_cd would write it (the
+// fields that differ from the defaults, each once; nothing for a disabled range) when the CD
+// passes; false with `c` untouched when it does not. Always inlined, as decode_ste_fast.
 template <class X>
 [[nodiscard, gnu::always_inline]] constexpr bool decode_cd_fast(const X& raw,
                                                                 const stream_config& ste,
@@ -266,6 +358,8 @@ template <class X>
        (w0 & (std::uint64_t{ste.s1stalld} << C::S::lsb))) != 0) {
     return false;
   }
+  // Everything read before the first store into `c`, whose bool members may alias `ste` and
+  // `lim`.
   const bool el2 = ste.el2;
   const bool epd0 = cd.get<C::EPD0>();
   const bool epd1 = el2 || cd.get<C::EPD1>();  // EffectiveCDEPD1
@@ -273,35 +367,51 @@ template <class X>
   const unsigned ds = unsigned{cd.get<C::DS>()} & lim.ds_feature();
   if (!epd0 && !cd_fast_range<0>(cd, lim, ds, ips).ok()) return false;
   if (!epd1 && !cd_fast_range<1>(cd, lim, ds, ips).ok()) return false;
-
-  const bool endi = cd.get<C::ENDI>();
   const unsigned ips_bits = lim.ips_bits(ips);
+  const bool endi = cd.get<C::ENDI>();
   if (!epd0) cd_fast_range<0>(cd, lim, ds, ips).write(cd, endi, c.tt[0]);
   if (!epd1) cd_fast_range<1>(cd, lim, ds, ips).write(cd, endi, c.tt[1]);
+  c.mair = cd.w[3];                      // {MAIR1, MAIR0}: the whole of dword 3
+  if (!el2) c.asid = cd.get<C::ASID>();  // no ASID in the EL2 StreamWorld
+  c.ips_bits = static_cast<std::uint8_t>(ips_bits);
   c.el2 = el2;
-  c.ips_bits = ips_bits;
-  c.affd = cd.get<C::AFFD>();
-  c.ha = cd.get<C::HA>();
-  c.hd = cd.get<C::HD>();
-  c.wxn = cd.get<C::WXN>();
-  c.pan = cd.get<C::PAN>();
-  c.a = cd.get<C::A>();
-  c.r = cd.get<C::R>();
-  c.s = cd.get<C::S>();
-  c.asid = el2 ? std::uint16_t{0} : cd.get<C::ASID>();  // no ASID in the EL2 StreamWorld
-  c.mair = cd.w[3];
+  const std::uint64_t flags = cd_flags(w0);
+  if (std::is_constant_evaluated() || std::endian::native != std::endian::little) {
+    c.affd = (flags & 1U) != 0;
+    c.wxn = ((flags >> 8) & 1U) != 0;
+    c.pan = ((flags >> 16) & 1U) != 0;
+    c.hd = ((flags >> 24) & 1U) != 0;
+    c.ha = ((flags >> 32) & 1U) != 0;
+    c.s = ((flags >> 40) & 1U) != 0;
+    c.r = ((flags >> 48) & 1U) != 0;
+    c.a = ((flags >> 56) & 1U) != 0;
+  } else {
+    // The eight bools' object representation (0 or 1 each), in one store.
+    std::memcpy(reinterpret_cast<unsigned char*>(&c) + offsetof(context_config, affd), &flags,
+                sizeof flags);
+  }
   return true;
+}
+
+// The rule-by-rule decoder, out of line, as decode_ste_rules.
+template <class X, class Limits>
+[[nodiscard, gnu::noinline]] constexpr cd_error decode_cd_rules(const X& raw,
+                                                                const stream_config& ste,
+                                                                const Limits& lim,
+                                                                context_config& c) noexcept {
+  return decode_cd(raw, ste, lim, c);
 }
 }  // namespace detail
 
 // Decodes a CD reached through `ste` into `c` (which must start default-constructed) and
 // applies every CdIllegal rule the model has; in place, as decode_ste_into.
 template <class X>
-[[nodiscard]] constexpr cd_error decode_cd_into(const X& cd, const stream_config& ste,
-                                                const decode_limits& lim,
-                                                context_config& c) noexcept {
-  if (detail::decode_cd_fast(cd, ste, lim, c)) return cd_error::none;
-  return detail::decode_cd(cd, ste, lim, c);
+[[nodiscard, gnu::always_inline]] constexpr cd_error decode_cd_into(const X& raw,
+                                                                    const stream_config& ste,
+                                                                    const decode_limits& lim,
+                                                                    context_config& c) noexcept {
+  if (detail::decode_cd_fast(raw, ste, lim, c)) return cd_error::none;
+  return detail::decode_cd_rules(raw, ste, lim, c);
 }
 
 // As above, deriving what it needs from `f` as it goes: callers that decode many CDs under one
@@ -313,12 +423,14 @@ template <class X>
   return detail::decode_cd(cd, ste, detail::live_limits(f), c);
 }
 
-// Decodes a CD reached through `ste` and applies every CdIllegal rule the model has.
+// Decodes a CD reached through `ste` and applies every CdIllegal rule the model has; the fast
+// path inlined, as decode_ste.
 template <class X>
-[[nodiscard]] constexpr cd_decode decode_cd(const X& cd, const stream_config& ste,
-                                            const decode_limits& lim) noexcept {
+[[nodiscard, gnu::always_inline]] constexpr cd_decode decode_cd(const X& raw,
+                                                                const stream_config& ste,
+                                                                const decode_limits& lim) noexcept {
   cd_decode out;  // built in place
-  out.error = decode_cd_into(cd, ste, lim, out.config);
+  out.error = decode_cd_into(raw, ste, lim, out.config);
   return out;
 }
 

@@ -144,6 +144,11 @@ class decode_limits {
                                                                  unsigned tg) const noexcept {
     return cd_range_[range & 1U][ds & 1U][tg & 3U];
   }
+  // Bit t set when TxSZ t is legal for that range (CDTxSZInvalid) and the granule supported.
+  [[nodiscard]] constexpr std::uint64_t cd_txsz_ok(unsigned range, unsigned ds,
+                                                   unsigned tg) const noexcept {
+    return cd_txsz_ok_[range & 1U][ds & 1U][tg & 3U];
+  }
   // CD dword 0 must equal cd_expect() under cd_mask(); conservative, as ste_mode_check.
   [[nodiscard]] constexpr std::uint64_t cd_mask() const noexcept { return cd_mask_; }
   [[nodiscard]] constexpr std::uint64_t cd_expect() const noexcept { return cd_expect_; }
@@ -233,16 +238,18 @@ class decode_limits {
           detail::cd_range_check& k = cd_range_[r][ds][tg];
           // DS (FEAT_LPA2) is in effect for a 4KB or 16KB granule only (§5.4 DS).
           const bool ds_in_effect = ds != 0 && g != 0 && g != 16;
-          k.granule = static_cast<std::uint8_t>(g);
-          k.geometry = static_cast<std::uint8_t>(g == 0 ? 0 : (g - 12) / 2);
-          k.ds = ds_in_effect;
+          const unsigned geometry = g == 0 ? 0 : (g - 12) / 2;
           for (unsigned ps = 0; ps < 8; ++ps) {
-            k.oa[ps] = static_cast<std::uint8_t>(output_bits(ps, g, ds_in_effect));
+            namespace W = detail::walk_word_bytes;
+            k.walk[ps] = std::uint64_t{g} << W::granule_shift |
+                         std::uint64_t{output_bits(ps, g, ds_in_effect)} << W::oa_bits |
+                         std::uint64_t{ds_in_effect} << W::ds |
+                         std::uint64_t{geometry} << W::geometry;
           }
           if (!granule_supported(g) || (r == 0 && !feat.aa64_tables)) continue;
           // CDTxSZInvalid without STT.
           const unsigned min_txsz = (g == 16 || ds_in_effect) && feat.vax52 ? 12U : 16U;
-          k.txsz_ok = detail::low_mask(40) & ~detail::low_mask(min_txsz);
+          cd_txsz_ok_[r][ds][tg] = detail::low_mask(40) & ~detail::low_mask(min_txsz);
         }
       }
     }
@@ -266,6 +273,7 @@ class decode_limits {
   detail::ste_mode_check ste_check_[4] = {};
   std::uint64_t s2_t0sz_ok_[4][4] = {};
   detail::cd_range_check cd_range_[2][2][4] = {};
+  std::uint64_t cd_txsz_ok_[2][2][4] = {};
 };
 
 namespace detail {

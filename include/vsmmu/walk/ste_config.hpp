@@ -43,19 +43,20 @@ enum class ste_error : std::uint8_t {
   s2vmid,            // 16-bit VMID without IDR0.VMID16
 };
 
-// The decoded, validated STE.
+// The decoded, validated STE. The one-byte fields first, in eight bytes: the fast path writes
+// them in one store.
 struct stream_config {
   stream_mode mode = stream_mode::abort;
   // stage 1 (mode s1 / nested)
   smmuv3::s1_fmt s1fmt = smmuv3::s1_fmt::linear;
-  std::uint64_t s1_context_ptr = 0;
-  unsigned s1cdmax = 0;
   smmuv3::s1_dss s1dss = smmuv3::s1_dss::terminate;
   bool s1stalld = false;
   bool el2 = false;  // StreamWorld NS-EL2 (STRW == 0b10 with IDR0.Hyp, stage 1 only)
   // overrides
   std::uint8_t privcfg = 0;
   std::uint8_t instcfg = 0;
+  std::uint8_t s1cdmax = 0;  // at most 20 (IDR1.SSIDSIZE)
+  std::uint64_t s1_context_ptr = 0;
   // stage 2 (mode s2 / nested)
   s2_config s2{};
 
@@ -278,10 +279,11 @@ static_assert(ste_bits::s2s == bits_of<S::S2S> && S::S2S::lsb / 64 == 2);
 }  // namespace ste_fast_checks
 
 // The fast path: the STE checked against decode_limits' per-mode masks and tables. True with
-// `c` written as decode_ste would write it when the STE passes; false with `c` untouched when it
-// does not, which does not make it ILLEGAL (ste_mode_check is conservative).
-// Always inlined into decode_ste_into, as decode_cd_fast: measured 620 -> 547 instructions for a
-// fetch and decode of an STE and its CD (bench_decode ste_cd_from_memory).
+// `c`, default-constructed, written as decode_ste would write it (the fields that differ from
+// the defaults, each once) when the STE passes; false with `c` untouched when it does not,
+// which does not make it ILLEGAL (ste_mode_check is conservative).
+// Always inlined, into the decode_limits overloads, themselves always inlined: a caller pays a
+// call only for the rule-by-rule decoder.
 template <class X>
 [[nodiscard, gnu::always_inline]] constexpr bool decode_ste_fast(const X& raw,
                                                                  const decode_limits& lim,
@@ -291,17 +293,15 @@ template <class X>
   if ((w0 & 1U) == 0) return false;  // V == 0: the decoder names it
   const unsigned config = static_cast<unsigned>(w0 >> 1) & 7U;
   if ((config & 4U) == 0) {
-    c.mode = stream_mode::abort;
+    c.mode = stream_mode::abort;  // 0b001-0b011 reserved, behave as abort
     return true;
   }
   const dwords4 ste = dwords4::of(raw);
-  const std::uint64_t w1 = ste.w[1];
-  const std::uint64_t w2 = ste.w[2];
   const unsigned m = config & 3U;
   const ste_mode_check& k = lim.ste_check(m);
   const unsigned cdmax = ste.get<S::S1CDMax>();
-  if ((((w0 ^ k.expect[0]) & k.mask[0]) | ((w1 ^ k.expect[1]) & k.mask[1]) |
-       ((w2 ^ k.expect[2]) & k.mask[2])) != 0 ||
+  if ((((w0 ^ k.expect[0]) & k.mask[0]) | ((ste.w[1] ^ k.expect[1]) & k.mask[1]) |
+       ((ste.w[2] ^ k.expect[2]) & k.mask[2])) != 0 ||
       ((k.cdmax_ok >> cdmax) & 1U) == 0) {
     return false;
   }
@@ -317,21 +317,22 @@ template <class X>
     // S2TG's encoding is TG0's; without DS the effective S2PS is at most 48 bits with 4KB and
     // 16KB, so that the S2PS check is also the 48-bit limit on S2TTB.
     const cd_range_check& r = lim.cd_range(0, 0, tg);
-    const unsigned oa = r.oa[static_cast<unsigned>(ste.get<S::S2PS>()) & 7U];
+    const unsigned oa = r.oa(static_cast<unsigned>(ste.get<S::S2PS>()));
     const std::uint64_t ttb = bits_55_4(ste.get<S::S2TTB>());
     if (((lim.s2_t0sz_ok(tg, sl0) >> t0sz) & 1U) == 0 || (ttb >> oa) != 0) return false;
     // Every check passed: from here on `c` is written.
+    const unsigned granule = r.granule();
     const unsigned ia_bits = 64 - t0sz;
     const unsigned shift = ia_bits - s2_geometry.lsb[tg][sl0] + 3;
     vmsa::walk_params& w = c.s2.walk;
-    w.granule_shift = r.granule;
-    w.ia_bits = ia_bits;
-    w.start_level = s2_geometry.level[tg][sl0];
-    w.oa_bits = oa;
-    w.big_endian = ste.get<S::S2ENDI>();
-    w.stage2 = true;
     // Bits of S2TTB below the start table's alignment are ignored (AArch64.S2TTBaseAddress).
     w.table_base = ttb & (~std::uint64_t{0} << (shift < 6 && oa >= 52 ? 6U : shift));
+    w.granule_shift = static_cast<std::uint8_t>(granule);
+    w.ia_bits = static_cast<std::uint8_t>(ia_bits);
+    w.start_level = s2_geometry.level[tg][sl0];
+    w.oa_bits = static_cast<std::uint8_t>(oa);
+    w.big_endian = ste.get<S::S2ENDI>();
+    w.stage2 = true;
     c.s2.affd = ste.get<S::S2AFFD>();
     c.s2.ptw = ste.get<S::S2PTW>();
     c.s2.ha = ste.get<S::S2HA>();
@@ -339,7 +340,6 @@ template <class X>
     c.s2.s = ste.get<S::S2S>();
     c.s2.r = ste.get<S::S2R>();
   }
-
   c.mode = static_cast<stream_mode>(static_cast<unsigned>(stream_mode::bypass) + m);
   c.el2 = el2;
   c.privcfg = ste.get<S::PRIVCFG>();
@@ -348,14 +348,21 @@ template <class X>
     // S1Fmt and S1DSS 0b11 (reserved) behave as 0b00.
     const unsigned fmt = static_cast<unsigned>(ste.get<S::S1Fmt>());
     const unsigned dss = static_cast<unsigned>(ste.get<S::S1DSS>());
-    c.s1stalld = ste.get<S::S1STALLD>();
-    c.s1cdmax = cdmax & cdmax_keep;
     c.s1fmt = static_cast<smmuv3::s1_fmt>(fmt == 3 ? 0U : fmt);
-    c.s1_context_ptr = ste.get<S::S1ContextPtr>();
     c.s1dss = static_cast<smmuv3::s1_dss>(dss == 3 ? 0U : dss);
+    c.s1stalld = ste.get<S::S1STALLD>();
+    c.s1cdmax = static_cast<std::uint8_t>(cdmax & cdmax_keep);
+    c.s1_context_ptr = ste.get<S::S1ContextPtr>();
   }
-  c.s2.vmid = vmid_used ? ste.get<S::S2VMID>() : std::uint16_t{0};
+  if (vmid_used) c.s2.vmid = ste.get<S::S2VMID>();
   return true;
+}
+
+// The rule-by-rule decoder, out of line: the fast path's callers inline only the fast path.
+template <class X, class Limits>
+[[nodiscard, gnu::noinline]] constexpr ste_error decode_ste_rules(const X& raw, const Limits& lim,
+                                                                  stream_config& c) noexcept {
+  return decode_ste(raw, lim, c);
 }
 }  // namespace detail
 
@@ -364,10 +371,11 @@ template <class X>
 // configuration where the caller keeps it: a copy of a struct written field by field costs
 // store-forwarding stalls on the hot path.
 template <class X>
-[[nodiscard]] constexpr ste_error decode_ste_into(const X& ste, const decode_limits& lim,
-                                                  stream_config& c) noexcept {
-  if (detail::decode_ste_fast(ste, lim, c)) return ste_error::none;
-  return detail::decode_ste(ste, lim, c);
+[[nodiscard, gnu::always_inline]] constexpr ste_error decode_ste_into(const X& raw,
+                                                                      const decode_limits& lim,
+                                                                      stream_config& c) noexcept {
+  if (detail::decode_ste_fast(raw, lim, c)) return ste_error::none;
+  return detail::decode_ste_rules(raw, lim, c);
 }
 
 // As above, deriving what it needs from `f` as it goes: callers that decode many STEs under one
@@ -378,11 +386,13 @@ template <class X>
   return detail::decode_ste(ste, detail::live_limits(f), c);
 }
 
-// Decodes an STE and applies every SteIllegal rule the modelled SMMU has.
+// Decodes an STE and applies every SteIllegal rule the modelled SMMU has. The fast path is
+// inlined into the caller and writes the result once; the rule-by-rule decoder is a call.
 template <class X>
-[[nodiscard]] constexpr ste_decode decode_ste(const X& ste, const decode_limits& lim) noexcept {
+[[nodiscard, gnu::always_inline]] constexpr ste_decode decode_ste(
+    const X& raw, const decode_limits& lim) noexcept {
   ste_decode out;  // built in place
-  out.error = decode_ste_into(ste, lim, out.config);
+  out.error = decode_ste_into(raw, lim, out.config);
   return out;
 }
 

@@ -39,14 +39,16 @@ inline constexpr std::uint64_t desc_dbm = std::uint64_t{1} << 51;
 inline constexpr unsigned desc_contiguous_bit = 52;
 
 // Everything a walk needs, derived from a validated CD (stage 1) or STE (stage 2).
+// 16 bytes, the table base first and one byte per field: the decoders write it in two stores
+// and a default one is two constants.
 struct walk_params {
-  unsigned granule_shift = 12;  // 12, 14 or 16
-  unsigned ia_bits = 48;        // 64 - TxSZ
-  int start_level = 0;
-  std::uint64_t table_base = 0;  // start-level table, aligned to its size
-  unsigned oa_bits = 48;         // effective IPS / S2PS: output beyond it is an Address size fault
-  bool big_endian = false;       // CD.ENDI / STE.S2ENDI
-  bool stage2 = false;           // descriptors carry stage 2 attributes (no table attributes)
+  std::uint64_t table_base = 0;     // start-level table, aligned to its size
+  std::uint8_t granule_shift = 12;  // 12, 14 or 16
+  std::uint8_t ia_bits = 48;        // 64 - TxSZ
+  std::int8_t start_level = 0;
+  std::uint8_t oa_bits = 48;  // effective IPS / S2PS: output beyond it is an Address size fault
+  bool big_endian = false;    // CD.ENDI / STE.S2ENDI
+  bool stage2 = false;        // descriptors carry stage 2 attributes (no table attributes)
   bool ds = false;  // FEAT_LPA2 with 4KB/16KB: OA[51:50] in descriptor bits [9:8], no SH there
 };
 

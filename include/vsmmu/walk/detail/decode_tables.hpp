@@ -69,6 +69,8 @@ struct start_table {
 // TxSZ a valid CD can hold (12..39), zero elsewhere.
 struct s1_geometry_table {
   start_table at[3][64];
+  // 64 - TxSZ and the start level as bytes 1 and 2 of a walk word (walk_word_bytes).
+  std::uint32_t ia_level[3][64];
 };
 
 [[nodiscard]] constexpr s1_geometry_table make_s1_geometry() noexcept {
@@ -80,6 +82,7 @@ struct s1_geometry_table {
       const int level = 3 - static_cast<int>((ia - 1 - g) / (g - 3));
       t.at[k][txsz] = {static_cast<std::int8_t>(level),
                        static_cast<std::uint8_t>(ia - lookup_lsb(g, level) + 3)};
+      t.ia_level[k][txsz] = ia << 8 | static_cast<std::uint32_t>(level & 0xff) << 16;
     }
   }
   return t;
@@ -147,13 +150,39 @@ struct ste_mode_check {
   bool vmid_used = false;                      // S2VMID is not IGNORED, unless STRW says so
 };
 
-// One VA range of a CD under one TGx encoding and one value of IDR5.DS && CD.DS.
+// The bytes of vmsa::walk_params from granule_shift on, little-endian, as one word (the CD
+// fast path stores a range's in one go; cd_config.hpp checks the layout). Byte 7, padding in
+// walk_params, holds the s1_geometry index in cd_range_check.
+namespace walk_word_bytes {
+inline constexpr unsigned granule_shift = 0;
+inline constexpr unsigned ia_bits = 8;
+inline constexpr unsigned start_level = 16;
+inline constexpr unsigned oa_bits = 24;
+inline constexpr unsigned big_endian = 32;
+inline constexpr unsigned stage2 = 40;
+inline constexpr unsigned ds = 48;
+inline constexpr unsigned geometry = 56;
+}  // namespace walk_word_bytes
+
+// One VA range of a CD under one TGx encoding and one value of IDR5.DS && CD.DS: per IPS
+// encoding, the walk word's granule_shift, oa_bits (the effective IPS) and ds (DS in effect for
+// the range: a 4KB or 16KB granule), and the s1_geometry index. 64 bytes: the index into
+// decode_limits' table is a shift.
 struct cd_range_check {
-  std::uint64_t txsz_ok = 0;  // bit t: TxSZ t legal (and the granule supported)
-  std::uint8_t oa[8] = {};    // effective IPS per IPS encoding
-  std::uint8_t granule = 0;   // shift
-  std::uint8_t geometry = 0;  // s1_geometry index
-  bool ds = false;            // DS in effect for the range (a 4KB or 16KB granule)
+  std::uint64_t walk[8] = {};
+
+  [[nodiscard]] constexpr unsigned granule() const noexcept {
+    return static_cast<unsigned>(walk[0] >> walk_word_bytes::granule_shift) & 0xffU;
+  }
+  [[nodiscard]] constexpr unsigned oa(unsigned ips) const noexcept {
+    return static_cast<unsigned>(walk[ips & 7U] >> walk_word_bytes::oa_bits) & 0xffU;
+  }
+  [[nodiscard]] constexpr bool ds() const noexcept {
+    return ((walk[0] >> walk_word_bytes::ds) & 1U) != 0;
+  }
+  [[nodiscard]] constexpr unsigned geometry() const noexcept {
+    return static_cast<unsigned>(walk[0] >> walk_word_bytes::geometry) & 0xffU;
+  }
 };
 
 }  // namespace vsmmu::walk::detail
