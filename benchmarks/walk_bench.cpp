@@ -57,22 +57,25 @@ struct recording {
 };
 
 // A configuration cache that is always warm: the STE and CD lookups of the first walk are
-// replayed, no leaf is cached, so each walk still reads every translation table level.
+// kept with their walk plans and returned by reference, as a configuration cache can; no leaf is
+// cached, so each walk still reads every translation table level.
 struct config_cached {
   static constexpr bool caches_leaves = false;
-  mutable std::optional<vw::stream_lookup> ste;
-  mutable std::optional<vw::context_lookup> cd;
+  mutable std::optional<vw::planned_stream_lookup> ste;
+  mutable std::optional<vw::planned_context_lookup> cd;
 
   template <class M>
-  vw::stream_lookup stream(const M& mem, const vw::smmu_state& st, std::uint32_t sid) const {
-    if (!ste) ste = vw::uncached{}.stream(mem, st, sid);
+  const vw::planned_stream_lookup& stream(const M& mem, const vw::smmu_state& st,
+                                          std::uint32_t sid) const {
+    if (!ste) ste.emplace(vw::uncached{}.stream(mem, st, sid));
     return *ste;
   }
   template <class M, class StructurePa>
-  vw::context_lookup context(const M& mem, const vw::smmu_state& st, const vw::stream_config& s,
-                             std::uint32_t sid, std::uint32_t cd_index,
-                             StructurePa&& structure_pa) const {
-    if (!cd) cd = vw::uncached{}.context(mem, st, s, sid, cd_index, structure_pa);
+  const vw::planned_context_lookup& context(const M& mem, const vw::smmu_state& st,
+                                            const vw::stream_config& s, std::uint32_t sid,
+                                            std::uint32_t cd_index,
+                                            StructurePa&& structure_pa) const {
+    if (!cd) cd.emplace(vw::uncached{}.context(mem, st, s, sid, cd_index, structure_pa));
     return *cd;
   }
   vw::leaf_hit find_leaf(const vw::leaf_key&, std::uint64_t) const noexcept { return {}; }

@@ -6,7 +6,9 @@
 #include <vsmmu/walk/result.hpp>
 #include <vsmmu/walk/vmsa.hpp>
 
+#include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 // Stage 1 translation of a VA through a validated CD (IHI 0070 §3.4 stage 1 checks; DDI 0487
 // D8.2 (VA ranges, TBI), D8.3 (descriptors), D8.4 (direct permissions, pseudocode
@@ -94,10 +96,13 @@ namespace detail {
 // Stage 1 of req.va into `out`; false with `f` filled on a fault. `table_pa(ipa)` maps each table
 // descriptor address to a vmsa::table_address (vmsa::identity_pa, or stage 2 with CLASS == TT,
 // which on a fault writes it into `f` and returns ok == false). `out` is complete only on
-// success.
-template <memory::readable_memory M, class TablePa>
+// success. `plans` (a const vmsa::walk_plan*) holds walk_plan(c.tt[i].walk) for each enabled
+// range i, derived once for a kept CD (planned_context_lookup); nullptr (the default): the walk
+// derives its plan.
+template <memory::readable_memory M, class TablePa, class Plans = std::nullptr_t>
 [[nodiscard]] constexpr bool s1_lookup(const M& mem, const context_config& c, const s1_request& req,
-                                       TablePa&& table_pa, s1_leaf& out, fault_info& f) noexcept {
+                                       TablePa&& table_pa, s1_leaf& out, fault_info& f,
+                                       Plans plans = nullptr) noexcept {
   // Stage 1 faults: S2 == 0, CLASS == IN (TT for a walk abort).
   auto fail = [&f](smmuv3::evt::type t, int level) {
     f = fault_info{};
@@ -119,7 +124,15 @@ template <memory::readable_memory M, class TablePa>
   if (range.e0pd && !req.privileged && !c.el2) return fail(smmuv3::evt::type::f_translation, 0);
 
   vmsa::leaf l;
-  const vmsa::walk_stop s = vmsa::walk_into(mem, vmsa::walk_plan(range.walk), va, l, table_pa);
+  vmsa::walk_stop s;
+  if constexpr (std::is_null_pointer_v<Plans>) {
+    s = vmsa::walk_into(mem, vmsa::walk_plan(range.walk), va, l, table_pa);
+  } else if constexpr (std::is_same_v<std::remove_cvref_t<TablePa>, vmsa::identity_pa>) {
+    // A kept plan without stage 2: the walk inlined here (a call costs a tenth of it).
+    s = vmsa::detail::walk_formats(mem, plans[sel], va, l, table_pa);
+  } else {
+    s = vmsa::walk_into(mem, plans[sel], va, l, table_pa);
+  }
   if (s == vmsa::walk_stop::table_pa) return false;  // the stage 2 fault, as table_pa wrote it
   if (s != vmsa::walk_stop::leaf) {
     fail(vmsa::fault_type(s), l.level);

@@ -92,17 +92,17 @@ constexpr bool s2_fault(fault_info& f, smmuv3::evt::type t, const s2_access& acc
 // Structure lookup (a CD, L1CD or stage 1 table descriptor read: acc.write and acc.exec are
 // false, CLASS is CD or TT) fills only out.pa and, with S2HA/S2HD, the HTTU fields: a stage 1
 // walk makes one per level, so it skips the attributes nobody reads. `out` is complete only on
-// success.
-template <vmsa::detail::oa_format F, bool Structure, class M>
+// success. `wc` is a vmsa::walk_cache the lookups of one translation share, or no_walk_cache.
+template <vmsa::detail::oa_format F, bool Structure, class M, class Cache>
 [[nodiscard]] constexpr bool s2_lookup_as(const M& mem, const s2_plan& c, std::uint64_t ipa,
-                                          const s2_access& acc, s2_leaf& out,
-                                          fault_info& f) noexcept {
+                                          const s2_access& acc, s2_leaf& out, fault_info& f,
+                                          Cache& wc) noexcept {
   using enum smmuv3::evt::type;
   // Check 1 of §3.4: an IPA beyond the S2T0SZ range is a stage 2 Translation fault.
   if ((ipa & c.beyond_ia) != 0) return s2_fault(f, f_translation, acc, ipa, 0);
   vmsa::leaf l;
   vmsa::identity_pa identity;
-  const vmsa::walk_stop s = vmsa::detail::walk_levels<F>(mem, c.walk, ipa, l, identity);
+  const vmsa::walk_stop s = vmsa::detail::walk_levels<F>(mem, c.walk, ipa, l, identity, wc);
   if (s != vmsa::walk_stop::leaf) {
     return s2_fault(f, vmsa::fault_type(s), acc, ipa, l.level,
                     s == vmsa::walk_stop::external_abort ? l.descriptor_pa : 0);
@@ -140,24 +140,32 @@ template <vmsa::detail::oa_format F, bool Structure, class M>
   }
 }
 
-// Stage 2 of `ipa` into `out` (see s2_lookup_as), for the plan's descriptor format.
-template <bool Structure = false, memory::readable_memory M>
+// Stage 2 of `ipa` into `out` (see s2_lookup_as), for the plan's descriptor format; the walks
+// of one translation may share a vmsa::walk_cache `wc` (all with the same plan).
+template <bool Structure = false, memory::readable_memory M, class Cache>
 [[nodiscard]] constexpr bool s2_lookup(const M& mem, const s2_plan& c, std::uint64_t ipa,
-                                       const s2_access& acc, s2_leaf& out, fault_info& f) noexcept {
+                                       const s2_access& acc, s2_leaf& out, fault_info& f,
+                                       Cache& wc) noexcept {
   using vmsa::detail::oa_format;
   switch (c.walk.format) {
     case oa_format::bits48:
-      return s2_lookup_as<oa_format::bits48, Structure>(mem, c, ipa, acc, out, f);
+      return s2_lookup_as<oa_format::bits48, Structure>(mem, c, ipa, acc, out, f, wc);
     case oa_format::pa52_64k:
-      return s2_lookup_as<oa_format::pa52_64k, Structure>(mem, c, ipa, acc, out, f);
+      return s2_lookup_as<oa_format::pa52_64k, Structure>(mem, c, ipa, acc, out, f, wc);
     case oa_format::lpa2:
-      return s2_lookup_as<oa_format::lpa2, Structure>(mem, c, ipa, acc, out, f);
+      return s2_lookup_as<oa_format::lpa2, Structure>(mem, c, ipa, acc, out, f, wc);
     default:  // unreachable for a validated STE; kept as a fault, not UB
       if ((ipa & c.beyond_ia) != 0) {
         return s2_fault(f, smmuv3::evt::type::f_translation, acc, ipa, 0);
       }
       return s2_fault(f, smmuv3::evt::type::f_translation, acc, ipa, 3);
   }
+}
+template <bool Structure = false, memory::readable_memory M>
+[[nodiscard]] constexpr bool s2_lookup(const M& mem, const s2_plan& c, std::uint64_t ipa,
+                                       const s2_access& acc, s2_leaf& out, fault_info& f) noexcept {
+  vmsa::no_walk_cache none;
+  return s2_lookup<Structure>(mem, c, ipa, acc, out, f, none);
 }
 
 }  // namespace detail

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
@@ -43,6 +44,29 @@ struct context_lookup {
   context_config config{};
 };
 
+// A lookup with what every translation through it would derive from its configuration derived
+// once: the walk plans. What a policy that keeps lookups (a configuration cache) returns by const
+// reference, so that a translation through it neither copies the configuration nor plans its
+// walks. Build it from the complete lookup: the plans are those of its configuration.
+struct planned_stream_lookup : stream_lookup {
+  s2_plan stage2_plan{};  // s2_plan(config.s2) when stage 2 is enabled
+
+  constexpr planned_stream_lookup() noexcept = default;
+  constexpr explicit planned_stream_lookup(const stream_lookup& l) noexcept
+      : stream_lookup(l), stage2_plan(l.config.s2_enabled() ? s2_plan(l.config.s2) : s2_plan{}) {}
+};
+
+struct planned_context_lookup : context_lookup {
+  // walk_plan(config.tt[i].walk) for each enabled range i (a disabled range is never walked)
+  vmsa::walk_plan tt_plans[2]{};
+
+  constexpr planned_context_lookup() noexcept = default;
+  constexpr explicit planned_context_lookup(const context_lookup& l) noexcept : context_lookup(l) {
+    if (l.config.tt[0].enabled) tt_plans[0] = vmsa::walk_plan(l.config.tt[0].walk);
+    if (l.config.tt[1].enabled) tt_plans[1] = vmsa::walk_plan(l.config.tt[1].walk);
+  }
+};
+
 // What tags a cached leaf translation (tlb::context maps from it).
 struct leaf_key {
   bool s1 = false, s2 = false;  // stages that applied
@@ -68,10 +92,18 @@ struct structure_pa_archetype {
 };
 }  // namespace detail
 
+// A lookup as a policy returns it: a stream_lookup / context_lookup by value, or by const
+// reference one the policy keeps, plain or planned (valid until the policy's next call).
+template <class R, class L, class Planned>
+concept lookup_return =
+    std::same_as<R, L> || std::same_as<R, const L&> || std::same_as<R, const Planned&>;
+
 // A policy P for memory M.
 //   p.stream(mem, st, sid)                         the STE of sid, fetched and decoded
 //   p.context(mem, st, ste, sid, cd_index, to_pa)  the CD at cd_index (0 without substreams);
 //                                                  to_pa maps CD table IPAs to PAs
+//     each by value, or by const reference to a lookup the policy keeps (no copy per
+//     translation); a planned_*_lookup also spares the translation its walk plans
 //   p.find_leaf(key, input_address, out) -> bool   a cached leaf written into `out` (the
 //                                                  result's own translation: no copy), or false;
 //     or p.find_leaf(key, input_address) -> leaf_hit, the older by-value form
@@ -93,8 +125,8 @@ concept translation_policy = memory::readable_memory<M> &&
     requires(P& p, const M& m, const smmu_state& st, const stream_config& ste, std::uint32_t id,
              detail::structure_pa_archetype to_pa, const leaf_key& k, std::uint64_t a,
              const translation& x) {
-  { p.stream(m, st, id) } -> std::same_as<stream_lookup>;
-  { p.context(m, st, ste, id, id, to_pa) } -> std::same_as<context_lookup>;
+  { p.stream(m, st, id) } -> lookup_return<stream_lookup, planned_stream_lookup>;
+  { p.context(m, st, ste, id, id, to_pa) } -> lookup_return<context_lookup, planned_context_lookup>;
   p.record_leaf(k, a, x);
 } &&(fills_leaf_in_place<P> || finds_leaf_by_value<P>);
 
@@ -115,9 +147,9 @@ struct uncached {
     out.status = ste.status;
     out.fetch_addr = ste.fetch_addr;
     if (ste.status == ste_fetch_status::ok) {
-      out.illegal = (limits != nullptr ? decode_ste_into(ste.ste, *limits, out.config)
-                                       : decode_ste_into(ste.ste, st.features, out.config)) !=
-                    ste_error::none;
+      out.illegal = (limits != nullptr
+                         ? decode_ste_into(ste.ste, *limits, out.config)
+                         : decode_ste_into(ste.ste, st.features, out.config)) != ste_error::none;
     }
     return out;
   }
@@ -132,9 +164,9 @@ struct uncached {
     out.status = cdf.status;
     out.fault = cdf.fault;
     if (cdf.status == cd_locate_status::ok) {
-      out.illegal = (limits != nullptr ? decode_cd_into(cdf.cd, ste, *limits, out.config)
-                                       : decode_cd_into(cdf.cd, ste, st.features, out.config)) !=
-                    cd_error::none;
+      out.illegal = (limits != nullptr
+                         ? decode_cd_into(cdf.cd, ste, *limits, out.config)
+                         : decode_cd_into(cdf.cd, ste, st.features, out.config)) != cd_error::none;
     }
     return out;
   }
@@ -258,6 +290,24 @@ template <class Mem>
   }
 }
 
+// The stage 2 plan of a translation: the planned lookup's, or the one it derived.
+[[nodiscard]] constexpr const s2_plan& stage2_plan_of(const planned_stream_lookup& l,
+                                                      const s2_plan&) noexcept {
+  return l.stage2_plan;
+}
+[[nodiscard]] constexpr const s2_plan& stage2_plan_of(const stream_lookup&,
+                                                      const s2_plan& own) noexcept {
+  return own;
+}
+// The stage 1 plans of a planned lookup; nullptr (a type of its own): the walk derives its own.
+[[nodiscard]] constexpr const vmsa::walk_plan* tt_plans_of(
+    const planned_context_lookup& l) noexcept {
+  return l.tt_plans;
+}
+[[nodiscard]] constexpr std::nullptr_t tt_plans_of(const context_lookup&) noexcept {
+  return nullptr;
+}
+
 template <class P>
 inline constexpr bool caches_leaves = true;
 template <class P>
@@ -267,7 +317,9 @@ inline constexpr bool caches_leaves<P> = P::caches_leaves;
 
 namespace detail {
 // translate() for memory `Mem`: const (read only) or a writable adapter (HTTU write-back).
-template <class Mem, class P>
+// WalkCache false: every stage 2 lookup walks from the start level (the reference the walk
+// cache is tested against; the results are the same, only the reads differ).
+template <class Mem, class P, bool WalkCache = true>
 [[nodiscard]] constexpr result translate(Mem& mem, const smmu_state& st, const transaction& t,
                                          P& policy) noexcept {
   using enum smmuv3::evt::type;
@@ -299,7 +351,8 @@ template <class Mem, class P>
   }
 
   const event_attrs incoming = detail::effective_attrs(t, nullptr);
-  const stream_lookup ste = policy.stream(mem, st, t.sid);
+  // By value (elided into this variable) or a reference to the policy's own.
+  decltype(auto) ste = policy.stream(mem, st, t.sid);
   if (ste.status == ste_fetch_status::bad_streamid) {
     if (st.recinvsid) {
       fault(t, c_bad_streamid, incoming);
@@ -338,20 +391,25 @@ template <class Mem, class P>
 
   const fault_policy s2_policy{true, cfg.s2.r, cfg.s2.s};
   const bool s2_on = cfg.s2_enabled();
-  // Derived once: every stage 2 lookup of this translation (the CD, each stage 1 table
-  // descriptor, the output) shares it.
-  const s2_plan s2p = s2_on ? s2_plan(cfg.s2) : s2_plan{};
+  // Derived once (or kept with the lookup): every stage 2 lookup of this translation (the CD,
+  // each stage 1 table descriptor, the output) shares it, and the walk cache of its tables.
+  constexpr bool planned_ste =
+      std::is_same_v<std::remove_cvref_t<decltype(ste)>, planned_stream_lookup>;
+  const s2_plan own_s2p = !planned_ste && s2_on ? s2_plan(cfg.s2) : s2_plan{};
+  const s2_plan& s2p = detail::stage2_plan_of(ste, own_s2p);
+  std::conditional_t<WalkCache, vmsa::walk_cache, vmsa::no_walk_cache> s2_walks;
   // Stage 2 of an IPA into `out` (false with `f` filled on a fault); with write-back, the
   // access sets AF and a write dirties a writable-clean descriptor (never for a CD or L1CD
   // fetch, §3.13.3), retrying when the descriptor changed under the update.
+  // `wc`: s2_walks, or a no_walk_cache where it cannot help (a lone stage 2 lookup).
   auto stage2 = [&](std::uint64_t ipa, bool write, bool exec, smmuv3::evt::fault_class cls,
-                    s2_leaf& out, fault_info& f) {
+                    s2_leaf& out, fault_info& f, auto& wc) {
     const s2_access acc{write, exec, cls};
     // A structure read needs only the PA (and the HTTU fields).
     const bool structure = !write && cls != smmuv3::evt::fault_class::in;
     auto lookup = [&] {
-      return structure ? detail::s2_lookup<true>(mem, s2p, ipa, acc, out, f)
-                       : detail::s2_lookup<false>(mem, s2p, ipa, acc, out, f);
+      return structure ? detail::s2_lookup<true>(mem, s2p, ipa, acc, out, f, wc)
+                       : detail::s2_lookup<false>(mem, s2p, ipa, acc, out, f, wc);
     };
     bool ok = lookup();
     if constexpr (httu_writes) {
@@ -378,6 +436,9 @@ template <class Mem, class P>
           return false;
         }
         out = s2_leaf{};
+        if constexpr (std::is_same_v<std::remove_cvref_t<decltype(wc)>, vmsa::walk_cache>) {
+          wc.clear();  // a retry reads every level again
+        }
         ok = lookup();
       }
     }
@@ -389,7 +450,7 @@ template <class Mem, class P>
     o.value = a;
     if (s2_on) {
       s2_leaf l;
-      o.failed = !stage2(a, false, false, smmuv3::evt::fault_class::cd, l, o.fault);
+      o.failed = !stage2(a, false, false, smmuv3::evt::fault_class::cd, l, o.fault, s2_walks);
       o.value = o.failed ? 0 : l.pa;
     }
     return o;
@@ -449,7 +510,7 @@ template <class Mem, class P>
     }
     if (cached()) return r;
   } else {
-    const context_lookup cdf = policy.context(mem, st, cfg, t.sid, ssid, cd_pa);
+    decltype(auto) cdf = policy.context(mem, st, cfg, t.sid, ssid, cd_pa);
     if (cdf.status == cd_locate_status::bad_substreamid) {
       transaction used = t;  // the record carries the SubstreamID used: 0 under S1DSS == 0b10
       used.ssid = ssid;
@@ -477,13 +538,15 @@ template <class Mem, class P>
     // fault is the stage 1 walk's.
     s2_leaf table_s2;  // one for every table descriptor: a structure lookup sets only .pa
     auto tt_pa = [&](std::uint64_t at) {
-      const bool ok = stage2(at, false, false, smmuv3::evt::fault_class::tt, table_s2, s1f);
+      const bool ok =
+          stage2(at, false, false, smmuv3::evt::fault_class::tt, table_s2, s1f, s2_walks);
       return vmsa::table_address{table_s2.pa, ok};
     };
     // Without stage 2 the walk has no call per level (identity_pa inlines to nothing).
+    const auto s1_plans = detail::tt_plans_of(cdf);
     auto s1_walk = [&] {
-      return s2_on ? detail::s1_lookup(mem, c, req, tt_pa, s1, s1f)
-                   : detail::s1_lookup(mem, c, req, vmsa::identity_pa{}, s1, s1f);
+      return s2_on ? detail::s1_lookup(mem, c, req, tt_pa, s1, s1f, s1_plans)
+                   : detail::s1_lookup(mem, c, req, vmsa::identity_pa{}, s1, s1f, s1_plans);
     };
     bool s1_ok = s1_walk();
     if constexpr (httu_writes) {
@@ -498,7 +561,7 @@ template <class Mem, class P>
         std::uint64_t at = s1.descriptor_address;
         if (s2_on) {
           s2_leaf w;
-          if (!stage2(at, true, false, smmuv3::evt::fault_class::tt, w, s1f)) {
+          if (!stage2(at, true, false, smmuv3::evt::fault_class::tt, w, s1f, s2_walks)) {
             s1f.ttrnw = false;
             s1_ok = false;
             break;
@@ -519,6 +582,7 @@ template <class Mem, class P>
           break;
         }
         s1 = s1_leaf{};
+        if constexpr (WalkCache) s2_walks.clear();  // a retry reads every level again
         s1_ok = s1_walk();
       }
     }
@@ -545,7 +609,12 @@ template <class Mem, class P>
   if (s2_on) {
     s2_leaf s2;
     fault_info s2f;
-    if (!stage2(ipa, !attrs.rnw, attrs.ind, smmuv3::evt::fault_class::in, s2, s2f)) {
+    // Without stage 1 this is the translation's only stage 2 lookup: nothing to share.
+    vmsa::no_walk_cache alone;
+    const bool ok =
+        use_s1 ? stage2(ipa, !attrs.rnw, attrs.ind, smmuv3::evt::fault_class::in, s2, s2f, s2_walks)
+               : stage2(ipa, !attrs.rnw, attrs.ind, smmuv3::evt::fault_class::in, s2, s2f, alone);
+    if (!ok) {
       r = fault_result(t, s2f, attrs, &s2_policy);
       return r;
     }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <type_traits>
 
 // The VMSAv8-64 translation table walk shared by stage 1 and stage 2 (DDI 0487 D8.2-D8.4;
 // pseudocode AArch64.S1Walk / AArch64.S2Walk, J1.1.4). 64-bit descriptors, 4KB/16KB/64KB
@@ -261,13 +262,36 @@ enum class walk_stop : std::uint8_t { leaf, translation, addr_size, external_abo
                                           : f_translation;
 }
 
+// A walk cache for the walks of one plan within one translation: the table each level of the
+// last walk reached, so that the next walk whose input shares the upper bits starts at the
+// deepest table they select instead of re-reading the descriptors above it. What a hardware
+// walk cache does (IHI 0070 §3.21, §16.2: intermediate table entries may be cached; only valid
+// table descriptors are, as here). Within one translation nothing can invalidate it, so a
+// translation keeps one for its stage 2 lookups (the CD fetch, each stage 1 table descriptor, the
+// output) and clears it when a descriptor update is retried. Only for walks without
+// hierarchical attributes (stage 2): the table descriptors skipped are not ORed again.
+struct walk_cache {
+  std::uint64_t ia = 0;  // the input of the walk that filled it
+  int deepest = -2;      // the deepest level whose table is known; below any start level: empty
+  std::uint64_t table[5];  // the table of level l in table[l + 1]; read only once written
+
+  constexpr void clear() noexcept { deepest = -2; }
+};
+
+// No walk cache: every walk starts at the plan's start level.
+struct no_walk_cache {};
+
 namespace detail {
 // The walk for one descriptor format, so that the per-level work has no format decisions: a
 // table level is one read, an index, a type test, an address size test and the next address.
-template <oa_format F, class M, class TablePa>
+// With a walk_cache, the levels whose tables the cache holds for the input's upper bits are
+// skipped, and the tables this walk reaches are remembered.
+template <oa_format F, class M, class TablePa, class Cache = no_walk_cache>
 [[nodiscard, gnu::always_inline]] constexpr walk_stop walk_levels(const M& mem, const walk_plan& p,
                                                                   std::uint64_t ia, leaf& out,
-                                                                  TablePa& table_pa) noexcept {
+                                                                  TablePa& table_pa,
+                                                                  Cache& cache) noexcept {
+  constexpr bool cached = std::is_same_v<Cache, walk_cache>;
   constexpr std::uint64_t in_place = mask_below(F == oa_format::lpa2 ? 50 : 48);
   std::uint64_t table = p.table_base;
   // The index is IA[lsb+stride-1:lsb]; taken as (ia >> (lsb - 3)) & (mask << 3), it is already
@@ -276,6 +300,19 @@ template <oa_format F, class M, class TablePa>
   std::uint64_t index_mask = p.first_index_mask;
   std::uint64_t tables = 0;  // the table descriptors ORed: their hierarchical attributes
   int level = p.start_level;
+  if constexpr (cached) {
+    // The table of level l + 1 was selected by IA[top:lsb(l)]: where those bits equal the
+    // cached walk's, its descriptors up to level l are the ones this walk would read.
+    const std::uint64_t diff = ia ^ cache.ia;
+    while (level < cache.deepest && (diff >> (shift + 3)) == 0) {
+      ++level;
+      table = cache.table[level + 1];
+      shift -= p.level_stride;
+      index_mask = p.index_mask;
+    }
+    cache.ia = ia;
+    cache.deepest = level;  // the deeper tables were the old input's
+  }
   std::uint64_t at = 0;
   std::uint64_t pa = 0;
   std::uint64_t d = 0;
@@ -313,6 +350,10 @@ template <oa_format F, class M, class TablePa>
     tables |= d;
     shift -= p.level_stride;
     index_mask = p.index_mask;
+    if constexpr (cached) {
+      cache.table[level + 2] = table;  // level < 3: in range
+      cache.deepest = level + 1;
+    }
   }
   out.level = level;
   // Invalid; a level 3 descriptor with bit[1] == 0 (reserved); a block where the granule has
@@ -339,6 +380,28 @@ template <oa_format F, class M, class TablePa>
 }
 }  // namespace detail
 
+namespace detail {
+// walk_into's body, for callers that want it inlined (a stage 1 walk without stage 2).
+template <class M, class TablePa>
+[[nodiscard, gnu::always_inline]] constexpr walk_stop walk_formats(const M& mem,
+                                                                   const walk_plan& p,
+                                                                   std::uint64_t ia, leaf& out,
+                                                                   TablePa& table_pa) noexcept {
+  no_walk_cache none;
+  switch (p.format) {
+    case oa_format::bits48:
+      return walk_levels<oa_format::bits48>(mem, p, ia, out, table_pa, none);
+    case oa_format::pa52_64k:
+      return walk_levels<oa_format::pa52_64k>(mem, p, ia, out, table_pa, none);
+    case oa_format::lpa2:
+      return walk_levels<oa_format::lpa2>(mem, p, ia, out, table_pa, none);
+    default:  // unreachable for validated parameters; kept as a fault, not UB
+      out.level = 3;
+      return walk_stop::translation;
+  }
+}
+}  // namespace detail
+
 // Walks `ia` through the tables of `p` into `out`. `table_pa(addr) -> table_address` turns each
 // descriptor address into the PA to fetch (identity_pa without stage 2; a stage 2 translation
 // with CLASS == TT when nested). On a stop other than a leaf, out.level is the level that
@@ -346,18 +409,7 @@ template <oa_format F, class M, class TablePa>
 template <memory::readable_memory M, class TablePa>
 [[nodiscard]] constexpr walk_stop walk_into(const M& mem, const walk_plan& p, std::uint64_t ia,
                                             leaf& out, TablePa&& table_pa) noexcept {
-  using detail::oa_format;
-  switch (p.format) {
-    case oa_format::bits48:
-      return detail::walk_levels<oa_format::bits48>(mem, p, ia, out, table_pa);
-    case oa_format::pa52_64k:
-      return detail::walk_levels<oa_format::pa52_64k>(mem, p, ia, out, table_pa);
-    case oa_format::lpa2:
-      return detail::walk_levels<oa_format::lpa2>(mem, p, ia, out, table_pa);
-    default:  // unreachable for validated parameters; kept as a fault, not UB
-      out.level = 3;
-      return walk_stop::translation;
-  }
+  return detail::walk_formats(mem, p, ia, out, table_pa);
 }
 
 // The Access flag after a walk, at either stage (DDI 0487 D8.5, IHI 0070 §3.13.2): AF == 0
