@@ -15,7 +15,9 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
+#include <tuple>
 #include <utility>
 
 // The translation engine: walk::translate() through a configuration cache (decoded STEs and CDs)
@@ -31,6 +33,11 @@
 // up before the invalidation, which §4.3.8 and §4.4 allow) but caches nothing, so no stale entry
 // outlives an invalidation. wait_for_translations() returns once every translation that was in
 // flight when it was called has finished: what a CMD_SYNC needs (§4.3.8).
+//
+// STEs and CDs are decoded through walk::decode_limits (the decoders' fast path), built once per
+// feature set: an immutable object that set_state() replaces, under the mutex, only when the
+// features change; a walk that decodes without the mutex holds a reference to the one that
+// matches its snapshot of the state, so a replaced object lives until its last walk ends.
 //
 // translate(t, micro_tlb&) puts a caller-owned micro-TLB (micro_tlb.hpp) in front: its entries
 // are tagged with the epoch, which also advances on every register state and caching change, so
@@ -87,7 +94,8 @@ class smmu_engine {
         ranges_(o.ranges),
         sync_waits_(o.sync_waits_for_translations),
         config_(o.config),
-        iotlb_(tlb::iotlb_options{st.features.asid16 ? 16U : 8U, st.features.vmid16 ? 16U : 8U}) {}
+        iotlb_(tlb::iotlb_options{st.features.asid16 ? 16U : 8U, st.features.vmid16 ? 16U : 8U}),
+        limits_(make_limits(st.features)) {}
 
   // Through a non-const reference to a writable adapter (memory::guest_memory), the walks also
   // write the hardware flag updates back (IHI 0070 §3.13: AF, and the dirty state of DBM
@@ -121,7 +129,7 @@ class smmu_engine {
     detail::micro_entry& e = detail::micro_tlb_access::slot(u, identity_, t);
     const bool hit = detail::answer(e, t, epoch_.value.load(std::memory_order_acquire), r);
     detail::micro_tlb_access::count(u, hit);
-    if (!hit) translate_into<true>(t, r, &e);
+    if (!hit) translate_filling(t, r, e);
     return r;
   }
 
@@ -314,16 +322,25 @@ class smmu_engine {
   }
 
   // New register state. A change of anything that locates or interprets configuration (the
-  // Stream table, the features, SMMUEN, GBPA) drops every cached STE, CD and translation. Every
-  // call advances the epoch, whatever changed (micro-TLBs start again).
+  // Stream table, the features, SMMUEN, GBPA) drops every cached STE, CD and translation; a
+  // change of the features also replaces the decode limits. Every call advances the epoch,
+  // whatever changed (micro-TLBs start again).
   void set_state(const walk::smmu_state& st) noexcept {
+    // Declared before the lock: the limits replaced here are released after the mutex (by their
+    // last walk, when one still holds them).
+    std::shared_ptr<const walk::decode_limits> replaced;
     std::lock_guard<std::mutex> lk(mutex_);
     const walk::smmu_state& o = state_;
+    const bool same_feat = same_features(o.features, st.features);
     const bool same =
         o.smmuen == st.smmuen && o.gbpa_abort == st.gbpa_abort && o.strtab.base == st.strtab.base &&
         o.strtab.two_level == st.strtab.two_level && o.strtab.split == st.strtab.split &&
-        o.strtab.log2size == st.strtab.log2size && same_features(o.features, st.features);
+        o.strtab.log2size == st.strtab.log2size && same_feat;
     state_ = st;
+    if (!same_feat) {
+      replaced = std::exchange(limits_, make_limits(st.features));
+      ++limits_generation_;
+    }
     if (same) {
       advance_epoch();
     } else {
@@ -385,6 +402,12 @@ class smmu_engine {
     std::uint8_t instcfg = 0;
   };
 
+  // A micro-TLB miss: out of line, so that the micro-TLB's hit path stays small.
+  [[gnu::noinline]] void translate_filling(const walk::transaction& t, walk::result& r,
+                                           detail::micro_entry& fill) noexcept {
+    translate_into<true>(t, r, &fill);
+  }
+
   // One translation into r (a default result); with Fill, a successful one is kept in *fill.
   template <bool Fill>
   void translate_into(const walk::transaction& t, walk::result& r,
@@ -403,6 +426,16 @@ class smmu_engine {
       }
       return;
     }
+    walk_into<Fill>(t, r, fill, lk);
+  }
+
+  // The rest of translate_into(), entered under the mutex: the walk through the caches (or
+  // without them). Out of line, so that the hit path keeps a small frame.
+  template <bool Fill>
+  [[gnu::noinline]] void walk_into(const walk::transaction& t, walk::result& r,
+                                   detail::micro_entry* fill,
+                                   std::unique_lock<std::mutex>& lk) noexcept {
+    stream_access_cfg ac;
     // Counted under the mutex, so that wait_for_translations() sees a consistent generation.
     const unsigned slot = flight_slot_;
     in_flight_[slot].fetch_add(1, std::memory_order_relaxed);
@@ -419,8 +452,10 @@ class smmu_engine {
         ep = p.epoch();
         ac = p.access_cfg();
       } else {
+        // The limits of the snapshot's features, held for the walk (it decodes unlocked).
+        const std::shared_ptr<const walk::decode_limits> lim = limits_;
         lk.unlock();
-        walk_only p;
+        walk_only p{lim.get()};
         r = translate_with(st, t, p);
       }
       if (lk.owns_lock()) lk.unlock();
@@ -485,8 +520,9 @@ class smmu_engine {
   // from guest memory; fills happen only while the epoch is the one the translation began in.
   class cached_policy {
    public:
+    // Constructed under the mutex, with the snapshot of the state the walk uses.
     cached_policy(smmu_engine& e, std::unique_lock<std::mutex>& lk) noexcept
-        : e_(e), lk_(lk), epoch_(e.epoch()) {}
+        : e_(e), lk_(lk), epoch_(e.epoch()), generation_(e.limits_generation_) {}
 
     // The epoch the translation began in, and the STE's PRIVCFG/INSTCFG (for a micro-TLB fill).
     [[nodiscard]] std::uint64_t epoch() const noexcept { return epoch_; }
@@ -500,8 +536,9 @@ class smmu_engine {
         return walk::stream_lookup{walk::ste_fetch_status::ok, 0, false, *c};
       }
       ++e_.stats_.stream_misses;
+      const walk::uncached decode{limits()};
       lk_.unlock();
-      walk::stream_lookup out = walk::uncached{}.stream(mem, st, sid);
+      walk::stream_lookup out = decode.stream(mem, st, sid);
       ac_ = {out.config.privcfg, out.config.instcfg};
       if (out.status == walk::ste_fetch_status::ok && !out.illegal && fill()) {
         e_.config_.insert_stream(sid, out.config);
@@ -519,9 +556,10 @@ class smmu_engine {
         return walk::context_lookup{walk::cd_locate_status::ok, {}, false, *c};
       }
       ++e_.stats_.context_misses;
+      const walk::uncached decode{limits()};
       lk_.unlock();
-      walk::context_lookup out = walk::uncached{}.context(mem, st, ste, sid, cd_index,
-                                                          static_cast<StructurePa&&>(structure_pa));
+      walk::context_lookup out =
+          decode.context(mem, st, ste, sid, cd_index, static_cast<StructurePa&&>(structure_pa));
       if (out.status == walk::cd_locate_status::ok && !out.illegal && fill()) {
         (void)e_.config_.insert_context(sid, cd_index, out.config);
       }
@@ -551,6 +589,15 @@ class smmu_engine {
     void relock() {
       if (!lk_.owns_lock()) lk_.lock();
     }
+    // Under the mutex, before a decode: the limits of the features of the walk's snapshot, held
+    // until the walk ends. Taken at the first miss rather than with the snapshot, so that a
+    // translation whose STE and CD are cached touches no reference count. When set_state()
+    // replaced them since the snapshot, none: the decoder then reads the snapshot's features
+    // rule by rule (a walk racing with a feature change; it fills nothing either).
+    const walk::decode_limits* limits() {
+      if (!held_ && e_.limits_generation_ == generation_) held_ = e_.limits_;
+      return held_.get();
+    }
     // Locks; true when nothing was invalidated since the translation began.
     bool fill() {
       relock();
@@ -560,6 +607,8 @@ class smmu_engine {
     smmu_engine& e_;
     std::unique_lock<std::mutex>& lk_;
     std::uint64_t epoch_;
+    std::uint64_t generation_;  // of the limits matching the walk's snapshot
+    std::shared_ptr<const walk::decode_limits> held_;
     stream_access_cfg ac_{};
   };
 
@@ -602,16 +651,31 @@ class smmu_engine {
     advance_epoch();
   }
 
+  // Every field of smmu_features, by a structured binding: a field added to the struct fails to
+  // compile here instead of being left out of the comparison (finding F4 was IDR5.DS left out).
+  // decode_limits depends on all of them (it keeps the features for the rule-by-rule decoder).
+  [[nodiscard]] static auto feature_fields(const walk::smmu_features& f) noexcept {
+    const auto& [s1p, s2p, two_level_stream_table, cd2l, ats, ns1ats, asid16, vmid16, hyp,
+                 aa64_tables, term_model, stall_model, httu, ttendian, sidsize, ssidsize, oas,
+                 gran4k, gran16k, gran64k, vax52, ds] = f;
+    return std::tie(s1p, s2p, two_level_stream_table, cd2l, ats, ns1ats, asid16, vmid16, hyp,
+                    aa64_tables, term_model, stall_model, httu, ttendian, sidsize, ssidsize, oas,
+                    gran4k, gran16k, gran64k, vax52, ds);
+  }
   [[nodiscard]] static bool same_features(const walk::smmu_features& a,
                                           const walk::smmu_features& b) noexcept {
-    return a.s1p == b.s1p && a.s2p == b.s2p &&
-           a.two_level_stream_table == b.two_level_stream_table && a.cd2l == b.cd2l &&
-           a.ats == b.ats && a.ns1ats == b.ns1ats && a.asid16 == b.asid16 && a.vmid16 == b.vmid16 &&
-           a.hyp == b.hyp && a.aa64_tables == b.aa64_tables && a.term_model == b.term_model &&
-           a.stall_model == b.stall_model && a.httu == b.httu && a.ttendian == b.ttendian &&
-           a.sidsize == b.sidsize && a.ssidsize == b.ssidsize && a.oas == b.oas &&
-           a.gran4k == b.gran4k && a.gran16k == b.gran16k && a.gran64k == b.gran64k &&
-           a.vax52 == b.vax52 && a.ds == b.ds;
+    return feature_fields(a) == feature_fields(b);
+  }
+
+  // The decoders' tables for a feature set; none if they cannot be allocated (the decoders then
+  // read the features rule by rule: slower, the same results).
+  [[nodiscard]] static std::shared_ptr<const walk::decode_limits> make_limits(
+      const walk::smmu_features& f) noexcept {
+    try {
+      return std::make_shared<const walk::decode_limits>(f);
+    } catch (...) {
+      return nullptr;
+    }
   }
 
   void notify_tlbi(const iotlb_invalidation& n) { notifier_.iotlb_invalidated(n); }
@@ -678,6 +742,11 @@ class smmu_engine {
     std::atomic<std::uint64_t> value{0};
   };
   padded_epoch epoch_;
+  // The decode limits of state_.features: immutable once built, replaced (never modified) by
+  // set_state() when the features change, which also advances the generation. Read and replaced
+  // under the mutex; a walk that decodes holds its own reference (docs/caches.md).
+  std::shared_ptr<const walk::decode_limits> limits_;
+  std::uint64_t limits_generation_ = 0;
 };
 
 }  // namespace vsmmu::engine
