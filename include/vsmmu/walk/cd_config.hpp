@@ -406,10 +406,9 @@ template <class X, class Limits>
 // Decodes a CD reached through `ste` into `c` (which must start default-constructed) and
 // applies every CdIllegal rule the model has; in place, as decode_ste_into.
 template <class X>
-[[nodiscard, gnu::always_inline]] constexpr cd_error decode_cd_into(const X& raw,
-                                                                    const stream_config& ste,
-                                                                    const decode_limits& lim,
-                                                                    context_config& c) noexcept {
+[[nodiscard]] constexpr cd_error decode_cd_into(const X& raw, const stream_config& ste,
+                                                const decode_limits& lim,
+                                                context_config& c) noexcept {
   if (detail::decode_cd_fast(raw, ste, lim, c)) return cd_error::none;
   return detail::decode_cd_rules(raw, ste, lim, c);
 }
@@ -430,7 +429,9 @@ template <class X>
                                                                 const stream_config& ste,
                                                                 const decode_limits& lim) noexcept {
   cd_decode out;  // built in place
-  out.error = decode_cd_into(raw, ste, lim, out.config);
+  if (!detail::decode_cd_fast(raw, ste, lim, out.config)) {
+    out.error = detail::decode_cd_rules(raw, ste, lim, out.config);
+  }
   return out;
 }
 

@@ -371,9 +371,8 @@ template <class X, class Limits>
 // configuration where the caller keeps it: a copy of a struct written field by field costs
 // store-forwarding stalls on the hot path.
 template <class X>
-[[nodiscard, gnu::always_inline]] constexpr ste_error decode_ste_into(const X& raw,
-                                                                      const decode_limits& lim,
-                                                                      stream_config& c) noexcept {
+[[nodiscard]] constexpr ste_error decode_ste_into(const X& raw, const decode_limits& lim,
+                                                  stream_config& c) noexcept {
   if (detail::decode_ste_fast(raw, lim, c)) return ste_error::none;
   return detail::decode_ste_rules(raw, lim, c);
 }
@@ -387,12 +386,14 @@ template <class X>
 }
 
 // Decodes an STE and applies every SteIllegal rule the modelled SMMU has. The fast path is
-// inlined into the caller and writes the result once; the rule-by-rule decoder is a call.
+// inlined into the caller; the rule-by-rule decoder is a call.
 template <class X>
 [[nodiscard, gnu::always_inline]] constexpr ste_decode decode_ste(
     const X& raw, const decode_limits& lim) noexcept {
   ste_decode out;  // built in place
-  out.error = decode_ste_into(raw, lim, out.config);
+  if (!detail::decode_ste_fast(raw, lim, out.config)) {
+    out.error = detail::decode_ste_rules(raw, lim, out.config);
+  }
   return out;
 }
 
