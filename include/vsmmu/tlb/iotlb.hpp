@@ -21,10 +21,11 @@
 // address) and the bookkeeping of invalidation and replacement, so a hit reads one cache line.
 // The table has twice Capacity slots (load <= 1/2), linear probing, backward-shift deletion, and a
 // byte per slot outside the lines (an occupied flag and 7 hash bits: 128 KB for 65536 entries,
-// which stays in L2), so that a probe reads a slot's line only when its fingerprint matches. A
-// lookup probes once per entry size present in the whole TLB, smallest first, the first size
-// inline: with only 4KB pages, a hit is one probe and no loop; with 4KB pages and 2MB blocks, a
-// block hit is a page probe that reads fingerprint bytes only, then a block probe. Never one probe
+// which stays in L2), so that a probe reads a slot's line only when its fingerprint matches. The
+// bytes are matched eight at a time as one word, so where in its cluster a key sits costs no
+// branch. A lookup probes once per entry size present in the whole TLB, smallest first, the first
+// size inline: with only 4KB pages, a hit is one probe and no loop; with 4KB pages and 2MB blocks,
+// a block hit is a page probe that reads one fingerprint word, then a block probe. Never one probe
 // per walk level. Global entries are probed only while some are cached.
 //
 // Invalidation. Entries sharing a tag (regime, space, VMID, ASID, global) are linked in a
@@ -135,10 +136,9 @@ class hash_index {
 inline constexpr unsigned tag_shift_pos = 56;
 inline constexpr std::uint64_t asid_field = 0xffff'0000'0000ULL;
 inline constexpr std::uint64_t global_bit = std::uint64_t{1} << 48;
-inline constexpr std::uint64_t may_be_global_bit = std::uint64_t{1} << 49;  // lookups only
-inline constexpr std::uint64_t vm_mask = 0xffff'00ffULL;                    // regime and VMID
-inline constexpr std::uint64_t tag_mask = 0x1'ffff'ffff'ffffULL;            // no size shift
-inline constexpr std::uint64_t dead_key = ~std::uint64_t{0};                // a free group
+inline constexpr std::uint64_t vm_mask = 0xffff'00ffULL;          // regime and VMID
+inline constexpr std::uint64_t tag_mask = 0x1'ffff'ffff'ffffULL;  // no size shift
+inline constexpr std::uint64_t dead_key = ~std::uint64_t{0};      // a free group
 
 }  // namespace detail
 
@@ -161,7 +161,7 @@ class iotlb {
       : asid_mask_(options.asid_bits >= 16 ? 0xffffU : 0xffU),
         vmid_mask_(options.vmid_bits >= 16 ? 0xffffU : 0xffU),
         tag_masks_(make_tag_masks(asid_mask_, vmid_mask_)),
-        meta_(slot_count),
+        meta_(slot_count + group_width - 1),
         slots_(slot_count),
         records_(Capacity),
         contexts_(Capacity),
@@ -186,19 +186,28 @@ class iotlb {
     std::uint64_t bits = 0;
   };
   [[nodiscard]] packed_tag tag_for(const context& c) const noexcept {
-    // The masks of regimes with global entries carry may_be_global_bit (make_tag_masks), which
-    // no packed context has set: one OR and one AND, no test of the regime and space.
+    // One AND with the mask of the context's regime and space: no test of either.
     const std::uint64_t raw = raw_of(c);
-    return {(raw | detail::may_be_global_bit) & tag_masks_[(raw | (raw >> 6)) & 7U]};
+    return {raw & tag_masks_[(raw | (raw >> 6)) & 7U]};
   }
 
   [[nodiscard]] const entry* lookup(packed_tag t, std::uint64_t addr) noexcept {
-    // Inline: the probe for the smallest size in use, which is every hit of a TLB holding one
-    // size. The other sizes and global entries are lookup_rest's.
-    const std::uint64_t key = (t.bits & detail::tag_mask) | first_size_key_;
+    // Inline: the smallest size in use, as one group of fingerprint bytes from the home slot and
+    // the line of the first byte that matches, with no branch on where in the group it is.
+    // Everything else (no match, a fingerprint collision, a cluster longer than the group, other
+    // sizes, global entries) is lookup_rest's.
+    const std::uint64_t key = t.bits | first_size_key_;
     const std::uint64_t base = addr & first_base_mask_;
-    if (const std::uint32_t i = find(key, base); i != detail::npos) return hit(slots_[i]);
-    return lookup_rest(t, addr);
+    const std::uint64_t h = hash(key, base);
+    const std::size_t i = home(h);
+    const std::uint64_t g = group_at(i);
+    if (const std::uint64_t m = match(g, h); m != 0) {
+      slot& s = slots_[(i + (static_cast<unsigned>(std::countr_zero(m)) >> 3)) & slot_mask];
+      if (key_word(s.e) == key && s.e.input == base) return hit(s);
+      return lookup_rest(t, addr, 0);
+    }
+    // No fingerprint matched: the size is absent if the group holds the end of the cluster.
+    return lookup_rest(t, addr, empties(g) != 0 ? 1 : 0);
   }
 
   // Caches e, replacing an entry with the same tag, size and input address. The stored copy has
@@ -437,11 +446,8 @@ class iotlb {
         // §3.17: ASIDs tag VA entries of NS-EL1 and NS-EL2-E2H; VMIDs tag NS-EL1 entries.
         const bool has_asid = k == 0 && (w == 0 || w == 2);
         const bool has_vmid = w == 0;
-        // Global entries exist where ASIDs do (§3.17); the bit is outside tag_mask, so it marks
-        // lookups (tag_for) and never reaches a stored key (raw contexts do not have it set).
         out[w | (k << 2)] = 0xffffULL | (has_asid ? std::uint64_t{asid_mask} << 32 : 0U) |
-                            (has_vmid ? std::uint64_t{vmid_mask} << 16 : 0U) |
-                            (has_asid ? detail::may_be_global_bit : 0U);
+                            (has_vmid ? std::uint64_t{vmid_mask} << 16 : 0U);
       }
     }
     return out;
@@ -460,8 +466,43 @@ class iotlb {
     return static_cast<std::size_t>(h >> home_shift);
   }
   // Seven hash bits from just below the home slot's, and a top bit so that 0 means empty.
-  [[nodiscard]] static constexpr std::uint8_t fingerprint(std::uint64_t h) noexcept {
-    return static_cast<std::uint8_t>((h >> (home_shift - 8)) | 0x80U);
+  [[nodiscard]] static constexpr std::uint64_t fingerprint(std::uint64_t h) noexcept {
+    return ((h >> (home_shift - 8)) & 0xffU) | 0x80U;
+  }
+
+  // ---- fingerprint groups: eight consecutive fingerprint bytes read as one word, byte k at bits
+  // [8k+7:8k]. meta_ repeats its first group_width - 1 bytes after the last slot, so a group
+  // starting near the end reads the slots it wraps to.
+  static constexpr std::size_t group_width = 8;
+  static constexpr std::uint64_t lsb_bytes = 0x0101'0101'0101'0101ULL;
+  static constexpr std::uint64_t msb_bytes = 0x8080'8080'8080'8080ULL;
+
+  [[nodiscard]] std::uint64_t group_at(std::size_t i) const noexcept {
+    const std::uint8_t* p = meta_.data() + i;
+    std::uint64_t g = 0;
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(&g, p, sizeof g);
+    } else {
+      for (std::size_t k = 0; k < group_width; ++k) g |= std::uint64_t{p[k]} << (8 * k);
+    }
+    return g;
+  }
+  // The top bit of byte k when slot i + k is empty (occupied bytes have their top bit set).
+  [[nodiscard]] static constexpr std::uint64_t empties(std::uint64_t g) noexcept {
+    return ~g & msb_bytes;
+  }
+  // The top bit of byte k when slot i + k holds h's fingerprint. The lowest set bit is exact; a
+  // higher one may be a false positive (a borrow out of a matching byte), which the key compare
+  // rejects.
+  [[nodiscard]] static constexpr std::uint64_t match(std::uint64_t g, std::uint64_t h) noexcept {
+    const std::uint64_t x = g ^ (fingerprint(h) * lsb_bytes);
+    return (x - lsb_bytes) & ~x & msb_bytes;
+  }
+  void set_meta(std::size_t i, std::uint8_t v) noexcept {
+    meta_[i] = v;
+    for (std::size_t k = i + slot_count; k < slot_count + group_width - 1; k += slot_count) {
+      meta_[k] = v;
+    }
   }
 
   // The smallest size in use, as lookup's inline probe wants it.
@@ -470,6 +511,11 @@ class iotlb {
     const auto s = static_cast<unsigned>(std::countr_zero(mask)) & 63U;
     first_size_key_ = std::uint64_t{s} << detail::tag_shift_pos;
     first_base_mask_ = ~std::uint64_t{0} << s;
+    // The second smallest, if any (a zero mask says none: no size aligns to 2^64).
+    const std::uint64_t rest = mask & (mask - 1);
+    const auto s2 = static_cast<unsigned>(std::countr_zero(rest)) & 63U;
+    second_size_key_ = std::uint64_t{s2} << detail::tag_shift_pos;
+    second_base_mask_ = rest != 0 ? ~std::uint64_t{0} << s2 : 0;
   }
 
   [[nodiscard]] const entry* hit(slot& s) noexcept {
@@ -481,26 +527,64 @@ class iotlb {
   // A probe reads the fingerprint bytes from the home slot to the first empty one, and a slot's
   // line only when its fingerprint matches: a miss, or the probe of a size the address does not
   // have, costs fingerprint bytes (a 65536-entry TLB's are 128 KB) rather than 64-byte lines.
+  // The bytes are read eight at a time (group_at): which of them match, and where the cluster
+  // ends, are bit masks, so the usual probe (the key at or near its home, or absent with an empty
+  // slot among the eight) takes no branch that depends on the key's position in the cluster.
+  // Such branches are unpredictable, and at 65536 entries each waits for an L2 read before the
+  // pipeline restarts: they, not cache misses, made block hits and misses 3-4x a page hit.
   [[nodiscard]] std::uint32_t find(std::uint64_t key, std::uint64_t base) const noexcept {
     const std::uint64_t h = hash(key, base);
-    const std::uint8_t fp = fingerprint(h);
-    for (std::size_t i = home(h);; i = (i + 1) & slot_mask) {
-      const std::uint8_t m = meta_[i];
-      if (m == fp) {
-        const slot& s = slots_[i];
-        if (key_word(s.e) == key && s.e.input == base) return static_cast<std::uint32_t>(i);
-      } else if (m == 0) {
-        return detail::npos;
+    for (std::size_t i = home(h);; i = (i + group_width) & slot_mask) {
+      const std::uint64_t g = group_at(i);
+      const std::uint64_t e = empties(g);
+      // Matches up to the first empty slot (all of them when there is none): the key cannot be
+      // past the end of its cluster.
+      for (std::uint64_t m = match(g, h) & (e ^ (e - 1)); m != 0; m &= m - 1) {
+        const std::size_t j = (i + (static_cast<unsigned>(std::countr_zero(m)) >> 3)) & slot_mask;
+        const slot& s = slots_[j];
+        if (key_word(s.e) == key && s.e.input == base) return static_cast<std::uint32_t>(j);
       }
+      if (e != 0) return detail::npos;
     }
   }
 
   // What lookup does not do inline: the other sizes in use, smallest first, then every size for
   // global entries.
-  [[gnu::noinline]] const entry* lookup_rest(packed_tag t, std::uint64_t addr) noexcept {
+  // `absent`: 1 when lookup found the smallest size absent, which is not probed again; then the
+  // second size (a 2MB block after a 4KB page) gets lookup's one-group probe first.
+  [[gnu::noinline]] const entry* lookup_rest(packed_tag t, std::uint64_t addr,
+                                             unsigned absent) noexcept {
     const std::uint64_t tag = t.bits & detail::tag_mask;
-    if (const entry* e = probe(tag, addr, shift_mask_ & (shift_mask_ - 1))) return e;
-    if (global_count_ != 0 && (t.bits & detail::may_be_global_bit) != 0) {
+    if (absent == 1 && second_base_mask_ != 0) {
+      const std::uint64_t key = tag | second_size_key_;
+      const std::uint64_t base = addr & second_base_mask_;
+      const std::uint64_t h = hash(key, base);
+      const std::size_t i = home(h);
+      const std::uint64_t g = group_at(i);
+      if (const std::uint64_t m = match(g, h); m != 0) {
+        slot& s = slots_[(i + (static_cast<unsigned>(std::countr_zero(m)) >> 3)) & slot_mask];
+        if (key_word(s.e) == key && s.e.input == base) return hit(s);
+      } else if (empties(g) != 0) {
+        absent = 2;
+      }
+    }
+    std::uint64_t sizes = shift_mask_;
+    for (unsigned k = 0; k < absent; ++k) sizes &= sizes - 1;
+    if (sizes == 0 && global_count_ == 0) return nullptr;  // a miss, without lookup_slow's frame
+    return lookup_slow(t, addr, sizes);
+  }
+  // The general case: every size in `sizes`, smallest first, each with as
+  // many groups as its cluster takes, then global entries. Out of line from lookup_rest too, so
+  // that the block probe above runs without saving the registers this loop needs.
+  [[gnu::noinline]] const entry* lookup_slow(packed_tag t, std::uint64_t addr,
+                                             std::uint64_t sizes) noexcept {
+    const std::uint64_t tag = t.bits & detail::tag_mask;
+    if (const entry* e = probe(tag, addr, sizes)) return e;
+    // Global entries exist where ASIDs do (§3.17): NS-EL1 and NS-EL2-E2H VA contexts.
+    const auto world = static_cast<unsigned>(tag & 0xffU);
+    const bool has_asid = world == static_cast<unsigned>(regime::ns_el1) ||
+                          world == static_cast<unsigned>(regime::ns_el2_e2h);
+    if (global_count_ != 0 && has_asid && ((tag >> 8) & 0xffU) == 0) {
       return probe((tag & ~detail::asid_field) | detail::global_bit, addr, shift_mask_);
     }
     return nullptr;
@@ -521,7 +605,7 @@ class iotlb {
   // Moves the occupant of slot `from` to the empty slot `to`.
   void move_slot(std::size_t from, std::size_t to) noexcept {
     slots_[to] = slots_[from];
-    meta_[to] = meta_[from];
+    set_meta(to, meta_[from]);
     records_[slots_[to].id].pos = static_cast<std::uint32_t>(to);
   }
 
@@ -530,10 +614,15 @@ class iotlb {
   void place(const entry& e, std::uint32_t ctx, std::uint64_t h) noexcept {
     std::size_t i = home(h);
     std::uint32_t p = 1;
-    while (meta_[i] != 0) {
-      i = (i + 1) & slot_mask;
-      ++p;
+    std::uint64_t free = empties(group_at(i));
+    while (free == 0) {
+      i = (i + group_width) & slot_mask;
+      p += group_width;
+      free = empties(group_at(i));
     }
+    const unsigned k = static_cast<unsigned>(std::countr_zero(free)) >> 3;
+    i = (i + k) & slot_mask;
+    p += k;
     const std::uint32_t id = free_record_;
     record& rec = records_[id];
     free_record_ = rec.next;
@@ -542,7 +631,7 @@ class iotlb {
     s.probe = p;
     s.id = id;
     s.referenced = 0;  // a new entry must earn its second chance
-    meta_[i] = fingerprint(h);
+    set_meta(i, static_cast<std::uint8_t>(fingerprint(h)));
     group& g = contexts_[ctx];
     rec.pos = static_cast<std::uint32_t>(i);
     rec.ctx = ctx;
@@ -583,7 +672,7 @@ class iotlb {
       }
     }
     slots_[i].probe = 0;
-    meta_[i] = 0;
+    set_meta(i, 0);
   }
 
   // ---- contexts and VMs
@@ -775,9 +864,11 @@ class iotlb {
   }
 
   // What a hit reads besides its slot, together at the start.
-  std::uint64_t first_size_key_ = 0;   // the smallest size in use << 56
-  std::uint64_t first_base_mask_ = 0;  // and its alignment mask
-  std::uint64_t shift_mask_ = 0;       // the sizes in use
+  std::uint64_t first_size_key_ = 0;    // the smallest size in use << 56
+  std::uint64_t first_base_mask_ = 0;   // and its alignment mask
+  std::uint64_t second_size_key_ = 0;   // the next size in use << 56
+  std::uint64_t second_base_mask_ = 0;  // and its alignment mask; 0 when there is none
+  std::uint64_t shift_mask_ = 0;        // the sizes in use
   std::uint32_t global_count_ = 0;
   std::uint32_t size_ = 0;
   std::uint16_t asid_mask_;
