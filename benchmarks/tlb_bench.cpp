@@ -51,14 +51,16 @@ entry make_entry(std::uint16_t asid, std::uint64_t va, std::uint8_t shift) {
   return e;
 }
 
-// N resident entries: entry i is a 2MB block when i % 8 == 7, else a 4KB page, in ASID i % 16.
+// N resident entries in ASID i % 16; the j-th entry of an ASID (j = i / 16) is a 2MB block when
+// j % 8 == 7, else a 4KB page, so every address space holds both sizes (the blocks of an older
+// version sat in ASIDs 7 and 15 only, which a per-context size hint could have exploited).
 std::vector<entry> resident(std::uint32_t n) {
   std::vector<entry> v;
   v.reserve(n);
   for (std::uint32_t i = 0; i < n; ++i) {
     const auto asid = static_cast<std::uint16_t>(i % asids);
     const std::uint64_t j = i / asids;
-    if (i % 8 == 7) {
+    if (j % 8 == 7) {
       v.push_back(make_entry(asid, 0x40'0000'0000 + (j << 21), 21));
     } else {
       v.push_back(make_entry(asid, 0x1000'0000 + j * 0x3000, 12));  // scattered pages
@@ -76,7 +78,11 @@ constexpr std::uint8_t any_size = 0xff;
 
 // Random lookups over the resident entries of one size (shift), of every size (any_size: the
 // 7/8 pages, 1/8 blocks mix), or misses when shift == 0; with hot != 0, over only the first `hot`
-// resident entries (a working set smaller than the TLB).
+// resident entries (a working set smaller than the TLB). The benchmark loops over them, so the
+// sequence has the same length (65536) at every N: the branch predictor of the machine the
+// figures come from (AMD Zen 4) learns a repeated sequence of 4096 lookups outcome by outcome,
+// which an older version (4096 lookups below 65536 entries) let it do at 256 and 4096 entries
+// only, so that block hits and misses looked 3x cheaper there than at 65536.
 std::vector<probe_point> probes(const std::vector<entry>& es, std::uint8_t shift,
                                 std::size_t hot = 0) {
   std::mt19937_64 rng(7);
@@ -84,7 +90,7 @@ std::vector<probe_point> probes(const std::vector<entry>& es, std::uint8_t shift
   for (std::size_t i = 0; i < (hot != 0 ? hot : es.size()); ++i) {
     if (es[i].size_shift == shift || shift == any_size) pool.push_back(&es[i]);
   }
-  const std::size_t count = std::max<std::size_t>(4096, std::bit_ceil(es.size()));
+  const std::size_t count = std::max<std::size_t>(65536, std::bit_ceil(es.size()));
   std::vector<probe_point> out(count);
   for (auto& p : out) {
     if (shift == 0) {
