@@ -1,8 +1,8 @@
 #pragma once
 
 // Shared set-up for the engine tests: 2MB of flat guest memory with a linear Stream table, CD
-// tables and a table builder's pool; STE/CD builders; command builders; a recording notifier;
-// a full comparison of translation results.
+// tables and a table builder's pool; STE/CD builders (the guest model's); command builders; a
+// recording notifier; a full comparison of translation results.
 
 #include <vsmmu/engine/notifications.hpp>
 #include <vsmmu/engine/smmu_engine.hpp>
@@ -12,6 +12,7 @@
 #include <vsmmu/smmuv3/commands.hpp>
 #include <vsmmu/smmuv3/ste.hpp>
 #include <vsmmu/testing/commands.hpp>
+#include <vsmmu/testing/guest_model.hpp>
 #include <vsmmu/testing/table_builder.hpp>
 #include <vsmmu/walk/translate.hpp>
 
@@ -44,53 +45,13 @@ using memory = vsmmu::memory::flat_memory<mem_bytes>;
 
 [[nodiscard]] inline std::uint64_t cd_table(std::uint32_t sid) { return cd_base + sid * 0x400ULL; }
 
-// Stage 1 tables: 4KB granule, 39-bit VAs (start level 1); stage 2: 4KB, 40-bit IPAs, SL0 = 1.
-inline const vt::tt_format s1_fmt = vt::s1_format(12, 39);
-inline const vt::tt_format s2_fmt = vt::s2_format(12, 40, 1);
-
-inline C::value s1_cd(std::uint64_t ttb0, std::uint16_t asid) {
-  C::value cd;
-  cd.set<C::V>(true)
-      .set<C::AA64>(true)
-      .set<C::T0SZ>(static_cast<std::uint8_t>(64 - 39))
-      .set<C::TG0>(granule::size_4k)
-      .set<C::EPD1>(true)
-      .set<C::TG1>(granule_tg1::size_4k)
-      .set<C::T1SZ>(16)
-      .set<C::IPS>(address_size::bits48)
-      .set<C::A>(true)
-      .set<C::R>(true)
-      .set<C::ASID>(asid)
-      .set<C::MAIR0>(0x0000'ff44)
-      .set<C::TTB0>(ttb0);
-  return cd;
-}
-
-inline S::value s1_ste(std::uint64_t context_ptr, unsigned s1cdmax = 0,
-                       vsmmu::smmuv3::s1_dss dss = vsmmu::smmuv3::s1_dss::terminate,
-                       std::uint16_t vmid = 0) {
-  S::value ste;
-  ste.set<S::V>(true)
-      .set<S::Config>(ste_config::s1_trans)
-      .set<S::S1ContextPtr>(context_ptr)
-      .set<S::S1CDMax>(static_cast<std::uint8_t>(s1cdmax))
-      .set<S::S1DSS>(dss)
-      .set<S::S2VMID>(vmid);
-  return ste;
-}
-
-// Stage 2 fields on top of `ste` (Config chosen by the caller).
-inline S::value with_s2(S::value ste, std::uint64_t s2ttb, std::uint16_t vmid) {
-  ste.set<S::S2T0SZ>(static_cast<std::uint8_t>(64 - 40))
-      .set<S::S2SL0>(1)
-      .set<S::S2TG>(granule::size_4k)
-      .set<S::S2PS>(address_size::bits48)
-      .set<S::S2AA64>(true)
-      .set<S::S2R>(true)
-      .set<S::S2VMID>(vmid)
-      .set<S::S2TTB>(s2ttb);
-  return ste;
-}
+// Stage 1 tables: 4KB granule, 39-bit VAs (start level 1); stage 2: 4KB, 40-bit IPAs, SL0 = 1;
+// valid CDs and STEs for them: the guest model's (vsmmu/testing/guest_model.hpp).
+using vt::guest::s1_cd;
+using vt::guest::s1_fmt;
+using vt::guest::s1_ste;
+using vt::guest::s2_fmt;
+using vt::guest::with_s2;
 
 inline vw::smmu_state state() {
   vw::smmu_state st;
