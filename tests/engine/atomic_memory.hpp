@@ -1,4 +1,5 @@
-// Shared by the engine's concurrency tests (stress_test.cpp, micro_tlb_stress_test.cpp).
+// Shared by the engine's concurrency tests (stress_test.cpp, micro_tlb_stress_test.cpp,
+// limits_stress_test.cpp): guest memory that may change under a walk, and the device threads.
 #pragma once
 
 #include <vsmmu/memory/adapter.hpp>
@@ -72,5 +73,49 @@ inline void wait_for_progress(const std::atomic<std::uint64_t>& count, std::uint
     std::this_thread::yield();
   }
 }
+
+// A stress test's device threads: thread `id` calls step(id, x), x its own xorshift64 value, one
+// translation a call, until stop(). The command thread calls wait() now and then: on a loaded
+// machine it could otherwise finish all its changes before a translator ran at all.
+class translator_threads {
+ public:
+  template <class Step>
+  translator_threads(unsigned count, Step step) {
+    for (unsigned id = 0; id < count; ++id) {
+      threads_.emplace_back([this, id, step]() mutable {
+        std::uint64_t x = 0x9e3779b97f4a7c15ULL * (id + 1);
+        while (!done_.load(std::memory_order_acquire)) {
+          x ^= x << 13;
+          x ^= x >> 7;
+          x ^= x << 17;
+          step(id, x);
+          translated_.fetch_add(1, std::memory_order_relaxed);
+        }
+      });
+    }
+  }
+  translator_threads(const translator_threads&) = delete;
+  translator_threads& operator=(const translator_threads&) = delete;
+  ~translator_threads() { stop(0); }
+
+  // Waits (bounded) for `more` translations.
+  void wait(std::uint64_t more) const { wait_for_progress(translated_, more); }
+  // Lets the translators make `more` translations more (bounded), then stops and joins them.
+  void stop(std::uint64_t more) {
+    if (more != 0) wait(more);
+    done_.store(true, std::memory_order_release);
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+  [[nodiscard]] std::uint64_t translated() const noexcept {
+    return translated_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::atomic<std::uint64_t> translated_{0};
+  std::vector<std::thread> threads_;
+};
 
 }  // namespace engine_test

@@ -65,32 +65,20 @@ TEST_CASE("limits stress: feature changes while translations decode", "[engine][
   o.config = {2, 2};             // three streams: most translations miss and decode
   const memory& guest = *w.mem;  // read only: no write-back, the threads only read
   ve::smmu_engine<memory> e(guest, states[0], {}, o);
-  std::atomic<bool> done{false};
   std::atomic<std::uint64_t> errors{0};
-  std::atomic<std::uint64_t> translated{0};
 
-  constexpr unsigned translators = 3;
-  std::vector<std::thread> threads;
-  for (unsigned id = 0; id < translators; ++id) {
-    threads.emplace_back([&, id] {
-      ve::micro_tlb<4> u;
-      std::uint64_t x = 0x9e3779b97f4a7c15ULL * (id + 1);
-      while (!done.load(std::memory_order_acquire)) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        const unsigned s = static_cast<unsigned>(x % sids);
-        const vw::transaction t = txn(s + 1, 0x1000'0123);
-        const vw::result r = (x >> 32) % 2 == 0 ? e.translate(t) : e.translate(t, u);
-        if (!same_result(r, expect[s][0]) && !same_result(r, expect[s][1])) {
-          errors.fetch_add(1, std::memory_order_relaxed);
-        }
-        translated.fetch_add(1, std::memory_order_relaxed);
-      }
-    });
-  }
+  constexpr unsigned translator_count = 3;
+  std::array<ve::micro_tlb<4>, translator_count> utlb;
+  engine_test::translator_threads translators(translator_count, [&](unsigned id, std::uint64_t x) {
+    const unsigned s = static_cast<unsigned>(x % sids);
+    const vw::transaction t = txn(s + 1, 0x1000'0123);
+    const vw::result r = (x >> 32) % 2 == 0 ? e.translate(t) : e.translate(t, utlb[id]);
+    if (!same_result(r, expect[s][0]) && !same_result(r, expect[s][1])) {
+      errors.fetch_add(1, std::memory_order_relaxed);
+    }
+  });
 
-  engine_test::wait_for_progress(translated, 100);
+  translators.wait(100);
   std::uint64_t x = 12345;
   for (unsigned i = 0; i < 2000; ++i) {
     x = x * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -109,12 +97,10 @@ TEST_CASE("limits stress: feature changes while translations decode", "[engine][
         break;
     }
     if (i % 2 == 0) std::this_thread::yield();
-    if (i % 256 == 255) engine_test::wait_for_progress(translated, 10);
+    if (i % 256 == 255) translators.wait(10);
   }
-  engine_test::wait_for_progress(translated, 100);
-  done.store(true, std::memory_order_release);
-  for (auto& t : threads) t.join();
+  translators.stop(100);
 
   CHECK(errors.load() == 0);
-  CHECK(translated.load() > 0);
+  CHECK(translators.translated() > 0);
 }

@@ -67,53 +67,40 @@ TEST_CASE("micro-TLB stress: per-thread micro-TLBs, maps, unmaps and invalidatio
   ve::smmu_engine<atomic_memory, ve::null_notifier, 64> e(mem, st);
   std::array<std::array<std::atomic<std::uint64_t>, page_count>, 2> written{};
   std::array<std::array<std::atomic<std::uint64_t>, page_count>, 2> visible{};
-  std::atomic<bool> done{false};
   std::atomic<std::uint64_t> errors{0};
-  std::atomic<std::uint64_t> translated{0};
-  std::atomic<std::uint64_t> micro_hits{0};
 
-  constexpr unsigned translators = 3;
-  std::vector<std::thread> threads;
-  for (unsigned id = 0; id < translators; ++id) {
-    threads.emplace_back([&, id] {
-      // Different sizes: one entry (replacement on every other page), and more than enough.
-      ve::micro_tlb<1> small;
-      ve::micro_tlb<64> large;
-      std::uint64_t x = 0x9e3779b97f4a7c15ULL * (id + 1);
-      while (!done.load(std::memory_order_acquire)) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        const unsigned p = static_cast<unsigned>(x % page_count);
-        const unsigned stage = static_cast<unsigned>((x >> 8) % 2);
-        const std::uint64_t floor = visible[stage][p].load(std::memory_order_acquire);
-        const vw::transaction t =
-            txn(stage == 0 ? 1 : 2, va_base + p * 0x1000ULL + (x >> 20) % 4096,
-                (x >> 40) % 2 == 0 ? vw::access_kind::read : vw::access_kind::write);
-        // Mostly the micro-TLB path; now and then the plain one, which must agree.
-        const auto r = id == 0 && (x >> 44) % 8 == 0 ? e.translate(t)
-                       : (x >> 48) % 4 == 0          ? e.translate(t, small)
-                                                     : e.translate(t, large);
-        const std::uint64_t ceiling = written[stage][p].load(std::memory_order_acquire);
-        bool ok = false;
-        if (r.kind == vw::outcome::translated) {
-          const std::uint64_t base = r.output_address() - (t.address & 0xfff);
-          const std::uint64_t gen = (base - pa_of(p, 0)) >> 12;
-          ok = base == pa_of(p, gen) && gen >= floor && gen <= ceiling && !unmapped(gen);
-        } else if (r.kind == vw::outcome::fault) {
-          for (std::uint64_t g = floor; g <= ceiling && !ok; ++g) ok = unmapped(g);
-        }
-        if (!ok) errors.fetch_add(1, std::memory_order_relaxed);
-        translated.fetch_add(1, std::memory_order_relaxed);
-      }
-      micro_hits.fetch_add(small.hits() + large.hits(), std::memory_order_relaxed);
-    });
-  }
+  constexpr unsigned translator_count = 3;
+  // Per translator, different sizes: one entry (replacement on every other page), and more than
+  // enough.
+  std::array<ve::micro_tlb<1>, translator_count> small;
+  std::array<ve::micro_tlb<64>, translator_count> large;
+  engine_test::translator_threads translators(translator_count, [&](unsigned id, std::uint64_t x) {
+    const unsigned p = static_cast<unsigned>(x % page_count);
+    const unsigned stage = static_cast<unsigned>((x >> 8) % 2);
+    const std::uint64_t floor = visible[stage][p].load(std::memory_order_acquire);
+    const vw::transaction t =
+        txn(stage == 0 ? 1 : 2, va_base + p * 0x1000ULL + (x >> 20) % 4096,
+            (x >> 40) % 2 == 0 ? vw::access_kind::read : vw::access_kind::write);
+    // Mostly the micro-TLB path; now and then the plain one, which must agree.
+    const auto r = id == 0 && (x >> 44) % 8 == 0 ? e.translate(t)
+                   : (x >> 48) % 4 == 0          ? e.translate(t, small[id])
+                                                 : e.translate(t, large[id]);
+    const std::uint64_t ceiling = written[stage][p].load(std::memory_order_acquire);
+    bool ok = false;
+    if (r.kind == vw::outcome::translated) {
+      const std::uint64_t base = r.output_address() - (t.address & 0xfff);
+      const std::uint64_t gen = (base - pa_of(p, 0)) >> 12;
+      ok = base == pa_of(p, gen) && gen >= floor && gen <= ceiling && !unmapped(gen);
+    } else if (r.kind == vw::outcome::fault) {
+      for (std::uint64_t g = floor; g <= ceiling && !ok; ++g) ok = unmapped(g);
+    }
+    if (!ok) errors.fetch_add(1, std::memory_order_relaxed);
+  });
 
   // On a loaded machine the command thread could finish before a translator ran at all: it
   // waits (bounded) for the translators to make progress at the start, now and then, and after
   // its last change, when the epoch stays put and the micro-TLBs must hit.
-  engine_test::wait_for_progress(translated, 100);
+  translators.wait(100);
 
   // The command thread: change one page, invalidate with a sufficient command, publish.
   std::uint64_t x = 54321;
@@ -166,13 +153,14 @@ TEST_CASE("micro-TLB stress: per-thread micro-TLBs, maps, unmaps and invalidatio
     }
     // Give the translators time to fill and hit between changes.
     if (i % 2 == 0) std::this_thread::yield();
-    if (i % 256 == 255) engine_test::wait_for_progress(translated, 10);
+    if (i % 256 == 255) translators.wait(10);
   }
-  engine_test::wait_for_progress(translated, 1000);
-  done.store(true, std::memory_order_release);
-  for (auto& t : threads) t.join();
+  translators.stop(1000);
 
   CHECK(errors.load() == 0);
-  CHECK(translated.load() > 0);
-  CHECK(micro_hits.load() > 0);
+  CHECK(translators.translated() > 0);
+  std::uint64_t micro_hits = 0;
+  for (unsigned id = 0; id < translator_count; ++id)
+    micro_hits += small[id].hits() + large[id].hits();
+  CHECK(micro_hits > 0);
 }

@@ -61,34 +61,21 @@ TEST_CASE("engine stress: translating threads and a command thread", "[engine][s
   // has completed.
   std::array<std::array<std::atomic<std::uint64_t>, page_count>, 2> written{};
   std::array<std::array<std::atomic<std::uint64_t>, page_count>, 2> visible{};
-  std::atomic<bool> done{false};
   std::atomic<std::uint64_t> errors{0};
-  std::atomic<std::uint64_t> translated{0};
 
-  constexpr unsigned translators = 3;
-  std::vector<std::thread> threads;
-  for (unsigned id = 0; id < translators; ++id) {
-    threads.emplace_back([&, id] {
-      std::uint64_t x = 0x9e3779b97f4a7c15ULL * (id + 1);
-      while (!done.load(std::memory_order_acquire)) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        const unsigned p = static_cast<unsigned>(x % page_count);
-        const unsigned stage = static_cast<unsigned>((x >> 8) % 2);
-        const std::uint64_t floor = visible[stage][p].load(std::memory_order_acquire);
-        const auto r =
-            e.translate(txn(stage == 0 ? 1 : 2, va_base + p * 0x1000ULL + (x >> 20) % 4096,
-                            (x >> 40) % 2 == 0 ? vw::access_kind::read : vw::access_kind::write));
-        const std::uint64_t ceiling = written[stage][p].load(std::memory_order_acquire);
-        const std::uint64_t gen = (r.output_address() - pa_of(p, 0)) >> 12;
-        if (r.kind != vw::outcome::translated || gen < floor || gen > ceiling) ++errors;
-        translated.fetch_add(1, std::memory_order_relaxed);
-      }
-    });
-  }
+  engine_test::translator_threads translators(3, [&](unsigned, std::uint64_t x) {
+    const unsigned p = static_cast<unsigned>(x % page_count);
+    const unsigned stage = static_cast<unsigned>((x >> 8) % 2);
+    const std::uint64_t floor = visible[stage][p].load(std::memory_order_acquire);
+    const auto r =
+        e.translate(txn(stage == 0 ? 1 : 2, va_base + p * 0x1000ULL + (x >> 20) % 4096,
+                        (x >> 40) % 2 == 0 ? vw::access_kind::read : vw::access_kind::write));
+    const std::uint64_t ceiling = written[stage][p].load(std::memory_order_acquire);
+    const std::uint64_t gen = (r.output_address() - pa_of(p, 0)) >> 12;
+    if (r.kind != vw::outcome::translated || gen < floor || gen > ceiling) ++errors;
+  });
 
-  engine_test::wait_for_progress(translated, 100);
+  translators.wait(100);
   // The command thread: remap, invalidate with one of the sufficient commands, publish.
   std::uint64_t x = 12345;
   for (unsigned i = 0; i < 3000; ++i) {
@@ -129,14 +116,12 @@ TEST_CASE("engine stress: translating threads and a command thread", "[engine][s
       e.set_caching(true);
     }
     if (i % 4 == 0) std::this_thread::yield();
-    if (i % 256 == 255) engine_test::wait_for_progress(translated, 10);
+    if (i % 256 == 255) translators.wait(10);
   }
-  engine_test::wait_for_progress(translated, 100);
-  done.store(true, std::memory_order_release);
-  for (auto& t : threads) t.join();
+  translators.stop(100);
 
   CHECK(errors.load() == 0);
-  CHECK(translated.load() > 0);
+  CHECK(translators.translated() > 0);
   const auto s = e.stats();
   CHECK(s.leaf_hits + s.leaf_misses > 0);
 }
