@@ -26,7 +26,8 @@
 #include <vsmmu/smmuv3/ste.hpp>
 
 // Guest memory, translation (stream table, STE/CD, stage-1/stage-2/nested walks, faults), the
-// IOTLB, and the table builder for tests.
+// IOTLB, and the table builder for tests. <vsmmu/testing/guest_model.hpp>, a random guest for
+// differential tests and fuzzers, is left out (a test tool): include it where you use it.
 #include <vsmmu/memory/adapter.hpp>
 #include <vsmmu/memory/flat.hpp>
 #include <vsmmu/memory/sparse.hpp>
