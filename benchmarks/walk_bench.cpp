@@ -7,6 +7,7 @@
 #include <vsmmu/memory/flat.hpp>
 #include <vsmmu/smmuv3/cd.hpp>
 #include <vsmmu/smmuv3/ste.hpp>
+#include <vsmmu/testing/counting_memory.hpp>
 #include <vsmmu/testing/table_builder.hpp>
 #include <vsmmu/walk/translate.hpp>
 
@@ -27,19 +28,7 @@ namespace C = vsmmu::smmuv3::cd;
 using mem_type = vsmmu::memory::flat_memory<0x80000>;
 
 // Counts reads, to report memory reads per walk next to the time.
-struct counting {
-  const mem_type* m;
-  mutable std::uint64_t reads = 0;
-  vsmmu::memory::read_result read64(std::uint64_t pa) const noexcept {
-    ++reads;
-    return m->read64(pa);
-  }
-  vsmmu::memory::access_status read_bytes(std::uint64_t pa,
-                                          std::span<std::byte> out) const noexcept {
-    ++reads;
-    return m->read_bytes(pa, out);
-  }
-};
+using counting = vsmmu::testing::counting_memory<mem_type>;
 
 // Records the address of every read, to replay them alone.
 struct recording {

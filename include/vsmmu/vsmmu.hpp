@@ -32,6 +32,7 @@
 #include <vsmmu/memory/flat.hpp>
 #include <vsmmu/memory/sparse.hpp>
 #include <vsmmu/testing/commands.hpp>
+#include <vsmmu/testing/counting_memory.hpp>
 #include <vsmmu/testing/table_builder.hpp>
 #include <vsmmu/tlb/iotlb.hpp>
 #include <vsmmu/tlb/range_invalidation.hpp>

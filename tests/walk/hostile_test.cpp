@@ -1,6 +1,8 @@
 // Guest-controlled structures are hostile: random Stream tables, STEs, CDs and descriptors must
 // always produce an architected result, within a bounded number of memory reads.
 
+#include <vsmmu/testing/counting_memory.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <set>
@@ -12,19 +14,7 @@ using namespace fx;
 namespace {
 
 // Counts reads so that the bound on a walk can be checked.
-struct counting_memory {
-  const world::mem_type* mem;
-  mutable unsigned reads = 0;
-  vsmmu::memory::read_result read64(std::uint64_t pa) const noexcept {
-    ++reads;
-    return mem->read64(pa);
-  }
-  vsmmu::memory::access_status read_bytes(std::uint64_t pa,
-                                          std::span<std::byte> out) const noexcept {
-    ++reads;
-    return mem->read_bytes(pa, out);
-  }
-};
+using counting_memory = vsmmu::testing::counting_memory<world::mem_type>;
 static_assert(vsmmu::memory::readable_memory<counting_memory>);
 
 struct xorshift {

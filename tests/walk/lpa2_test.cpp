@@ -2,6 +2,8 @@
 // addresses with the 4KB and 16KB granules"): OA[51:50] in descriptor bits [9:8], shareability
 // from CD.SHx, 52-bit VAs (start level -1 with 4KB), 512GB / 64GB blocks, TTBx above 48 bits.
 
+#include <vsmmu/testing/counting_memory.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -26,19 +28,7 @@ C::value ds_cd(std::uint64_t root, unsigned ia_bits, granule g) {
   return s1_cd(root, ia_bits, g, address_size::bits52).with<C::DS>(true).with<C::SH0>(2);
 }
 
-struct counted {
-  const world::mem_type* m;
-  mutable int reads = 0;
-  vsmmu::memory::read_result read64(std::uint64_t pa) const noexcept {
-    ++reads;
-    return m->read64(pa);
-  }
-  vsmmu::memory::access_status read_bytes(std::uint64_t pa,
-                                          std::span<std::byte> out) const noexcept {
-    ++reads;
-    return m->read_bytes(pa, out);
-  }
-};
+using counted = vsmmu::testing::counting_memory<world::mem_type>;
 
 }  // namespace
 

@@ -3,6 +3,8 @@
 // translation reached for the same upper IPA bits. The results must be those of the walk without
 // it (detail::translate<..., false>), for every outcome, with fewer reads; and a kept
 // (planned_*_lookup) configuration must give the results of the by-value one.
+#include <vsmmu/testing/counting_memory.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -19,19 +21,7 @@ namespace {
 using mem_type = memory<0x400000>;
 
 // Counts reads, to compare the walks' costs.
-struct counting {
-  const mem_type* m;
-  mutable unsigned reads = 0;
-  vsmmu::memory::read_result read64(std::uint64_t pa) const noexcept {
-    ++reads;
-    return m->read64(pa);
-  }
-  vsmmu::memory::access_status read_bytes(std::uint64_t pa,
-                                          std::span<std::byte> out) const noexcept {
-    ++reads;
-    return m->read_bytes(pa, out);
-  }
-};
+using counting = vsmmu::testing::counting_memory<mem_type>;
 
 // A policy that keeps the STE and CD of its first translation, planned, and returns them by
 // reference (what a configuration cache does).
