@@ -3,6 +3,7 @@
 
 #include <vsmmu/cache/config_cache.hpp>
 #include <vsmmu/engine/detail/leaf_codec.hpp>
+#include <vsmmu/engine/detail/shared_limits.hpp>
 #include <vsmmu/engine/micro_tlb.hpp>
 #include <vsmmu/engine/notifications.hpp>
 #include <vsmmu/memory/adapter.hpp>
@@ -15,7 +16,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <mutex>
 #include <tuple>
 #include <utility>
@@ -328,7 +328,7 @@ class smmu_engine {
   void set_state(const walk::smmu_state& st) noexcept {
     // Declared before the lock: the limits replaced here are released after the mutex (by their
     // last walk, when one still holds them).
-    std::shared_ptr<const walk::decode_limits> replaced;
+    detail::shared_limits replaced;
     std::lock_guard<std::mutex> lk(mutex_);
     const walk::smmu_state& o = state_;
     const bool same_feat = same_features(o.features, st.features);
@@ -453,7 +453,7 @@ class smmu_engine {
         ac = p.access_cfg();
       } else {
         // The limits of the snapshot's features, held for the walk (it decodes unlocked).
-        const std::shared_ptr<const walk::decode_limits> lim = limits_;
+        const detail::shared_limits lim = limits_;
         lk.unlock();
         walk_only p{lim.get()};
         r = translate_with(st, t, p);
@@ -608,7 +608,7 @@ class smmu_engine {
     std::unique_lock<std::mutex>& lk_;
     std::uint64_t epoch_;
     std::uint64_t generation_;  // of the limits matching the walk's snapshot
-    std::shared_ptr<const walk::decode_limits> held_;
+    detail::shared_limits held_;
     stream_access_cfg ac_{};
   };
 
@@ -669,13 +669,8 @@ class smmu_engine {
 
   // The decoders' tables for a feature set; none if they cannot be allocated (the decoders then
   // read the features rule by rule: slower, the same results).
-  [[nodiscard]] static std::shared_ptr<const walk::decode_limits> make_limits(
-      const walk::smmu_features& f) noexcept {
-    try {
-      return std::make_shared<const walk::decode_limits>(f);
-    } catch (...) {
-      return nullptr;
-    }
+  [[nodiscard]] static detail::shared_limits make_limits(const walk::smmu_features& f) noexcept {
+    return detail::shared_limits::make(f);
   }
 
   void notify_tlbi(const iotlb_invalidation& n) { notifier_.iotlb_invalidated(n); }
@@ -745,7 +740,7 @@ class smmu_engine {
   // The decode limits of state_.features: immutable once built, replaced (never modified) by
   // set_state() when the features change, which also advances the generation. Read and replaced
   // under the mutex; a walk that decodes holds its own reference (docs/caches.md).
-  std::shared_ptr<const walk::decode_limits> limits_;
+  detail::shared_limits limits_;
   std::uint64_t limits_generation_ = 0;
 };
 
