@@ -92,10 +92,15 @@ template <class L>
   const bool ttl128 = v.get<cmd::TTL128>();
   if (!f.ril) return tg == 0 && ttl == 0 && num == 0 && scale == 0 && !ttl128;  // all RES0
   if (tg == 0) return ttl == 0 && num == 0 && scale == 0 && !ttl128;  // RES0 when TG == 0b00
-  if (num == 0 && scale == 0 && ttl == 0) return false;  // Reserved combination: CERROR_ILL
-  if (!f.ds && (scale & 0x20U) != 0) return false;       // SCALE is [24:20] without DS
-  if (!f.ds && tg == static_cast<unsigned>(cmd::tlbi_tg::size_16k) && ttl == 0b01) return false;
-  if (ttl128 && (ttl == 0 || !f.d128)) return false;  // RES0 unless a 128-bit TTL hint
+  // 16KB granule, TTL == 0b01 without DS: Reserved, and "hardware treats as TTL == 0b00" (the
+  // TTL table). So it is CERROR_ILL only through the Reserved combination below (NUM == SCALE ==
+  // 0, the note under the range formula); with a range it is a legal range without a level hint.
+  const unsigned effective_ttl =
+      !f.ds && tg == static_cast<unsigned>(cmd::tlbi_tg::size_16k) && ttl == 0b01 ? 0 : ttl;
+  if (num == 0 && scale == 0 && effective_ttl == 0) return false;  // Reserved combination
+  if (!f.ds && (scale & 0x20U) != 0) return false;                 // SCALE is [24:20] without DS
+  // TTL128 is RES0 when TTL == 0b00 (also the treated-as-0b00 case) or without a 128-bit TTL hint.
+  if (ttl128 && (effective_ttl == 0 || !f.d128)) return false;
   return true;
 }
 
