@@ -777,13 +777,30 @@ TEST_CASE("decode_limits: fast-path tables against the rules, exhaustively", "[w
           }
           if (g == 0) continue;
           CHECK(k.granule() == g);
-          CHECK(k.geometry() == (g - 12) / 2);
           for (unsigned ps = 0; ps < 8; ++ps) {
             CHECK(k.oa(ps) ==
                   vw::effective_output_bits(static_cast<smmuv3::address_size>(ps), g, f, lpa2));
+            CHECK(k.geometry(ps) == g - 12 + (k.oa(ps) >= 52 ? 1U : 0U));
           }
         }
       }
+    }
+  }
+}
+
+TEST_CASE("decode fast path: stage 1 geometry table against the walk's rules", "[walk][decode]") {
+  namespace vmsa = vsmmu::walk::vmsa;
+  for (unsigned k = 0; k < 6; ++k) {
+    const unsigned g = 12 + k / 2 * 2;
+    const bool oa52 = (k & 1U) != 0;
+    for (unsigned txsz = 12; txsz <= 39; ++txsz) {
+      const unsigned ia = 64 - txsz;
+      const int level = vmsa::start_level_for(g, ia);
+      const vw::detail::s1_walk_entry& e = vw::detail::s1_geometry.at[k][txsz];
+      CHECK(((e.ia_level >> 8) & 0xffU) == ia);
+      CHECK(static_cast<std::int8_t>((e.ia_level >> 16) & 0xffU) == level);
+      CHECK((e.ia_level & ~std::uint64_t{0xffff00}) == 0);
+      CHECK(e.base_mask == ~vmsa::mask_below(vmsa::start_table_shift(g, ia, level, oa52)));
     }
   }
 }

@@ -234,54 +234,65 @@ constexpr void store_walk_word(vmsa::walk_params& w, std::uint64_t word) noexcep
   }
 }
 
-// One VA range of a CD on the fast path: R is 0 or 1.
-template <unsigned R>
-struct cd_fast_range {
-  using TSZ = std::conditional_t<R == 0, smmuv3::cd::T0SZ, smmuv3::cd::T1SZ>;
-  using TG = std::conditional_t<R == 0, smmuv3::cd::TG0, smmuv3::cd::TG1>;
-  using TTB = std::conditional_t<R == 0, smmuv3::cd::TTB0, smmuv3::cd::TTB1>;
-  using TBI = std::conditional_t<R == 0, smmuv3::cd::TBI0, smmuv3::cd::TBI1>;
-  using E0PD = std::conditional_t<R == 0, smmuv3::cd::E0PD0, smmuv3::cd::E0PD1>;
-  using SH = std::conditional_t<R == 0, smmuv3::cd::SH0, smmuv3::cd::SH1>;
+namespace tt_range_checks {
+static_assert(std::is_trivially_copyable_v<tt_range> && std::is_standard_layout_v<tt_range> &&
+              offsetof(tt_range, enabled) == 0 && offsetof(tt_range, tbi) == 1 &&
+              offsetof(tt_range, e0pd) == 2 && offsetof(tt_range, sh) == 3);
+}  // namespace tt_range_checks
 
-  std::uint64_t txsz_ok;
-  std::uint64_t walk;  // the walk word without ia_bits, start_level and big_endian
-  unsigned txsz;
-  unsigned oa;
-  std::uint64_t ttb;
-
-  constexpr cd_fast_range(const dwords4& cd, const decode_limits& lim, unsigned ds,
-                          unsigned ips) noexcept
-      : txsz_ok(lim.cd_txsz_ok(R, ds, static_cast<unsigned>(cd.get<TG>()))),
-        walk(lim.cd_range(R, ds, static_cast<unsigned>(cd.get<TG>())).walk[ips & 7U]),
-        txsz(cd.get<TSZ>() & 63U),
-        oa(static_cast<unsigned>(walk >> walk_word_bytes::oa_bits) & 0xffU),
-        ttb(bits_55_4(cd.get<TTB>())) {}
-
-  // TxSZ and the granule (txsz_ok), TTBx within the effective IPS, which is at most 48 bits
+// One VA range of a CD on the fast path (R is 0 or 1): checked against decode_limits' tables
+// and, when it passes, written into `out` whole (enabled), as decode_range writes it. False,
+// with `out` untouched, when the check does not pass.
+template <unsigned R, class X>
+[[nodiscard, gnu::always_inline]] constexpr bool cd_fast_range(const X& cd,
+                                                               const decode_limits& lim,
+                                                               tt_range& out) noexcept {
+  namespace C = smmuv3::cd;
+  namespace W = walk_word_bytes;
+  using TSZ = std::conditional_t<R == 0, C::T0SZ, C::T1SZ>;
+  using TG = std::conditional_t<R == 0, C::TG0, C::TG1>;
+  using TTB = std::conditional_t<R == 0, C::TTB0, C::TTB1>;
+  using TBI = std::conditional_t<R == 0, C::TBI0, C::TBI1>;
+  using E0PD = std::conditional_t<R == 0, C::E0PD0, C::E0PD1>;
+  using SH = std::conditional_t<R == 0, C::SH0, C::SH1>;
+  // Each field read where it is used, nothing computed for both ranges: fewer values live
+  // across range 0's stores (g++ spilled them).
+  const unsigned ds = unsigned{field_at<C::DS>(cd)} & lim.ds_feature();
+  const unsigned ips = static_cast<unsigned>(field_at<C::IPS>(cd));
+  const unsigned tg = static_cast<unsigned>(field_at<TG>(cd));
+  const unsigned txsz = field_at<TSZ>(cd) & 63U;
+  const std::uint64_t walk = lim.cd_range(R, ds, tg).walk[ips & 7U];
+  const unsigned oa = static_cast<unsigned>(walk >> W::oa_bits) & 0xffU;
+  const std::uint64_t ttb = bits_55_4(field_at<TTB>(cd));
+  // TxSZ and the granule (cd_txsz_ok), TTBx within the effective IPS, which is at most 48 bits
   // with 4KB and 16KB without DS: the 48-bit limit of CDTTBxValidRange as well.
-  [[nodiscard]] constexpr bool ok() const noexcept {
-    return ((txsz_ok >> txsz) & 1U) != 0 && (ttb >> oa) == 0;
-  }
-
-  // Writes the range, enabled, into `out` (default-constructed).
-  constexpr void write(const dwords4& cd, bool endi, tt_range& out) const noexcept {
-    namespace W = walk_word_bytes;
-    // Read before the first store into `out`, whose bool members may alias the tables.
-    const unsigned geometry = static_cast<unsigned>(walk >> W::geometry) & 0xffU;
-    const std::uint64_t word =
-        walk | s1_geometry.ia_level[geometry][txsz] | std::uint64_t{endi} << W::big_endian;
-    const unsigned shift = s1_geometry.at[geometry][txsz].shift;
-    // Bits of TTBx below the start table's alignment are ignored (AArch64.S1TTBaseAddress).
-    const std::uint64_t base = ttb & (~std::uint64_t{0} << (shift < 6 && oa >= 52 ? 6U : shift));
+  if (((lim.cd_txsz_ok(R, ds, tg) >> txsz) & 1U) == 0 || (ttb >> oa) != 0) return false;
+  // The geometry index is below 6 (decode_limits::init_cd_checks), TxSZ legal here.
+  const s1_walk_entry& e = s1_geometry.at[walk >> W::geometry][txsz];
+  const std::uint64_t word =
+      walk | e.ia_level | std::uint64_t{field_at<C::ENDI>(cd)} << W::big_endian;
+  // Bits of TTBx below the start table's alignment are ignored (AArch64.S1TTBaseAddress).
+  const std::uint64_t base = ttb & e.base_mask;
+  // SHx is the leaves' shareability under DS only (walk.ds); 0 otherwise.
+  const unsigned sh =
+      static_cast<unsigned>(field_at<SH>(cd)) & (static_cast<unsigned>(walk >> W::ds) & 1U) * 3U;
+  const bool tbi = field_at<TBI>(cd);
+  const bool e0pd = field_at<E0PD>(cd);
+  if (std::is_constant_evaluated() || std::endian::native != std::endian::little) {
     out.enabled = true;
-    out.tbi = cd.get<TBI>();
-    out.e0pd = cd.get<E0PD>();
-    if (((walk >> W::ds) & 1U) != 0) out.sh = static_cast<std::uint8_t>(cd.get<SH>());
-    out.walk.table_base = base;
-    store_walk_word(out.walk, word);
+    out.tbi = tbi;
+    out.e0pd = e0pd;
+    out.sh = static_cast<std::uint8_t>(sh);
+  } else {
+    // enabled, tbi, e0pd and sh in one store.
+    const std::uint32_t head = 1U | unsigned{tbi} << 8 | unsigned{e0pd} << 16 | sh << 24;
+    std::memcpy(reinterpret_cast<unsigned char*>(&out) + offsetof(tt_range, enabled), &head,
+                sizeof head);
   }
-};
+  out.walk.table_base = base;
+  store_walk_word(out.walk, word);
+  return true;
+}
 
 // CD.{AFFD, WXN, PAN, HD, HA, S, R, A} (dword 0 bits 35, 36, 40, 42-46) as the bytes of
 // context_config from `affd` on, little-endian: one multiply per run of bits moves every bit
@@ -344,38 +355,33 @@ static_assert(offsetof(context_config, wxn) == offsetof(context_config, affd) + 
 // legal CD may fail the check and take the rule-by-rule decoder, which names the error of an
 // ILLEGAL one). True with `c`, default-constructed, written as decode_cd would write it (the
 // fields that differ from the defaults, each once; nothing for a disabled range) when the CD
-// passes; false with `c` untouched when it does not. Always inlined, as decode_ste_fast.
+// passes; false when it does not, with range 0 of `c` possibly written: the callers reset `c`
+// before the rule-by-rule decoder. Always inlined, as decode_ste_fast.
 template <class X>
 [[nodiscard, gnu::always_inline]] constexpr bool decode_cd_fast(const X& raw,
                                                                 const stream_config& ste,
                                                                 const decode_limits& lim,
                                                                 context_config& c) noexcept {
   namespace C = smmuv3::cd;
-  const dwords4 cd = dwords4::of(raw);
-  const std::uint64_t w0 = cd.w[0];
+  const std::uint64_t w0 = static_cast<std::uint64_t>(raw.word(0));
   // V and every rule on dword 0 alone (S, A, ENDI, AA64, HA/HD, ASID), S with S1STALLD.
   if ((((w0 ^ lim.cd_expect()) & lim.cd_mask()) |
        (w0 & (std::uint64_t{ste.s1stalld} << C::S::lsb))) != 0) {
     return false;
   }
-  // Everything read before the first store into `c`, whose bool members may alias `ste` and
-  // `lim`.
+  // Each range checked and written in one go: a failure of range 1 leaves range 0 written, and
+  // the callers reset `c` before the rule-by-rule decoder runs.
+  if (!field_at<C::EPD0>(raw) && !cd_fast_range<0>(raw, lim, c.tt[0])) return false;
+  // EffectiveCDEPD1: 1 in the EL2 StreamWorld.
+  if (!ste.el2 && !field_at<C::EPD1>(raw) && !cd_fast_range<1>(raw, lim, c.tt[1])) return false;
+  // {MAIR1, MAIR0}: the whole of dword 3.
+  c.mair = static_cast<std::uint64_t>(raw.word(3));
+  c.ips_bits =
+      static_cast<std::uint8_t>(lim.ips_bits(static_cast<unsigned>(field_at<C::IPS>(raw))));
   const bool el2 = ste.el2;
-  const bool epd0 = cd.get<C::EPD0>();
-  const bool epd1 = el2 || cd.get<C::EPD1>();  // EffectiveCDEPD1
-  const unsigned ips = static_cast<unsigned>(cd.get<C::IPS>());
-  const unsigned ds = unsigned{cd.get<C::DS>()} & lim.ds_feature();
-  if (!epd0 && !cd_fast_range<0>(cd, lim, ds, ips).ok()) return false;
-  if (!epd1 && !cd_fast_range<1>(cd, lim, ds, ips).ok()) return false;
-  const unsigned ips_bits = lim.ips_bits(ips);
-  const bool endi = cd.get<C::ENDI>();
-  if (!epd0) cd_fast_range<0>(cd, lim, ds, ips).write(cd, endi, c.tt[0]);
-  if (!epd1) cd_fast_range<1>(cd, lim, ds, ips).write(cd, endi, c.tt[1]);
-  c.mair = cd.w[3];                      // {MAIR1, MAIR0}: the whole of dword 3
-  if (!el2) c.asid = cd.get<C::ASID>();  // no ASID in the EL2 StreamWorld
-  c.ips_bits = static_cast<std::uint8_t>(ips_bits);
+  if (!el2) c.asid = field_at<C::ASID>(raw);  // no ASID in the EL2 StreamWorld
   c.el2 = el2;
-  const std::uint64_t flags = cd_flags(w0);
+  const std::uint64_t flags = cd_flags(static_cast<std::uint64_t>(raw.word(0)));
   if (std::is_constant_evaluated() || std::endian::native != std::endian::little) {
     c.affd = (flags & 1U) != 0;
     c.wxn = ((flags >> 8) & 1U) != 0;
@@ -410,6 +416,7 @@ template <class X>
                                                 const decode_limits& lim,
                                                 context_config& c) noexcept {
   if (detail::decode_cd_fast(raw, ste, lim, c)) return cd_error::none;
+  c = context_config{};
   return detail::decode_cd_rules(raw, ste, lim, c);
 }
 
@@ -430,6 +437,7 @@ template <class X>
                                                                 const decode_limits& lim) noexcept {
   cd_decode out;  // built in place
   if (!detail::decode_cd_fast(raw, ste, lim, out.config)) {
+    out.config = context_config{};
     out.error = detail::decode_cd_rules(raw, ste, lim, out.config);
   }
   return out;

@@ -238,13 +238,13 @@ class decode_limits {
           detail::cd_range_check& k = cd_range_[r][ds][tg];
           // DS (FEAT_LPA2) is in effect for a 4KB or 16KB granule only (§5.4 DS).
           const bool ds_in_effect = ds != 0 && g != 0 && g != 16;
-          const unsigned geometry = g == 0 ? 0 : (g - 12) / 2;
+          const unsigned geometry = g == 0 ? 0 : g - 12;  // 2 * (g - 12) / 2
           for (unsigned ps = 0; ps < 8; ++ps) {
             namespace W = detail::walk_word_bytes;
-            k.walk[ps] = std::uint64_t{g} << W::granule_shift |
-                         std::uint64_t{output_bits(ps, g, ds_in_effect)} << W::oa_bits |
+            const unsigned oa = output_bits(ps, g, ds_in_effect);
+            k.walk[ps] = std::uint64_t{g} << W::granule_shift | std::uint64_t{oa} << W::oa_bits |
                          std::uint64_t{ds_in_effect} << W::ds |
-                         std::uint64_t{geometry} << W::geometry;
+                         std::uint64_t{geometry + (oa >= 52 ? 1U : 0U)} << W::geometry;
           }
           if (!granule_supported(g) || (r == 0 && !feat.aa64_tables)) continue;
           // CDTxSZInvalid without STT.

@@ -110,6 +110,15 @@ struct dwords4 {
   }
 };
 
+// A field within one of dwords 0-3, read from the entry where it is used: the fast paths read
+// each dword where they need it (a load, often folded into its use) rather than keeping copies
+// live in registers across the stores, which made g++ spill them.
+template <class F, class X>
+[[nodiscard, gnu::always_inline]] constexpr typename F::value_type field_at(const X& x) noexcept {
+  static_assert(F::lsb / 64 == F::msb / 64 && F::msb < 256, "a field within dwords 0-3");
+  return F::from_raw(static_cast<std::uint64_t>(x.word(F::lsb / 64)) >> (F::lsb % 64));
+}
+
 // The decoder, over decode_limits or detail::live_limits (the same interface).
 template <class X, class Limits>
 [[nodiscard]] constexpr ste_error decode_ste(const X& raw, const Limits& lim,

@@ -65,24 +65,32 @@ struct start_table {
   std::uint8_t shift = 0;
 };
 
-// Stage 1 (AArch64.S1StartLevel) per granule, index (shift - 12) / 2, and TxSZ; filled for the
-// TxSZ a valid CD can hold (12..39), zero elsewhere.
-struct s1_geometry_table {
-  start_table at[3][64];
+// Stage 1 (AArch64.S1StartLevel), per walk word geometry index (walk_word_bytes::geometry: the
+// granule shift - 12, plus 1 when the effective IPS is 52 bits) and TxSZ; filled for the TxSZ a
+// valid CD can hold (12..39), zero elsewhere.
+struct s1_walk_entry {
   // 64 - TxSZ and the start level as bytes 1 and 2 of a walk word (walk_word_bytes).
-  std::uint32_t ia_level[3][64];
+  std::uint64_t ia_level = 0;
+  // The bits of TTBx kept as the start table's base: aligned to the table's size
+  // (AArch64.S1TTBaseAddress), at least 64 bytes with a 52-bit output.
+  std::uint64_t base_mask = 0;
+};
+
+struct s1_geometry_table {
+  s1_walk_entry at[6][64];
 };
 
 [[nodiscard]] constexpr s1_geometry_table make_s1_geometry() noexcept {
   s1_geometry_table t{};
-  for (unsigned k = 0; k < 3; ++k) {
-    const unsigned g = 12 + 2 * k;
+  for (unsigned k = 0; k < 6; ++k) {
+    const unsigned g = 12 + 2 * (k / 2);
     for (unsigned txsz = 12; txsz <= 39; ++txsz) {
       const unsigned ia = 64 - txsz;
       const int level = 3 - static_cast<int>((ia - 1 - g) / (g - 3));
-      t.at[k][txsz] = {static_cast<std::int8_t>(level),
-                       static_cast<std::uint8_t>(ia - lookup_lsb(g, level) + 3)};
-      t.ia_level[k][txsz] = ia << 8 | static_cast<std::uint32_t>(level & 0xff) << 16;
+      const unsigned shift = ia - lookup_lsb(g, level) + 3;
+      t.at[k][txsz] = {
+          std::uint64_t{ia} << 8 | std::uint64_t{static_cast<unsigned>(level) & 0xffU} << 16,
+          ~std::uint64_t{0} << ((k & 1U) != 0 && shift < 6 ? 6 : shift)};
     }
   }
   return t;
@@ -166,8 +174,8 @@ inline constexpr unsigned geometry = 56;
 
 // One VA range of a CD under one TGx encoding and one value of IDR5.DS && CD.DS: per IPS
 // encoding, the walk word's granule_shift, oa_bits (the effective IPS) and ds (DS in effect for
-// the range: a 4KB or 16KB granule), and the s1_geometry index. 64 bytes: the index into
-// decode_limits' table is a shift.
+// the range: a 4KB or 16KB granule), and the s1_geometry index (granule and 52-bit output). 64
+// bytes: the index into decode_limits' table is a shift.
 struct cd_range_check {
   std::uint64_t walk[8] = {};
 
@@ -180,8 +188,8 @@ struct cd_range_check {
   [[nodiscard]] constexpr bool ds() const noexcept {
     return ((walk[0] >> walk_word_bytes::ds) & 1U) != 0;
   }
-  [[nodiscard]] constexpr unsigned geometry() const noexcept {
-    return static_cast<unsigned>(walk[0] >> walk_word_bytes::geometry) & 0xffU;
+  [[nodiscard]] constexpr unsigned geometry(unsigned ips) const noexcept {
+    return static_cast<unsigned>(walk[ips & 7U] >> walk_word_bytes::geometry) & 0xffU;
   }
 };
 
