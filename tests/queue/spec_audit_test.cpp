@@ -5,7 +5,7 @@
 //
 // Tests tagged [!mayfail] with a "FINDING:" comment show where the code departs from the spec
 // and has not been fixed (the fix needs files or test expectations this audit does not own);
-// they fail today and pass once fixed.
+// they fail today and pass once fixed. Findings fixed with the audit say so in their test.
 #include <catch2/catch.hpp>
 
 #include <vsmmu/layout/value.hpp>
@@ -62,6 +62,7 @@ TEST_CASE("audit: TG = 16KB, TTL = 0b01 without DS is a range without a level hi
   // table. Otherwise Reserved, and hardware treats as TTL == 0b00." The CERROR_ILL the note under
   // the range formula mentions is for the single-granule form (NUM == 0, SCALE == 0), where
   // "TTL is treated as 0b00" makes the Reserved combination NUM == SCALE == TTL == 0.
+  // (Fixed with this audit: validate() refused every TG = 16KB, TTL = 0b01 command.)
   command_features ril;
   ril.ril = true;
   const auto k16 =
@@ -587,13 +588,12 @@ TEST_CASE("audit: IPA and MSIAddress bits the revision makes RES0 are Reserved f
   CHECK_FALSE(legal(make_sync(c::cs::sig_irq, 1ULL << 50), v30));
 }
 
-TEST_CASE("audit: the CMD_SYNC MSI address is truncated to the OAS",
-          "[queue][audit][cmdq][!mayfail]") {
-  // FINDING: §3.4.3 table: MSI write configured by "CMD_SYNC arguments", "Behavior when address
-  // too large: Truncate to OAS"; §4.7.3: "If the OAS is smaller than this field, MSIAddress is
-  // truncated to the OAS". detail::signal_sync() (command_queue.hpp) hands the full MSIAddress
-  // to the sink; command_queue_config has no OAS. Fix: take SMMU_IDR5.OAS in from_registers
-  // and mask the MSI address (after the zero check, which §4.7.3 applies to the whole field).
+TEST_CASE("audit: the CMD_SYNC MSI address is truncated to the OAS", "[queue][audit][cmdq]") {
+  // §3.4.3 table: MSI write configured by "CMD_SYNC arguments", "Behavior when address too
+  // large: Truncate to OAS"; §4.7.3: "If the OAS is smaller than this field, MSIAddress is
+  // truncated to the OAS", and "The check for zero applies to the entire specified field span
+  // and is not limited to the physical address size (OAS)". (Fixed with this audit: the full
+  // MSIAddress went to the sink.)
   const auto idr =
       vsmmu::smmuv3::default_id_registers.with<regs::aidr::ArchMinorRev>(regs::arch_minor_rev::v3_4)
           .with<regs::idr5::OAS>(vsmmu::smmuv3::address_size::bits48);
@@ -601,10 +601,17 @@ TEST_CASE("audit: the CMD_SYNC MSI address is truncated to the OAS",
   const std::uint64_t base_reg = f.cfg.base | 3U;  // ADDR and LOG2SIZE 3
   f.cfg = command_queue_config::from_registers(base_reg, idr, true, true);
   REQUIRE(f.cfg.geometry.log2size() == 3);
+  REQUIRE(f.cfg.oas_bits == 48);
   f.produce(make_sync(c::cs::sig_irq, (1ULL << 50) | 0x8000, 9));
+  f.produce(make_sync(c::cs::sig_irq, 1ULL << 55, 10));  // non-zero field, zero within the OAS
   f.run();
-  REQUIRE(f.signals.count(signal::cmd_sync, true) == 1);
-  CHECK(f.signals.records().back().message.address == 0x8000);
+  REQUIRE(f.signals.count(signal::cmd_sync, true) == 2);
+  CHECK(f.signals.records()[1].message.address == 0x8000);
+  CHECK(f.signals.records()[1].message.data == 9);
+  CHECK(f.signals.records()[3].message.address == 0);
+  CHECK(f.signals.records()[3].message.data == 10);
+  // A 56-bit OAS (and a configuration built by hand) truncates nothing.
+  CHECK(command_queue_config{}.oas_bits == 56);
 }
 
 TEST_CASE("audit: MSIs to Device or Normal iNC-oNC memory are Outer Shareable",

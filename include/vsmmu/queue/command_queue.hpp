@@ -8,6 +8,7 @@
 #include <vsmmu/queue/pointers.hpp>
 #include <vsmmu/queue/signals.hpp>
 #include <vsmmu/smmuv3/commands.hpp>
+#include <vsmmu/smmuv3/encodings.hpp>
 #include <vsmmu/smmuv3/features.hpp>
 #include <vsmmu/smmuv3/registers/queues.hpp>
 
@@ -45,6 +46,9 @@ struct command_queue_config {
   command_features features{};
   irq_config
       gerror_irq{};  // the GERROR interrupt, raised when CMDQ_ERR or MSI_CMDQ_ABT_ERR activate
+  // SMMU_IDR5.OAS in bits. A CMD_SYNC MSI address above it is truncated to it (§3.4.3, §4.7.3);
+  // 56, the widest MSIAddress, truncates nothing.
+  unsigned oas_bits = 56;
 
   // From SMMU_CMDQ_BASE and the advertised features.
   [[nodiscard]] static constexpr command_queue_config from_registers(
@@ -60,6 +64,7 @@ struct command_queue_config {
     c.smmuen = smmuen;
     c.features = command_features::from(idr);
     c.gerror_irq = gerror_irq;
+    c.oas_bits = smmuv3::address_bits(idr.get<regs::idr5::OAS>());
     return c;
   }
 };
@@ -105,14 +110,18 @@ namespace detail {
 
 // CMD_SYNC's completion signal (§4.7.3). Returns the GERROR bits to activate.
 template <signal_sink S>
-constexpr std::uint32_t signal_sync(const command& c, const command_features& f, S& sink) noexcept {
+constexpr std::uint32_t signal_sync(const command& c, const command_features& f, unsigned oas_bits,
+                                    S& sink) noexcept {
   namespace sync = smmuv3::cmd::sync;
   const auto v = c.as<sync::layout>();
   switch (v.get<sync::CS>()) {
     case smmuv3::cmd::cs::sig_irq: {
       sink.raise(signal::cmd_sync);  // the wired output, whatever MSIAddress says
-      const std::uint64_t address = v.get<sync::MSIAddress>();
+      std::uint64_t address = v.get<sync::MSIAddress>();
+      // "The check for zero applies to the entire specified field span and is not limited to
+      // the [OAS]"; then "MSIAddress is truncated to the OAS" (§4.7.3).
       if (!f.msi || address == 0) return 0;
+      if (oas_bits < 64) address &= (std::uint64_t{1} << oas_bits) - 1;
       auto sh = static_cast<std::uint8_t>(v.get<sync::MSH>());
       if (sh == 0b01) sh = 0b00;  // Reserved, treated as Non-shareable
       const msi_message m{address, v.get<sync::MSIData>(), v.get<sync::MSIAttr>(), sh};
@@ -155,8 +164,8 @@ constexpr command_status synchronize(H& handler) noexcept(nothrow_handler<H>) {
 // GERROR bits in `errors` and signals through `sink` (CMD_SYNC completion, the GERROR interrupt,
 // SEV wake-ups). st.cons is published as each entry is consumed, so while the handler runs
 // r.pointer(st.cons) is the position of the command it was given (the accelerated device tags
-// forwarded commands with it). The handler runs synchronously: its effects are complete when execute()
-// returns, so a CMD_SYNC needs nothing more than the handler's optional synchronize().
+// forwarded commands with it). The handler runs synchronously: its effects are complete when
+// execute() returns, so a CMD_SYNC needs nothing more than the handler's optional synchronize().
 template <memory::readable_memory M, command_handler H, signal_sink S>
 consume_result consume_commands(
     command_queue_state& st, global_errors& errors, const command_queue_config& cfg,
@@ -223,7 +232,7 @@ consume_result consume_commands(
       publish();
       ++out.consumed;
       ++out.syncs;
-      gerror_bits |= detail::signal_sync(c, cfg.features, sink);
+      gerror_bits |= detail::signal_sync(c, cfg.features, cfg.oas_bits, sink);
       continue;
     }
     if (cfg.smmuen || !detail::needs_smmuen(c.opcode())) {
