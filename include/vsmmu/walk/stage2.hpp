@@ -6,6 +6,7 @@
 #include <vsmmu/walk/vmsa.hpp>
 
 #include <cstdint>
+#include <type_traits>
 
 // Stage 2 translation of an IPA (IHI 0070 §3.4 "stage 2 checks", DDI 0487 D8; pseudocode
 // AArch64.S2Translate). Its faults report S2 == 1, the IPA, and the CLASS of what was being
@@ -94,9 +95,11 @@ constexpr bool s2_fault(fault_info& f, smmuv3::evt::type t, const s2_access& acc
 // walk makes one per level, so it skips the attributes nobody reads. `out` is complete only on
 // success. `wc` is a vmsa::walk_cache the lookups of one translation share, or no_walk_cache.
 template <vmsa::detail::oa_format F, bool Structure, class M, class Cache>
-[[nodiscard]] constexpr bool s2_lookup_as(const M& mem, const s2_plan& c, std::uint64_t ipa,
-                                          const s2_access& acc, s2_leaf& out, fault_info& f,
-                                          Cache& wc) noexcept {
+[[nodiscard, gnu::always_inline]] constexpr bool s2_lookup_inline(const M& mem, const s2_plan& c,
+                                                                  std::uint64_t ipa,
+                                                                  const s2_access& acc,
+                                                                  s2_leaf& out, fault_info& f,
+                                                                  Cache& wc) noexcept {
   using enum smmuv3::evt::type;
   // Check 1 of §3.4: an IPA beyond the S2T0SZ range is a stage 2 Translation fault.
   if ((ipa & c.beyond_ia) != 0) return s2_fault(f, f_translation, acc, ipa, 0);
@@ -140,7 +143,15 @@ template <vmsa::detail::oa_format F, bool Structure, class M, class Cache>
   }
 }
 
-// Stage 2 of `ipa` into `out` (see s2_lookup_as), for the plan's descriptor format; the walks
+// s2_lookup_inline out of line: one copy per format for all callers.
+template <vmsa::detail::oa_format F, bool Structure, class M, class Cache>
+[[nodiscard]] constexpr bool s2_lookup_as(const M& mem, const s2_plan& c, std::uint64_t ipa,
+                                          const s2_access& acc, s2_leaf& out, fault_info& f,
+                                          Cache& wc) noexcept {
+  return s2_lookup_inline<F, Structure>(mem, c, ipa, acc, out, f, wc);
+}
+
+// Stage 2 of `ipa` into `out` (see s2_lookup_inline), for the plan's descriptor format; the walks
 // of one translation may share a vmsa::walk_cache `wc` (all with the same plan).
 template <bool Structure = false, memory::readable_memory M, class Cache>
 [[nodiscard]] constexpr bool s2_lookup(const M& mem, const s2_plan& c, std::uint64_t ipa,
@@ -161,6 +172,49 @@ template <bool Structure = false, memory::readable_memory M, class Cache>
       return s2_fault(f, smmuv3::evt::type::f_translation, acc, ipa, 3);
   }
 }
+// A Structure lookup (see s2_lookup_inline) as s2_lookup<true>, with the common format (48-bit
+// output) inlined into the caller: a nested walk makes one per stage 1 level, and the call cost
+// as much as the lookup when the walk cache holds the leaf table.
+// A Structure lookup (see s2_lookup_inline) as s2_lookup<true> makes it. When the walk cache
+// holds the level 3 table of `ipa` (a nested walk's stage 1 tables are usually in one stage 2
+// page table: every lookup after the first), the lookup is inlined into the caller: one read and
+// the leaf's checks, without the call and the walk's set-up (which cost three times the read).
+// 48-bit output and no HTTU only; anything else takes s2_lookup<true>. The checks are those of
+// walk_levels at level 3 and of s2_lookup_inline, in their order.
+template <memory::readable_memory M, class Cache>
+[[nodiscard, gnu::always_inline]] constexpr bool s2_structure_lookup(const M& mem, const s2_plan& c,
+                                                                     std::uint64_t ipa,
+                                                                     const s2_access& acc,
+                                                                     s2_leaf& out, fault_info& f,
+                                                                     Cache& wc) noexcept {
+  using enum smmuv3::evt::type;
+  if constexpr (std::is_same_v<Cache, vmsa::walk_cache>) {
+    const vmsa::walk_plan& p = c.walk;
+    if (wc.deepest == 3 && p.start_level < 3 && ((ipa ^ wc.ia) >> wc.keep_shift) == 0 &&
+        (ipa & c.beyond_ia) == 0 && p.format == vmsa::detail::oa_format::bits48 && !c.ha && !c.hd) {
+      const std::uint64_t at = wc.table[4] | ((ipa >> wc.deepest_shift) & p.index_mask);
+      const memory::read_result r = mem.read64(at);
+      if (!r.ok()) return s2_fault(f, f_walk_eabt, acc, ipa, 3, at);
+      const std::uint64_t d = p.big_endian ? vmsa::byteswap64(r.value) : r.value;
+      // A page descriptor (valid, bit[1] set), else reserved or invalid: Translation.
+      if ((d & (vmsa::desc_valid | vmsa::desc_table)) != (vmsa::desc_valid | vmsa::desc_table)) {
+        return s2_fault(f, f_translation, acc, ipa, 3);
+      }
+      const std::uint64_t in_page = (std::uint64_t{1} << (wc.deepest_shift + 3)) - 1;
+      const std::uint64_t base = d & vmsa::mask_below(48) & ~in_page;
+      if ((base & p.beyond_oa) != 0) return s2_fault(f, f_addr_size, acc, ipa, 3);
+      if ((d & vmsa::desc_af) == 0 && !c.affd) return s2_fault(f, f_access, acc, ipa, 3);
+      out.pa = base | (ipa & in_page);
+      // S2AP[0] (readable); S2PTW with Device memory (MemAttr[3:2] == 0b00).
+      if (((d >> 6) & 1) == 0 || (c.ptw && ((d >> 4) & 3) == 0)) {
+        return s2_fault(f, f_permission, acc, ipa, 3);
+      }
+      return true;
+    }
+  }
+  return s2_lookup<true>(mem, c, ipa, acc, out, f, wc);
+}
+
 template <bool Structure = false, memory::readable_memory M>
 [[nodiscard]] constexpr bool s2_lookup(const M& mem, const s2_plan& c, std::uint64_t ipa,
                                        const s2_access& acc, s2_leaf& out, fault_info& f) noexcept {

@@ -402,14 +402,18 @@ template <class Mem, class P, bool WalkCache = true>
   // access sets AF and a write dirties a writable-clean descriptor (never for a CD or L1CD
   // fetch, §3.13.3), retrying when the descriptor changed under the update.
   // `wc`: s2_walks, or a no_walk_cache where it cannot help (a lone stage 2 lookup).
-  auto stage2 = [&](std::uint64_t ipa, bool write, bool exec, smmuv3::evt::fault_class cls,
-                    s2_leaf& out, fault_info& f, auto& wc) {
+  // `Structure`: a structure read (the CD, a stage 1 table descriptor), which needs only the PA
+  // (and the HTTU fields); false for the input and for a stage 1 descriptor update (a write).
+  auto stage2 = [&]<bool Structure>(std::bool_constant<Structure>, std::uint64_t ipa, bool write,
+                                    bool exec, smmuv3::evt::fault_class cls, s2_leaf& out,
+                                    fault_info& f, auto& wc) {
     const s2_access acc{write, exec, cls};
-    // A structure read needs only the PA (and the HTTU fields).
-    const bool structure = !write && cls != smmuv3::evt::fault_class::in;
     auto lookup = [&] {
-      return structure ? detail::s2_lookup<true>(mem, s2p, ipa, acc, out, f, wc)
-                       : detail::s2_lookup<false>(mem, s2p, ipa, acc, out, f, wc);
+      if constexpr (Structure) {
+        return detail::s2_structure_lookup(mem, s2p, ipa, acc, out, f, wc);
+      } else {
+        return detail::s2_lookup<false>(mem, s2p, ipa, acc, out, f, wc);
+      }
     };
     bool ok = lookup();
     if constexpr (httu_writes) {
@@ -450,7 +454,8 @@ template <class Mem, class P, bool WalkCache = true>
     o.value = a;
     if (s2_on) {
       s2_leaf l;
-      o.failed = !stage2(a, false, false, smmuv3::evt::fault_class::cd, l, o.fault, s2_walks);
+      o.failed = !stage2(std::true_type{}, a, false, false, smmuv3::evt::fault_class::cd, l,
+                         o.fault, s2_walks);
       o.value = o.failed ? 0 : l.pa;
     }
     return o;
@@ -538,8 +543,8 @@ template <class Mem, class P, bool WalkCache = true>
     // fault is the stage 1 walk's.
     s2_leaf table_s2;  // one for every table descriptor: a structure lookup sets only .pa
     auto tt_pa = [&](std::uint64_t at) {
-      const bool ok =
-          stage2(at, false, false, smmuv3::evt::fault_class::tt, table_s2, s1f, s2_walks);
+      const bool ok = stage2(std::true_type{}, at, false, false, smmuv3::evt::fault_class::tt,
+                             table_s2, s1f, s2_walks);
       return vmsa::table_address{table_s2.pa, ok};
     };
     // Without stage 2 the walk has no call per level (identity_pa inlines to nothing).
@@ -561,7 +566,8 @@ template <class Mem, class P, bool WalkCache = true>
         std::uint64_t at = s1.descriptor_address;
         if (s2_on) {
           s2_leaf w;
-          if (!stage2(at, true, false, smmuv3::evt::fault_class::tt, w, s1f, s2_walks)) {
+          if (!stage2(std::false_type{}, at, true, false, smmuv3::evt::fault_class::tt, w, s1f,
+                      s2_walks)) {
             s1f.ttrnw = false;
             s1_ok = false;
             break;
@@ -611,9 +617,10 @@ template <class Mem, class P, bool WalkCache = true>
     fault_info s2f;
     // Without stage 1 this is the translation's only stage 2 lookup: nothing to share.
     vmsa::no_walk_cache alone;
-    const bool ok =
-        use_s1 ? stage2(ipa, !attrs.rnw, attrs.ind, smmuv3::evt::fault_class::in, s2, s2f, s2_walks)
-               : stage2(ipa, !attrs.rnw, attrs.ind, smmuv3::evt::fault_class::in, s2, s2f, alone);
+    const bool ok = use_s1 ? stage2(std::false_type{}, ipa, !attrs.rnw, attrs.ind,
+                                    smmuv3::evt::fault_class::in, s2, s2f, s2_walks)
+                           : stage2(std::false_type{}, ipa, !attrs.rnw, attrs.ind,
+                                    smmuv3::evt::fault_class::in, s2, s2f, alone);
     if (!ok) {
       r = fault_result(t, s2f, attrs, &s2_policy);
       return r;

@@ -273,6 +273,12 @@ enum class walk_stop : std::uint8_t { leaf, translation, addr_size, external_abo
 struct walk_cache {
   std::uint64_t ia = 0;  // the input of the walk that filled it
   int deepest = -2;      // the deepest level whose table is known; below any start level: empty
+  // With deepest above the start level: the lowest input bit that selected the deepest table
+  // (level_lsb(deepest - 1)) and the walk's index shift at that level, so that an input equal to
+  // `ia` above `keep_shift` goes straight to the deepest table (a nested walk's stage 2 lookups
+  // of one stage 1 table after another: one read each).
+  unsigned keep_shift = 0;
+  unsigned deepest_shift = 0;
   std::uint64_t table[5];  // the table of level l in table[l + 1]; read only once written
 
   constexpr void clear() noexcept { deepest = -2; }
@@ -304,14 +310,24 @@ template <oa_format F, class M, class TablePa, class Cache = no_walk_cache>
     // The table of level l + 1 was selected by IA[top:lsb(l)]: where those bits equal the
     // cached walk's, its descriptors up to level l are the ones this walk would read.
     const std::uint64_t diff = ia ^ cache.ia;
-    while (level < cache.deepest && (diff >> (shift + 3)) == 0) {
-      ++level;
+    if (level < cache.deepest && (diff >> cache.keep_shift) == 0) {
+      // Every table the cache holds is this input's: the deepest one at once.
+      level = cache.deepest;
       table = cache.table[level + 1];
-      shift -= p.level_stride;
+      shift = cache.deepest_shift;
       index_mask = p.index_mask;
+    } else {
+      while (level < cache.deepest && (diff >> (shift + 3)) == 0) {
+        ++level;
+        table = cache.table[level + 1];
+        shift -= p.level_stride;
+        index_mask = p.index_mask;
+      }
+      cache.deepest = level;                          // the deeper tables were the old input's
+      cache.keep_shift = shift + 3 + p.level_stride;  // used only above the start level
+      cache.deepest_shift = shift;
     }
     cache.ia = ia;
-    cache.deepest = level;  // the deeper tables were the old input's
   }
   std::uint64_t at = 0;
   std::uint64_t pa = 0;
@@ -353,6 +369,8 @@ template <oa_format F, class M, class TablePa, class Cache = no_walk_cache>
     if constexpr (cached) {
       cache.table[level + 2] = table;  // level < 3: in range
       cache.deepest = level + 1;
+      cache.keep_shift = shift + 3 + p.level_stride;  // level_lsb(level)
+      cache.deepest_shift = shift;
     }
   }
   out.level = level;
@@ -383,8 +401,7 @@ template <oa_format F, class M, class TablePa, class Cache = no_walk_cache>
 namespace detail {
 // walk_into's body, for callers that want it inlined (a stage 1 walk without stage 2).
 template <class M, class TablePa>
-[[nodiscard, gnu::always_inline]] constexpr walk_stop walk_formats(const M& mem,
-                                                                   const walk_plan& p,
+[[nodiscard, gnu::always_inline]] constexpr walk_stop walk_formats(const M& mem, const walk_plan& p,
                                                                    std::uint64_t ia, leaf& out,
                                                                    TablePa& table_pa) noexcept {
   no_walk_cache none;
