@@ -744,6 +744,13 @@ TEST_CASE("decode fast path: constant evaluation", "[walk][decode]") {
   SUCCEED();
 }
 
+// A field of dword 0 as a mask of that dword.
+template <class F>
+constexpr std::uint64_t low_bits() {
+  static_assert(F::msb < 64);
+  return vsmmu::walk::vmsa::mask_below(F::msb + 1) & ~vsmmu::walk::vmsa::mask_below(F::lsb);
+}
+
 TEST_CASE("decode_limits: fast-path tables against the rules, exhaustively", "[walk][decode]") {
   std::mt19937_64 rng(11);
   for (unsigned n = 0; n < 1000; ++n) {
@@ -765,9 +772,14 @@ TEST_CASE("decode_limits: fast-path tables against the rules, exhaustively", "[w
       for (unsigned ds = 0; ds < 2; ++ds) {
         for (unsigned tg = 0; tg < 4; ++tg) {
           const unsigned g = (r == 0 ? vw::detail::tg0_shift : vw::detail::tg1_shift)[tg];
-          const bool lpa2 = ds != 0 && g != 0 && g != 16;
+          // The entries for CD.DS == 1 are those for 0 without IDR5.DS.
+          const bool lpa2 = ds != 0 && f.ds && g != 0 && g != 16;
           const vw::detail::cd_range_check& k = lim.cd_range(r, ds, tg);
           CHECK(k.ds() == lpa2);
+          namespace C = smmuv3::cd;
+          const std::uint64_t tbi = r == 0 ? low_bits<C::TBI0>() : low_bits<C::TBI1>();
+          const std::uint64_t sh = r == 0 ? low_bits<C::SH0>() : low_bits<C::SH1>();
+          CHECK(lim.cd_head_bits(r, ds, tg) == (tbi | (lpa2 ? sh : 0)));
           for (unsigned t = 0; t < 64; ++t) {
             // CDTxSZInvalid and the granule (cd_config.hpp); no CD passes without AA64 tables.
             const unsigned min = (g == 16 || lpa2) && f.vax52 ? 12U : 16U;
@@ -781,6 +793,7 @@ TEST_CASE("decode_limits: fast-path tables against the rules, exhaustively", "[w
             CHECK(k.oa(ps) ==
                   vw::effective_output_bits(static_cast<smmuv3::address_size>(ps), g, f, lpa2));
             CHECK(k.geometry(ps) == g - 12 + (k.oa(ps) >= 52 ? 1U : 0U));
+            CHECK(k.beyond_oa[ps] == ~vsmmu::walk::vmsa::mask_below(k.oa(ps)));
           }
         }
       }
@@ -796,11 +809,12 @@ TEST_CASE("decode fast path: stage 1 geometry table against the walk's rules", "
     for (unsigned txsz = 12; txsz <= 39; ++txsz) {
       const unsigned ia = 64 - txsz;
       const int level = vmsa::start_level_for(g, ia);
-      const vw::detail::s1_walk_entry& e = vw::detail::s1_geometry.at[k][txsz];
-      CHECK(((e.ia_level >> 8) & 0xffU) == ia);
-      CHECK(static_cast<std::int8_t>((e.ia_level >> 16) & 0xffU) == level);
-      CHECK((e.ia_level & ~std::uint64_t{0xffff00}) == 0);
-      CHECK(e.base_mask == ~vmsa::mask_below(vmsa::start_table_shift(g, ia, level, oa52)));
+      const std::uint64_t ia_level = vw::detail::s1_geometry.ia_level[txsz][k];
+      CHECK(((ia_level >> 8) & 0xffU) == ia);
+      CHECK(static_cast<std::int8_t>((ia_level >> 16) & 0xffU) == level);
+      CHECK((ia_level & ~std::uint64_t{0xffff00}) == 0);
+      CHECK(vw::detail::s1_geometry.base_mask[txsz][k] ==
+            ~vmsa::mask_below(vmsa::start_table_shift(g, ia, level, oa52)));
     }
   }
 }

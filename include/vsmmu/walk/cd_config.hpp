@@ -200,7 +200,10 @@ static_assert(cd_bits::epd0 == bit_of<C::EPD0> && cd_bits::endi == bit_of<C::END
               cd_bits::v == bit_of<C::V> && cd_bits::aa64 == bit_of<C::AA64> &&
               cd_bits::hd == bit_of<C::HD> && cd_bits::ha == bit_of<C::HA> &&
               cd_bits::s == bit_of<C::S> && cd_bits::a == bit_of<C::A> &&
-              cd_bits::asid_high == (low_mask(8) << (C::ASID::lsb + 8)) && C::ASID::msb == 63);
+              cd_bits::asid_high == (low_mask(8) << (C::ASID::lsb + 8)) && C::ASID::msb == 63 &&
+              cd_bits::tbi0 == bit_of<C::TBI0> && cd_bits::tbi1 == bit_of<C::TBI1> &&
+              cd_bits::sh0 == (low_mask(2) << C::SH0::lsb) && C::SH0::msb == C::SH0::lsb + 1 &&
+              cd_bits::sh1 == (low_mask(2) << C::SH1::lsb) && C::SH1::msb == C::SH1::lsb + 1);
 }  // namespace cd_fast_checks
 
 namespace walk_word_checks {
@@ -240,6 +243,34 @@ static_assert(std::is_trivially_copyable_v<tt_range> && std::is_standard_layout_
               offsetof(tt_range, e0pd) == 2 && offsetof(tt_range, sh) == 3);
 }  // namespace tt_range_checks
 
+// CD dword 0 ANDed with decode_limits::cd_head_bits (TBIx, and SHx under DS) as a tt_range
+// head's bytes 1 (tbi) and 3 (sh), little-endian: one multiply moves both, checked exhaustively
+// below.
+template <unsigned R>
+[[nodiscard]] constexpr std::uint32_t cd_head(std::uint64_t tbi_sh) noexcept {
+  namespace C = smmuv3::cd;
+  constexpr unsigned tbi = R == 0 ? C::TBI0::lsb : C::TBI1::lsb;
+  constexpr unsigned sh = R == 0 ? C::SH0::lsb : C::SH1::lsb;
+  static_assert(tbi <= 40 && sh <= 56);
+  constexpr std::uint64_t times = std::uint64_t{1} << (40 - tbi) | std::uint64_t{1} << (56 - sh);
+  return static_cast<std::uint32_t>((tbi_sh * times) >> 32);
+}
+
+namespace cd_head_checks {
+template <unsigned R>
+[[nodiscard]] constexpr bool exact() noexcept {
+  namespace C = smmuv3::cd;
+  constexpr unsigned tbi = R == 0 ? C::TBI0::lsb : C::TBI1::lsb;
+  constexpr unsigned sh = R == 0 ? C::SH0::lsb : C::SH1::lsb;
+  for (unsigned v = 0; v < 8; ++v) {
+    const std::uint64_t x = std::uint64_t{v & 1U} << tbi | std::uint64_t{v >> 1} << sh;
+    if (cd_head<R>(x) != ((v & 1U) << 8 | (v >> 1) << 24)) return false;
+  }
+  return true;
+}
+static_assert(exact<0>() && exact<1>());
+}  // namespace cd_head_checks
+
 // One VA range of a CD on the fast path (R is 0 or 1): checked against decode_limits' tables
 // and, when it passes, written into `out` whole (enabled), as decode_range writes it. False,
 // with `out` untouched, when the check does not pass.
@@ -252,40 +283,38 @@ template <unsigned R, class X>
   using TSZ = std::conditional_t<R == 0, C::T0SZ, C::T1SZ>;
   using TG = std::conditional_t<R == 0, C::TG0, C::TG1>;
   using TTB = std::conditional_t<R == 0, C::TTB0, C::TTB1>;
-  using TBI = std::conditional_t<R == 0, C::TBI0, C::TBI1>;
   using E0PD = std::conditional_t<R == 0, C::E0PD0, C::E0PD1>;
-  using SH = std::conditional_t<R == 0, C::SH0, C::SH1>;
   // Each field read where it is used, nothing computed for both ranges: fewer values live
   // across range 0's stores (g++ spilled them).
-  const unsigned ds = unsigned{field_at<C::DS>(cd)} & lim.ds_feature();
-  const unsigned ips = static_cast<unsigned>(field_at<C::IPS>(cd));
+  const unsigned ds = unsigned{field_at<C::DS>(cd)};  // the tables' entries are IDR5.DS && DS
+  const unsigned ips = static_cast<unsigned>(field_at<C::IPS>(cd)) & 7U;
   const unsigned tg = static_cast<unsigned>(field_at<TG>(cd));
   const unsigned txsz = field_at<TSZ>(cd) & 63U;
-  const std::uint64_t walk = lim.cd_range(R, ds, tg).walk[ips & 7U];
-  const unsigned oa = static_cast<unsigned>(walk >> W::oa_bits) & 0xffU;
+  const cd_range_check& k = lim.cd_range(R, ds, tg);
   const std::uint64_t ttb = bits_55_4(field_at<TTB>(cd));
   // TxSZ and the granule (cd_txsz_ok), TTBx within the effective IPS, which is at most 48 bits
   // with 4KB and 16KB without DS: the 48-bit limit of CDTTBxValidRange as well.
-  if (((lim.cd_txsz_ok(R, ds, tg) >> txsz) & 1U) == 0 || (ttb >> oa) != 0) return false;
-  // The geometry index is below 6 (decode_limits::init_cd_checks), TxSZ legal here.
-  const s1_walk_entry& e = s1_geometry.at[walk >> W::geometry][txsz];
+  if (((lim.cd_txsz_ok(R, ds, tg) >> txsz) & 1U) == 0 || (ttb & k.beyond_oa[ips]) != 0) {
+    return false;
+  }
+  const std::uint64_t walk = k.walk[ips];
+  // The geometry index is below 6 (decode_limits::init_cd_checks), TxSZ legal (below 40) here.
+  const unsigned at = static_cast<unsigned>(walk >> W::geometry);
   const std::uint64_t word =
-      walk | e.ia_level | std::uint64_t{field_at<C::ENDI>(cd)} << W::big_endian;
+      walk | s1_geometry.ia_level[txsz][at] | std::uint64_t{field_at<C::ENDI>(cd)} << W::big_endian;
   // Bits of TTBx below the start table's alignment are ignored (AArch64.S1TTBaseAddress).
-  const std::uint64_t base = ttb & e.base_mask;
-  // SHx is the leaves' shareability under DS only (walk.ds); 0 otherwise.
-  const unsigned sh =
-      static_cast<unsigned>(field_at<SH>(cd)) & (static_cast<unsigned>(walk >> W::ds) & 1U) * 3U;
-  const bool tbi = field_at<TBI>(cd);
-  const bool e0pd = field_at<E0PD>(cd);
+  const std::uint64_t base = ttb & s1_geometry.base_mask[txsz][at];
+  // enabled, tbi, e0pd and sh (the leaves' shareability under DS only: walk.ds; 0 otherwise).
+  const std::uint32_t head =
+      1U | unsigned{field_at<E0PD>(cd)} << 16 |
+      cd_head<R>(static_cast<std::uint64_t>(cd.word(0)) & lim.cd_head_bits(R, ds, tg));
   if (std::is_constant_evaluated() || std::endian::native != std::endian::little) {
     out.enabled = true;
-    out.tbi = tbi;
-    out.e0pd = e0pd;
-    out.sh = static_cast<std::uint8_t>(sh);
+    out.tbi = ((head >> 8) & 1U) != 0;
+    out.e0pd = ((head >> 16) & 1U) != 0;
+    out.sh = static_cast<std::uint8_t>(head >> 24);
   } else {
-    // enabled, tbi, e0pd and sh in one store.
-    const std::uint32_t head = 1U | unsigned{tbi} << 8 | unsigned{e0pd} << 16 | sh << 24;
+    // In one store.
     std::memcpy(reinterpret_cast<unsigned char*>(&out) + offsetof(tt_range, enabled), &head,
                 sizeof head);
   }
@@ -371,15 +400,25 @@ template <class X>
   }
   // Each range checked and written in one go: a failure of range 1 leaves range 0 written, and
   // the callers reset `c` before the rule-by-rule decoder runs.
-  if (!field_at<C::EPD0>(raw) && !cd_fast_range<0>(raw, lim, c.tt[0])) return false;
+  // Every member of `c` is written, so that the by-value overload's default construction is
+  // dead on both paths (the slow one resets `c`) and g++ drops it.
+  if (field_at<C::EPD0>(raw)) {
+    c.tt[0] = tt_range{};
+  } else if (!cd_fast_range<0>(raw, lim, c.tt[0])) {
+    return false;
+  }
   // EffectiveCDEPD1: 1 in the EL2 StreamWorld.
-  if (!ste.el2 && !field_at<C::EPD1>(raw) && !cd_fast_range<1>(raw, lim, c.tt[1])) return false;
+  if (ste.el2 || field_at<C::EPD1>(raw)) {
+    c.tt[1] = tt_range{};
+  } else if (!cd_fast_range<1>(raw, lim, c.tt[1])) {
+    return false;
+  }
   // {MAIR1, MAIR0}: the whole of dword 3.
   c.mair = static_cast<std::uint64_t>(raw.word(3));
   c.ips_bits =
       static_cast<std::uint8_t>(lim.ips_bits(static_cast<unsigned>(field_at<C::IPS>(raw))));
   const bool el2 = ste.el2;
-  if (!el2) c.asid = field_at<C::ASID>(raw);  // no ASID in the EL2 StreamWorld
+  c.asid = el2 ? 0 : field_at<C::ASID>(raw);  // no ASID in the EL2 StreamWorld
   c.el2 = el2;
   const std::uint64_t flags = cd_flags(static_cast<std::uint64_t>(raw.word(0)));
   if (std::is_constant_evaluated() || std::endian::native != std::endian::little) {

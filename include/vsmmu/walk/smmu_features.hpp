@@ -55,13 +55,25 @@ struct smmu_features {
   bool vax52 = false;  // VAX == 0b01: 52-bit VAs with the 64KB granule
   bool ds = false;     // DS: FEAT_LPA2 (CD.DS: 52-bit addresses with 4KB and 16KB granules)
 
-  [[nodiscard]] constexpr unsigned oas_bits() const noexcept { return smmuv3::address_bits(oas); }
+  // From a table of namespace scope (detail::address_bits_of): smmuv3::address_bits' local
+  // array was copied onto the stack on every call by g++ (fetch_ste, fetch_cd).
+  [[nodiscard]] constexpr unsigned oas_bits() const noexcept {
+    return detail::address_bits_of[static_cast<unsigned>(oas) & 7U];
+  }
   // IHI 0070 §3.4: IAS == OAS without VMSAv8-32 LPAE support.
   [[nodiscard]] constexpr unsigned ias_bits() const noexcept { return oas_bits(); }
   [[nodiscard]] constexpr bool granule_supported(unsigned shift) const noexcept {
     return (shift == 12 && gran4k) || (shift == 14 && gran16k) || (shift == 16 && gran64k);
   }
 };
+
+static_assert([] {
+  for (unsigned s = 0; s < 8; ++s) {
+    if (detail::address_bits_of[s] != smmuv3::address_bits(static_cast<smmuv3::address_size>(s)))
+      return false;
+  }
+  return true;
+}());
 
 // What STE and CD validation (ste_config.hpp, cd_config.hpp) derives from smmu_features,
 // computed once per feature set rather than on every decode: a configuration-cache miss then
@@ -139,7 +151,8 @@ class decode_limits {
   [[nodiscard]] constexpr std::uint64_t s2_t0sz_ok(unsigned s2tg, unsigned sl0) const noexcept {
     return s2_t0sz_ok_[s2tg & 3U][sl0 & 3U];
   }
-  // CD range 0 (TG0 encoding, also STE.S2TG's) or 1 (TG1 encoding), with `ds` = IDR5.DS && CD.DS.
+  // CD range 0 (TG0 encoding, also STE.S2TG's) or 1 (TG1 encoding), with `ds` = CD.DS (the
+  // entries for 1 are those for 0 without IDR5.DS).
   [[nodiscard]] constexpr const detail::cd_range_check& cd_range(unsigned range, unsigned ds,
                                                                  unsigned tg) const noexcept {
     return cd_range_[range & 1U][ds & 1U][tg & 3U];
@@ -148,6 +161,11 @@ class decode_limits {
   [[nodiscard]] constexpr std::uint64_t cd_txsz_ok(unsigned range, unsigned ds,
                                                    unsigned tg) const noexcept {
     return cd_txsz_ok_[range & 1U][ds & 1U][tg & 3U];
+  }
+  // The bits of CD dword 0 a range's tt_range head takes: TBIx, and SHx when DS is in effect.
+  [[nodiscard]] constexpr std::uint64_t cd_head_bits(unsigned range, unsigned ds,
+                                                     unsigned tg) const noexcept {
+    return cd_head_bits_[range & 1U][ds & 1U][tg & 3U];
   }
   // CD dword 0 must equal cd_expect() under cd_mask(); conservative, as ste_mode_check.
   [[nodiscard]] constexpr std::uint64_t cd_mask() const noexcept { return cd_mask_; }
@@ -236,8 +254,10 @@ class decode_limits {
         for (unsigned tg = 0; tg < 4; ++tg) {
           const unsigned g = (r == 0 ? detail::tg0_shift : detail::tg1_shift)[tg];
           detail::cd_range_check& k = cd_range_[r][ds][tg];
-          // DS (FEAT_LPA2) is in effect for a 4KB or 16KB granule only (§5.4 DS).
-          const bool ds_in_effect = ds != 0 && g != 0 && g != 16;
+          // DS (FEAT_LPA2) is in effect for a 4KB or 16KB granule only (§5.4 DS). CD.DS is RES0
+          // without IDR5.DS: its entries for CD.DS == 1 are then those for 0, so that the fast
+          // path indexes with CD.DS as it is.
+          const bool ds_in_effect = ds != 0 && feat.ds && g != 0 && g != 16;
           const unsigned geometry = g == 0 ? 0 : g - 12;  // 2 * (g - 12) / 2
           for (unsigned ps = 0; ps < 8; ++ps) {
             namespace W = detail::walk_word_bytes;
@@ -245,7 +265,10 @@ class decode_limits {
             k.walk[ps] = std::uint64_t{g} << W::granule_shift | std::uint64_t{oa} << W::oa_bits |
                          std::uint64_t{ds_in_effect} << W::ds |
                          std::uint64_t{geometry + (oa >= 52 ? 1U : 0U)} << W::geometry;
+            k.beyond_oa[ps] = ~detail::low_mask(oa);
           }
+          cd_head_bits_[r][ds][tg] =
+              (r == 0 ? B::tbi0 : B::tbi1) | (ds_in_effect ? (r == 0 ? B::sh0 : B::sh1) : 0);
           if (!granule_supported(g) || (r == 0 && !feat.aa64_tables)) continue;
           // CDTxSZInvalid without STT.
           const unsigned min_txsz = (g == 16 || ds_in_effect) && feat.vax52 ? 12U : 16U;
@@ -274,6 +297,7 @@ class decode_limits {
   std::uint64_t s2_t0sz_ok_[4][4] = {};
   detail::cd_range_check cd_range_[2][2][4] = {};
   std::uint64_t cd_txsz_ok_[2][2][4] = {};
+  std::uint64_t cd_head_bits_[2][2][4] = {};
 };
 
 namespace detail {

@@ -11,6 +11,10 @@
 // smmu_features.hpp stays cheap to include.
 namespace vsmmu::walk::detail {
 
+// smmuv3::address_bits of each address_size encoding (IHI 0070 §6.3.6 OAS; checked against it in
+// smmu_features.hpp).
+inline constexpr std::uint8_t address_bits_of[8] = {32, 36, 40, 42, 44, 48, 52, 56};
+
 // Granule shift of a TG0 / S2TG encoding (0 when reserved), and of a CD.TG1 encoding.
 inline constexpr std::uint8_t tg0_shift[4] = {12, 16, 14, 0};
 inline constexpr std::uint8_t tg1_shift[4] = {0, 14, 12, 16};
@@ -65,32 +69,30 @@ struct start_table {
   std::uint8_t shift = 0;
 };
 
-// Stage 1 (AArch64.S1StartLevel), per walk word geometry index (walk_word_bytes::geometry: the
-// granule shift - 12, plus 1 when the effective IPS is 52 bits) and TxSZ; filled for the TxSZ a
-// valid CD can hold (12..39), zero elsewhere.
-struct s1_walk_entry {
+// Stage 1 (AArch64.S1StartLevel), per TxSZ and walk word geometry index
+// (walk_word_bytes::geometry: the granule shift - 12, plus 1 when the effective IPS is 52 bits);
+// filled for the TxSZ a valid CD can hold (12..39), zero elsewhere. Two arrays of words with the
+// same index, [TxSZ][geometry]: the fast path addresses both from one index register.
+inline constexpr unsigned s1_txsz_end = 40;
+struct s1_geometry_table {
   // 64 - TxSZ and the start level as bytes 1 and 2 of a walk word (walk_word_bytes).
-  std::uint64_t ia_level = 0;
+  std::uint64_t ia_level[s1_txsz_end][8];
   // The bits of TTBx kept as the start table's base: aligned to the table's size
   // (AArch64.S1TTBaseAddress), at least 64 bytes with a 52-bit output.
-  std::uint64_t base_mask = 0;
-};
-
-struct s1_geometry_table {
-  s1_walk_entry at[6][64];
+  std::uint64_t base_mask[s1_txsz_end][8];
 };
 
 [[nodiscard]] constexpr s1_geometry_table make_s1_geometry() noexcept {
   s1_geometry_table t{};
   for (unsigned k = 0; k < 6; ++k) {
     const unsigned g = 12 + 2 * (k / 2);
-    for (unsigned txsz = 12; txsz <= 39; ++txsz) {
+    for (unsigned txsz = 12; txsz < s1_txsz_end; ++txsz) {
       const unsigned ia = 64 - txsz;
       const int level = 3 - static_cast<int>((ia - 1 - g) / (g - 3));
       const unsigned shift = ia - lookup_lsb(g, level) + 3;
-      t.at[k][txsz] = {
-          std::uint64_t{ia} << 8 | std::uint64_t{static_cast<unsigned>(level) & 0xffU} << 16,
-          ~std::uint64_t{0} << ((k & 1U) != 0 && shift < 6 ? 6 : shift)};
+      t.ia_level[txsz][k] =
+          std::uint64_t{ia} << 8 | std::uint64_t{static_cast<unsigned>(level) & 0xffU} << 16;
+      t.base_mask[txsz][k] = ~std::uint64_t{0} << ((k & 1U) != 0 && shift < 6 ? 6 : shift);
     }
   }
   return t;
@@ -144,6 +146,10 @@ inline constexpr std::uint64_t ha = std::uint64_t{1} << 43;
 inline constexpr std::uint64_t s = std::uint64_t{1} << 44;
 inline constexpr std::uint64_t a = std::uint64_t{1} << 46;
 inline constexpr std::uint64_t asid_high = std::uint64_t{0xff} << 56;
+inline constexpr std::uint64_t sh0 = std::uint64_t{3} << 12;
+inline constexpr std::uint64_t sh1 = std::uint64_t{3} << 28;
+inline constexpr std::uint64_t tbi0 = std::uint64_t{1} << 38;
+inline constexpr std::uint64_t tbi1 = std::uint64_t{1} << 39;
 }  // namespace cd_bits
 
 // What the STE fast path checks for one Config 0b1xx (index Config & 3): dwords 0-2 must equal
@@ -174,10 +180,12 @@ inline constexpr unsigned geometry = 56;
 
 // One VA range of a CD under one TGx encoding and one value of IDR5.DS && CD.DS: per IPS
 // encoding, the walk word's granule_shift, oa_bits (the effective IPS) and ds (DS in effect for
-// the range: a 4KB or 16KB granule), and the s1_geometry index (granule and 52-bit output). 64
-// bytes: the index into decode_limits' table is a shift.
+// the range: a 4KB or 16KB granule), and the s1_geometry index (granule and 52-bit output); and
+// the bits of a table address beyond that output size. 128 bytes: the index into
+// decode_limits' table is a shift.
 struct cd_range_check {
   std::uint64_t walk[8] = {};
+  std::uint64_t beyond_oa[8] = {};  // ~low_mask(oa(ips)): TTBx / S2TTB must have none set
 
   [[nodiscard]] constexpr unsigned granule() const noexcept {
     return static_cast<unsigned>(walk[0] >> walk_word_bytes::granule_shift) & 0xffU;
