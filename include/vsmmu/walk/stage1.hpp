@@ -110,8 +110,8 @@ struct s1_permission_table {
 inline constexpr s1_permission_table s1_permissions = make_s1_permission_table();
 
 // s1_permission_set, looked up.
-[[nodiscard]] constexpr unsigned s1_permission_set_fast(const vmsa::leaf& l,
-                                                        const context_config& c) noexcept {
+[[nodiscard, gnu::always_inline]] constexpr unsigned s1_permission_set_fast(
+    const vmsa::leaf& l, const context_config& c) noexcept {
   const std::uint64_t d = l.descriptor;
   unsigned ap = static_cast<unsigned>((d >> 6) & 3);
   if (c.hd && ((d >> 51) & 1) != 0) ap &= 1U;  // DBM: writable-clean reads as writable

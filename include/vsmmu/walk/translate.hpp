@@ -206,8 +206,8 @@ struct cd_selection {
   bool use_s1 = false;
   std::uint32_t ssid = 0;  // the CD index
 };
-[[nodiscard]] constexpr cd_selection select_cd(const transaction& t,
-                                               const stream_config& cfg) noexcept {
+[[nodiscard, gnu::always_inline]] constexpr cd_selection select_cd(
+    const transaction& t, const stream_config& cfg) noexcept {
   cd_selection out;
   if (t.ssv && (!cfg.s1() || cfg.s1cdmax == 0 ||
                 std::uint64_t{t.ssid} >= (std::uint64_t{1} << cfg.s1cdmax))) {
