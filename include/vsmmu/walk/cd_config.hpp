@@ -400,19 +400,9 @@ template <class X>
   }
   // Each range checked and written in one go: a failure of range 1 leaves range 0 written, and
   // the callers reset `c` before the rule-by-rule decoder runs.
-  // Every member of `c` is written, so that the by-value overload's default construction is
-  // dead on both paths (the slow one resets `c`) and g++ drops it.
-  if (field_at<C::EPD0>(raw)) {
-    c.tt[0] = tt_range{};
-  } else if (!cd_fast_range<0>(raw, lim, c.tt[0])) {
-    return false;
-  }
+  if (!field_at<C::EPD0>(raw) && !cd_fast_range<0>(raw, lim, c.tt[0])) return false;
   // EffectiveCDEPD1: 1 in the EL2 StreamWorld.
-  if (ste.el2 || field_at<C::EPD1>(raw)) {
-    c.tt[1] = tt_range{};
-  } else if (!cd_fast_range<1>(raw, lim, c.tt[1])) {
-    return false;
-  }
+  if (!ste.el2 && !field_at<C::EPD1>(raw) && !cd_fast_range<1>(raw, lim, c.tt[1])) return false;
   // {MAIR1, MAIR0}: the whole of dword 3.
   c.mair = static_cast<std::uint64_t>(raw.word(3));
   c.ips_bits =

@@ -305,65 +305,69 @@ template <class X>
     c.mode = stream_mode::abort;  // 0b001-0b011 reserved, behave as abort
     return true;
   }
-  const dwords4 ste = dwords4::of(raw);
   const unsigned m = config & 3U;
   const ste_mode_check& k = lim.ste_check(m);
-  const unsigned cdmax = ste.get<S::S1CDMax>();
-  if ((((w0 ^ k.expect[0]) & k.mask[0]) | ((ste.w[1] ^ k.expect[1]) & k.mask[1]) |
-       ((ste.w[2] ^ k.expect[2]) & k.mask[2])) != 0 ||
+  const unsigned cdmax = field_at<S::S1CDMax>(raw);
+  if ((((w0 ^ k.expect[0]) & k.mask[0]) |
+       ((static_cast<std::uint64_t>(raw.word(1)) ^ k.expect[1]) & k.mask[1]) |
+       ((static_cast<std::uint64_t>(raw.word(2)) ^ k.expect[2]) & k.mask[2])) != 0 ||
       ((k.cdmax_ok >> cdmax) & 1U) == 0) {
     return false;
   }
-  // Read before the first store into `c`, whose bool and uint8_t members may alias `lim`.
-  const unsigned strw = static_cast<unsigned>(ste.get<S::STRW>());
-  const bool el2 = k.strw_used && strw == 0b10;
-  const bool vmid_used = k.vmid_used && !(k.strw_used && strw != 0);
-  const unsigned cdmax_keep = k.cdmax_keep;
+  // From here on, fields are read from `raw` and `k` where they are used rather than kept in
+  // registers across the stores into `c` (whose bool and uint8_t members may alias both, so
+  // that a later use is a load again: cheaper than the spills g++ made of the copies).
   if ((m & 2U) != 0) {
-    const unsigned tg = static_cast<unsigned>(ste.get<S::S2TG>());
-    const unsigned sl0 = ste.get<S::S2SL0>();
-    const unsigned t0sz = ste.get<S::S2T0SZ>();
+    const unsigned tg = static_cast<unsigned>(field_at<S::S2TG>(raw));
+    const unsigned sl0 = field_at<S::S2SL0>(raw);
+    const unsigned t0sz = field_at<S::S2T0SZ>(raw);
+    const unsigned ps = static_cast<unsigned>(field_at<S::S2PS>(raw)) & 7U;
     // S2TG's encoding is TG0's; without DS the effective S2PS is at most 48 bits with 4KB and
     // 16KB, so that the S2PS check is also the 48-bit limit on S2TTB.
     const cd_range_check& r = lim.cd_range(0, 0, tg);
-    const unsigned oa = r.oa(static_cast<unsigned>(ste.get<S::S2PS>()));
-    const std::uint64_t ttb = bits_55_4(ste.get<S::S2TTB>());
-    if (((lim.s2_t0sz_ok(tg, sl0) >> t0sz) & 1U) == 0 || (ttb >> oa) != 0) return false;
+    const std::uint64_t ttb = bits_55_4(field_at<S::S2TTB>(raw));
+    if (((lim.s2_t0sz_ok(tg, sl0) >> t0sz) & 1U) == 0 || (ttb & r.beyond_oa[ps]) != 0) {
+      return false;
+    }
     // Every check passed: from here on `c` is written.
-    const unsigned granule = r.granule();
+    const unsigned oa = r.oa(ps);
     const unsigned ia_bits = 64 - t0sz;
     const unsigned shift = ia_bits - s2_geometry.lsb[tg][sl0] + 3;
     vmsa::walk_params& w = c.s2.walk;
     // Bits of S2TTB below the start table's alignment are ignored (AArch64.S2TTBaseAddress).
     w.table_base = ttb & (~std::uint64_t{0} << (shift < 6 && oa >= 52 ? 6U : shift));
-    w.granule_shift = static_cast<std::uint8_t>(granule);
+    w.granule_shift = static_cast<std::uint8_t>(r.granule());
     w.ia_bits = static_cast<std::uint8_t>(ia_bits);
     w.start_level = s2_geometry.level[tg][sl0];
     w.oa_bits = static_cast<std::uint8_t>(oa);
-    w.big_endian = ste.get<S::S2ENDI>();
+    w.big_endian = field_at<S::S2ENDI>(raw);
     w.stage2 = true;
-    c.s2.affd = ste.get<S::S2AFFD>();
-    c.s2.ptw = ste.get<S::S2PTW>();
-    c.s2.ha = ste.get<S::S2HA>();
-    c.s2.hd = ste.get<S::S2HD>();
-    c.s2.s = ste.get<S::S2S>();
-    c.s2.r = ste.get<S::S2R>();
+    c.s2.affd = field_at<S::S2AFFD>(raw);
+    c.s2.ptw = field_at<S::S2PTW>(raw);
+    c.s2.ha = field_at<S::S2HA>(raw);
+    c.s2.hd = field_at<S::S2HD>(raw);
+    c.s2.s = field_at<S::S2S>(raw);
+    c.s2.r = field_at<S::S2R>(raw);
   }
   c.mode = static_cast<stream_mode>(static_cast<unsigned>(stream_mode::bypass) + m);
-  c.el2 = el2;
-  c.privcfg = ste.get<S::PRIVCFG>();
-  c.instcfg = ste.get<S::INSTCFG>();
+  // STRW is 0b00 or 0b10 when used (k.mask).
+  const bool strw_el2 = static_cast<unsigned>(field_at<S::STRW>(raw)) != 0;
+  c.el2 = k.strw_used && strw_el2;
+  c.privcfg = field_at<S::PRIVCFG>(raw);
+  c.instcfg = field_at<S::INSTCFG>(raw);
   if ((m & 1U) != 0) {
     // S1Fmt and S1DSS 0b11 (reserved) behave as 0b00.
-    const unsigned fmt = static_cast<unsigned>(ste.get<S::S1Fmt>());
-    const unsigned dss = static_cast<unsigned>(ste.get<S::S1DSS>());
+    const unsigned fmt = static_cast<unsigned>(field_at<S::S1Fmt>(raw));
+    const unsigned dss = static_cast<unsigned>(field_at<S::S1DSS>(raw));
     c.s1fmt = static_cast<smmuv3::s1_fmt>(fmt == 3 ? 0U : fmt);
     c.s1dss = static_cast<smmuv3::s1_dss>(dss == 3 ? 0U : dss);
-    c.s1stalld = ste.get<S::S1STALLD>();
-    c.s1cdmax = static_cast<std::uint8_t>(cdmax & cdmax_keep);
-    c.s1_context_ptr = ste.get<S::S1ContextPtr>();
+    c.s1stalld = field_at<S::S1STALLD>(raw);
+    c.s1cdmax = static_cast<std::uint8_t>(field_at<S::S1CDMax>(raw) & k.cdmax_keep);
+    c.s1_context_ptr = field_at<S::S1ContextPtr>(raw);
   }
-  if (vmid_used) c.s2.vmid = ste.get<S::S2VMID>();
+  if (k.vmid_used && !(k.strw_used && static_cast<unsigned>(field_at<S::STRW>(raw)) != 0)) {
+    c.s2.vmid = field_at<S::S2VMID>(raw);
+  }
   return true;
 }
 

@@ -162,7 +162,9 @@ struct ste_mode_check {
   std::uint8_t cdmax_keep = 0;                 // S1CDMax as decoded: the field & cdmax_keep
   bool strw_used = false;                      // STRW is not IGNORED (IgnoreSTESTRW)
   bool vmid_used = false;                      // S2VMID is not IGNORED, unless STRW says so
+  std::uint8_t reserved[9] = {};               // 64 bytes: the index is a shift
 };
+static_assert(sizeof(ste_mode_check) == 64);
 
 // The bytes of vmsa::walk_params from granule_shift on, little-endian, as one word (the CD
 // fast path stores a range's in one go; cd_config.hpp checks the layout). Byte 7, padding in
