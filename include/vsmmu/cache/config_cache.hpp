@@ -5,6 +5,7 @@
 #include <vsmmu/walk/cd_config.hpp>
 #include <vsmmu/walk/result.hpp>
 #include <vsmmu/walk/ste_config.hpp>
+#include <vsmmu/walk/translate.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -15,9 +16,12 @@
 //
 // What is cached. Only valid configuration (§16.2: a structure that is not valid, or ILLEGAL, is
 // not cached): an STE whose decode_ste() succeeded (including Config = abort and bypass), a CD
-// whose decode_cd() succeeded. Decoded forms are kept, so a hit costs neither a fetch nor a
-// decode. L1STDs and L1CDs are not cached on their own: a cached STE or CD already stands for the
-// walk that found it, so the Leaf parameter of CMD_CFGI_STE / CMD_CFGI_CD changes nothing here.
+// whose decode_cd() succeeded. Decoded forms are kept, with the walk plans every translation
+// through them would derive (walk::planned_stream_lookup: the stage 2 plan; planned_context_lookup:
+// the plan of each enabled TTB range), so a hit costs neither a fetch, a decode nor a plan. The
+// plans live and die with their entry: whatever drops an STE or CD drops its plans. L1STDs and
+// L1CDs are not cached on their own: a cached STE or CD already stands for the walk that found it,
+// so the Leaf parameter of CMD_CFGI_STE / CMD_CFGI_CD changes nothing here.
 //
 // Keys. A CD is cached under the StreamID whose STE located it (§4.3.3: CDs are local to the
 // StreamID) and its index in that STE's CD table: the SubstreamID when the transaction has one,
@@ -70,19 +74,31 @@ class config_cache {
   // ---- Lookup (marks the entry as recently used). The pointer stays valid until the next
   // non-const call.
 
-  [[nodiscard]] const walk::stream_config* find_stream(std::uint32_t sid) noexcept {
+  // The cached STE with its stage 2 plan, as walk::translate() takes it from a policy (status ok,
+  // not illegal).
+  [[nodiscard]] const walk::planned_stream_lookup* find_stream_lookup(std::uint32_t sid) noexcept {
     const std::uint32_t id = find_stream_id(sid);
     if (id == detail::npos) return nullptr;
     stream_ref_[id] = 1;
-    return &streams_[id].cfg;
+    return &streams_[id].lookup;
+  }
+  [[nodiscard]] const walk::stream_config* find_stream(std::uint32_t sid) noexcept {
+    const walk::planned_stream_lookup* l = find_stream_lookup(sid);
+    return l != nullptr ? &l->config : nullptr;
   }
 
-  [[nodiscard]] const walk::context_config* find_context(std::uint32_t sid,
-                                                         std::uint32_t index) noexcept {
+  // The cached CD with the plans of its enabled TTB ranges.
+  [[nodiscard]] const walk::planned_context_lookup* find_context_lookup(
+      std::uint32_t sid, std::uint32_t index) noexcept {
     const std::uint32_t id = find_context_id(sid, index);
     if (id == detail::npos) return nullptr;
     context_ref_[id] = 1;
-    return &contexts_[id].cfg;
+    return &contexts_[id].lookup;
+  }
+  [[nodiscard]] const walk::context_config* find_context(std::uint32_t sid,
+                                                         std::uint32_t index) noexcept {
+    const walk::planned_context_lookup* l = find_context_lookup(sid, index);
+    return l != nullptr ? &l->config : nullptr;
   }
 
   // Presence without touching replacement state (tests, diagnostics).
@@ -95,9 +111,15 @@ class config_cache {
 
   // ---- Fill. Callers insert only valid, decoded configuration.
 
-  // Caches the STE of sid. Replacing a cached STE drops the CDs cached through the old one: they
-  // were decoded against it.
+  // Caches the STE of sid, planning its walks. Replacing a cached STE drops the CDs cached through
+  // the old one: they were decoded against it.
   void insert_stream(std::uint32_t sid, const walk::stream_config& cfg) noexcept {
+    insert_stream(sid, walk::planned_stream_lookup(
+                           walk::stream_lookup{walk::ste_fetch_status::ok, 0, false, cfg}));
+  }
+  // The same with the plans already derived (a walk that decoded the STE planned it): `l` must be
+  // a complete lookup (status ok, not illegal) built by planned_stream_lookup's constructor.
+  void insert_stream(std::uint32_t sid, const walk::planned_stream_lookup& l) noexcept {
     std::uint32_t id = find_stream_id(sid);
     if (id != detail::npos) {
       drop_contexts_of(id);
@@ -113,13 +135,21 @@ class config_cache {
       ++stream_count_;
       stream_ref_[id] = 0;  // a new entry earns its second chance
     }
-    streams_[id].cfg = cfg;
+    streams_[id].lookup = l;
   }
 
-  // Caches the CD at `index` of sid's CD table. Refused (false) when sid's STE is not cached:
-  // a CD is cached only through a cached STE, so that CMD_CFGI_STE finds it.
+  // Caches the CD at `index` of sid's CD table, planning its walks. Refused (false) when sid's STE
+  // is not cached: a CD is cached only through a cached STE, so that CMD_CFGI_STE finds it.
   bool insert_context(std::uint32_t sid, std::uint32_t index,
                       const walk::context_config& cfg) noexcept {
+    return insert_context(sid, index,
+                          walk::planned_context_lookup(
+                              walk::context_lookup{walk::cd_locate_status::ok, {}, false, cfg}));
+  }
+  // The same with the plans already derived: `l` complete (status ok, not illegal) and built by
+  // planned_context_lookup's constructor.
+  bool insert_context(std::uint32_t sid, std::uint32_t index,
+                      const walk::planned_context_lookup& l) noexcept {
     const std::uint32_t parent = find_stream_id(sid);
     if (parent == detail::npos) return false;
     std::uint32_t id = find_context_id(sid, index);
@@ -139,7 +169,7 @@ class config_cache {
       ++context_count_;
       context_ref_[id] = 0;
     }
-    contexts_[id].cfg = cfg;
+    contexts_[id].lookup = l;
     return true;
   }
 
@@ -199,7 +229,7 @@ class config_cache {
     std::uint32_t cd_count = 0;
     std::uint32_t prev = detail::npos;  // live list, or the free list (next only)
     std::uint32_t next = detail::npos;
-    walk::stream_config cfg{};
+    walk::planned_stream_lookup lookup{};
   };
 
   struct context_node {
@@ -208,7 +238,7 @@ class config_cache {
     std::uint32_t stream = detail::npos;  // the STE node it was cached through
     std::uint32_t prev = detail::npos;    // in that STE's list, or the free list (next only)
     std::uint32_t next = detail::npos;
-    walk::context_config cfg{};
+    walk::planned_context_lookup lookup{};
   };
 
   template <class V>

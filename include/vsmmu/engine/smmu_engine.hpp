@@ -17,7 +17,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <new>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 // The translation engine: walk::translate() through a configuration cache (decoded STEs and CDs)
@@ -402,6 +404,33 @@ class smmu_engine {
     std::uint8_t instcfg = 0;
   };
 
+  // What hit() found before it gave up, for the walk that follows in the same critical section
+  // (the mutex held throughout): the cached STE and CD, and that the IOTLB has no entry for the
+  // leaf, so that the walk's policy probes neither the configuration cache nor the IOTLB again.
+  // With `ste` null nothing else is valid. The walk asks for exactly what hit() looked up: the
+  // same transaction, the same select_cd() and leaf key, over caches and a state that cannot
+  // change while the mutex is held. The policy forgets it as soon as it releases the mutex.
+  struct hit_memo {
+    const walk::planned_stream_lookup* ste;
+    const walk::planned_context_lookup* cd;  // null: not looked up, or not cached
+    bool leaf_missed;                        // the IOTLB was probed and had nothing
+  };
+
+  // A lookup the policy keeps for its walk, copied from the configuration cache (the walk reads
+  // it without the mutex, while the cached entry may be replaced) or decoded. Constructed in place
+  // when the walk asks for it: a walk that needs no CD does not pay for zeroing one, and a decoded
+  // lookup is planned straight into it.
+  template <class T>
+  union kept_lookup {
+    static_assert(std::is_trivially_destructible_v<T>);
+    kept_lookup() noexcept {}
+    template <class... A>
+    T& make(A&&... a) noexcept {
+      return *::new (static_cast<void*>(&value)) T(static_cast<A&&>(a)...);
+    }
+    T value;
+  };
+
   // A micro-TLB miss: out of line, so that the micro-TLB's hit path stays small.
   [[gnu::noinline]] void translate_filling(const walk::transaction& t, walk::result& r,
                                            detail::micro_entry& fill) noexcept {
@@ -418,7 +447,8 @@ class smmu_engine {
     // when the mutex is released and is not counted in flight (two atomic read-modify-writes
     // fewer on the hot path). A micro-TLB fill is the caller's memory only: done unlocked.
     stream_access_cfg ac;
-    if (caching_ && hit(t, r, ac)) {
+    hit_memo memo;
+    if (caching_ && hit(t, r, ac, memo)) {
       if constexpr (Fill) {
         const std::uint64_t ep = epoch();
         lk.unlock();
@@ -426,15 +456,15 @@ class smmu_engine {
       }
       return;
     }
-    walk_into<Fill>(t, r, fill, lk);
+    walk_into<Fill>(t, r, fill, lk, memo);
   }
 
   // The rest of translate_into(), entered under the mutex: the walk through the caches (or
   // without them). Out of line, so that the hit path keeps a small frame.
   template <bool Fill>
   [[gnu::noinline]] void walk_into(const walk::transaction& t, walk::result& r,
-                                   detail::micro_entry* fill,
-                                   std::unique_lock<std::mutex>& lk) noexcept {
+                                   detail::micro_entry* fill, std::unique_lock<std::mutex>& lk,
+                                   const hit_memo& memo) noexcept {
     stream_access_cfg ac;
     // Counted under the mutex, so that wait_for_translations() sees a consistent generation.
     const unsigned slot = flight_slot_;
@@ -444,7 +474,7 @@ class smmu_engine {
     {
       const walk::smmu_state st = state_;  // a consistent snapshot for the whole walk
       if (caching_) {
-        cached_policy p(*this, lk);
+        cached_policy p(*this, lk, memo);
         r = translate_with(st, t, p);
         // Kept under the epoch the translation began in: if anything was invalidated since, the
         // entry is dead on arrival, exactly as the caches refuse the fill (cached_policy::fill).
@@ -475,11 +505,18 @@ class smmu_engine {
   // cached_policy, which decides it the same way: the choices are walk::detail's select_cd and
   // accept_leaf, the tag is leaf_codec's, and the differential test compares both paths with
   // caching off. Counters are updated only for a complete hit, so a fall-back counts once. `ac`
-  // receives the STE's PRIVCFG and INSTCFG, for a micro-TLB fill.
-  bool hit(const walk::transaction& t, walk::result& r, stream_access_cfg& ac) noexcept {
+  // receives the STE's PRIVCFG and INSTCFG, for a micro-TLB fill; `m` what a fall-back's walk
+  // need not look up again.
+  bool hit(const walk::transaction& t, walk::result& r, stream_access_cfg& ac,
+           hit_memo& m) noexcept {
+    m.ste = nullptr;
     if (!state_.smmuen) return false;
-    const walk::stream_config* cfg = config_.find_stream(t.sid);
-    if (cfg == nullptr) return false;
+    const walk::planned_stream_lookup* ste = config_.find_stream_lookup(t.sid);
+    if (ste == nullptr) return false;
+    m.ste = ste;
+    m.cd = nullptr;
+    m.leaf_missed = false;
+    const walk::stream_config* cfg = &ste->config;
     const walk::stream_mode mode = cfg->mode;
     if (mode == walk::stream_mode::abort || mode == walk::stream_mode::bypass) return false;
     const walk::detail::cd_selection sel = walk::detail::select_cd(t, *cfg);
@@ -491,15 +528,19 @@ class smmu_engine {
     key.sid = t.sid;
     key.el2 = sel.use_s1 && cfg->el2;
     if (sel.use_s1) {
-      const walk::context_config* c = config_.find_context(t.sid, sel.ssid);
+      const walk::planned_context_lookup* c = config_.find_context_lookup(t.sid, sel.ssid);
       if (c == nullptr) return false;
-      key.asid = c->asid;
+      m.cd = c;
+      key.asid = c->config.asid;
     } else {
       // Stage 1 bypassed by S1DSS: stage 2 alone, for inputs within the IAS (else F_ADDR_SIZE).
       if (!key.s2 || (t.address >> state_.features.ias_bits()) != 0) return false;
     }
     const tlb::entry* e = iotlb_.lookup(detail::tlb_context(key), t.address);
-    if (e == nullptr) return false;
+    if (e == nullptr) {
+      m.leaf_missed = true;
+      return false;
+    }
     walk::translation& x = r.xlat;
     detail::from_entry(key, *e, t.address, x);
     if (!walk::detail::accept_leaf(walk::detail::effective_attrs(t, cfg), x)) {
@@ -518,57 +559,84 @@ class smmu_engine {
   // The seam of walk::translate(): the configuration cache for STEs and CDs, the IOTLB for
   // leaves. The engine's mutex is held while the caches are used and released around fetches
   // from guest memory; fills happen only while the epoch is the one the translation began in.
+  // STEs and CDs are returned as planned lookups the policy keeps (copied from the cache, plans
+  // included, or decoded and planned once, then cached with their plans): a walk whose
+  // configuration is cached derives no walk plan.
   class cached_policy {
    public:
-    // Constructed under the mutex, with the snapshot of the state the walk uses.
-    cached_policy(smmu_engine& e, std::unique_lock<std::mutex>& lk) noexcept
-        : e_(e), lk_(lk), epoch_(e.epoch()), generation_(e.limits_generation_) {}
+    // Constructed under the mutex, with the snapshot of the state the walk uses, right after
+    // hit() gave up (`m`: what it found; the mutex has been held since).
+    cached_policy(smmu_engine& e, std::unique_lock<std::mutex>& lk, const hit_memo& m) noexcept
+        : e_(e),
+          lk_(lk),
+          memo_(m.ste != nullptr ? &m : nullptr),
+          epoch_(e.epoch()),
+          generation_(e.limits_generation_) {}
 
     // The epoch the translation began in, and the STE's PRIVCFG/INSTCFG (for a micro-TLB fill).
     [[nodiscard]] std::uint64_t epoch() const noexcept { return epoch_; }
     [[nodiscard]] stream_access_cfg access_cfg() const noexcept { return ac_; }
 
-    walk::stream_lookup stream(const M& mem, const walk::smmu_state& st, std::uint32_t sid) {
+    const walk::planned_stream_lookup& stream(const M& mem, const walk::smmu_state& st,
+                                              std::uint32_t sid) {
       relock();
-      if (const walk::stream_config* c = e_.config_.find_stream(sid)) {
+      const walk::planned_stream_lookup* c =
+          memo_ != nullptr ? memo_->ste : e_.config_.find_stream_lookup(sid);
+      if (c != nullptr) {
         ++e_.stats_.stream_hits;
-        ac_ = {c->privcfg, c->instcfg};
-        return walk::stream_lookup{walk::ste_fetch_status::ok, 0, false, *c};
+        const walk::planned_stream_lookup& out = ste_.make(*c);
+        ac_ = {out.config.privcfg, out.config.instcfg};
+        return out;
       }
       ++e_.stats_.stream_misses;
       const walk::uncached decode{limits()};
-      lk_.unlock();
-      walk::stream_lookup out = decode.stream(mem, st, sid);
-      ac_ = {out.config.privcfg, out.config.instcfg};
-      if (out.status == walk::ste_fetch_status::ok && !out.illegal && fill()) {
-        e_.config_.insert_stream(sid, out.config);
+      unlock();
+      const walk::stream_lookup l = decode.stream(mem, st, sid);
+      ac_ = {l.config.privcfg, l.config.instcfg};
+      if (l.status != walk::ste_fetch_status::ok || l.illegal) {
+        walk::planned_stream_lookup& out = ste_.make();  // the walk stops at the STE: no plan
+        static_cast<walk::stream_lookup&>(out) = l;
+        return out;
       }
+      const walk::planned_stream_lookup& out = ste_.make(l);  // planned once: walk and cache
+      if (fill()) e_.config_.insert_stream(sid, out);
       return out;
     }
 
     template <class StructurePa>
-    walk::context_lookup context(const M& mem, const walk::smmu_state& st,
-                                 const walk::stream_config& ste, std::uint32_t sid,
-                                 std::uint32_t cd_index, StructurePa&& structure_pa) {
+    const walk::planned_context_lookup& context(const M& mem, const walk::smmu_state& st,
+                                                const walk::stream_config& ste, std::uint32_t sid,
+                                                std::uint32_t cd_index,
+                                                StructurePa&& structure_pa) {
       relock();
-      if (const walk::context_config* c = e_.config_.find_context(sid, cd_index)) {
+      const walk::planned_context_lookup* c = memo_ != nullptr && memo_->cd != nullptr
+                                                  ? memo_->cd
+                                                  : e_.config_.find_context_lookup(sid, cd_index);
+      if (c != nullptr) {
         ++e_.stats_.context_hits;
-        return walk::context_lookup{walk::cd_locate_status::ok, {}, false, *c};
+        return cd_.make(*c);
       }
       ++e_.stats_.context_misses;
       const walk::uncached decode{limits()};
-      lk_.unlock();
-      walk::context_lookup out =
+      unlock();
+      const walk::context_lookup l =
           decode.context(mem, st, ste, sid, cd_index, static_cast<StructurePa&&>(structure_pa));
-      if (out.status == walk::cd_locate_status::ok && !out.illegal && fill()) {
-        (void)e_.config_.insert_context(sid, cd_index, out.config);
+      if (l.status != walk::cd_locate_status::ok || l.illegal) {
+        walk::planned_context_lookup& out = cd_.make();
+        static_cast<walk::context_lookup&>(out) = l;
+        return out;
       }
+      const walk::planned_context_lookup& out = cd_.make(l);
+      if (fill()) (void)e_.config_.insert_context(sid, cd_index, out);
       return out;
     }
 
     bool find_leaf(const walk::leaf_key& k, std::uint64_t address, walk::translation& out) {
       relock();
-      const tlb::entry* e = e_.iotlb_.lookup(detail::tlb_context(k), address);
+      // hit() probed the same key and found nothing, and the mutex has been held since.
+      const bool known_miss = memo_ != nullptr && memo_->leaf_missed;
+      const tlb::entry* e =
+          known_miss ? nullptr : e_.iotlb_.lookup(detail::tlb_context(k), address);
       if (e != nullptr) {
         ++e_.stats_.leaf_hits;
         detail::from_entry(k, *e, address, out);
@@ -577,7 +645,7 @@ class smmu_engine {
       }
       // Either way the caches are done with until a fill: what follows is the result's
       // construction, or the walk.
-      lk_.unlock();
+      unlock();
       return e != nullptr;
     }
 
@@ -588,6 +656,11 @@ class smmu_engine {
    private:
     void relock() {
       if (!lk_.owns_lock()) lk_.lock();
+    }
+    // What hit() found is valid only until the mutex is released.
+    void unlock() {
+      memo_ = nullptr;
+      lk_.unlock();
     }
     // Under the mutex, before a decode: the limits of the features of the walk's snapshot, held
     // until the walk ends. Taken at the first miss rather than with the snapshot, so that a
@@ -606,10 +679,13 @@ class smmu_engine {
 
     smmu_engine& e_;
     std::unique_lock<std::mutex>& lk_;
+    const hit_memo* memo_;  // null: nothing found, or the mutex was released since
     std::uint64_t epoch_;
     std::uint64_t generation_;  // of the limits matching the walk's snapshot
     detail::shared_limits held_;
     stream_access_cfg ac_{};
+    kept_lookup<walk::planned_stream_lookup> ste_;
+    kept_lookup<walk::planned_context_lookup> cd_;
   };
 
   template <class Policy>

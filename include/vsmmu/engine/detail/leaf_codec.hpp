@@ -65,8 +65,9 @@ inline constexpr std::uint64_t packed_low_mask = 0x3ff;
 
 // The translation an entry gives for `address`, as the walk produced it (translate() itself sets
 // perm, s1_enabled, s2_enabled and vmid), written over x, which holds a default translation.
-constexpr void from_entry(const walk::leaf_key& k, const tlb::entry& e, std::uint64_t address,
-                          walk::translation& x) noexcept {
+[[gnu::always_inline]] constexpr void from_entry(const walk::leaf_key& k, const tlb::entry& e,
+                                                 std::uint64_t address,
+                                                 walk::translation& x) noexcept {
   const std::uint64_t offset = address & (e.size() - 1);
   x.output_address = e.output + offset;
   x.size_shift = e.size_shift;
