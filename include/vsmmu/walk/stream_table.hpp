@@ -43,19 +43,17 @@ inline constexpr std::uint64_t addr_55_6 = low_bits(56) & ~low_bits(6);
   return split == 8 || split == 10 ? split : 6;
 }
 
+// The result of each path is built where that path returns, not zeroed at the start and
+// overwritten: g++ zeroed the 88-byte result with `rep stos` (tens of cycles to start).
 template <memory::readable_memory M>
-constexpr void read_ste(const M& mem, std::uint64_t pa, unsigned oas, ste_fetch& out) noexcept {
+[[nodiscard]] constexpr ste_fetch read_ste(const M& mem, std::uint64_t pa, unsigned oas) noexcept {
   // §3.4.3 (5): an STE address beyond the OAS is reported as F_STE_FETCH (the alternative,
   // truncation, would silently read another structure).
-  auto& words = out.ste.words();
-  static_assert(std::tuple_size_v<std::remove_reference_t<decltype(words)>> == 8);
-  const bool ok = (pa >> oas) == 0 && memory::read_words(mem, pa, words);
-  if (!ok) {
-    out.status = ste_fetch_status::fetch_abort;
-    out.fetch_addr = pa;
-    return;
+  smmuv3::ste::value::storage_type words;  // written whole by read_words before any use
+  if ((pa >> oas) == 0 && memory::read_words(mem, pa, words)) {
+    return {ste_fetch_status::ok, smmuv3::ste::value(words), pa, 0};
   }
-  out.ste_addr = pa;
+  return {ste_fetch_status::fetch_abort, smmuv3::ste::value{}, 0, pa};
 }
 }  // namespace detail
 
@@ -65,19 +63,15 @@ template <memory::readable_memory M>
 [[nodiscard]] constexpr ste_fetch fetch_ste(const M& mem, const smmu_features& features,
                                             const stream_table_config& st,
                                             std::uint32_t sid) noexcept {
-  ste_fetch out;  // every path returns `out` itself (built in place)
+  constexpr ste_fetch bad_streamid{ste_fetch_status::bad_streamid, smmuv3::ste::value{}, 0, 0};
   const unsigned log2size = st.log2size & 0x3f;
   const unsigned eff_log2size = std::min(log2size, std::min(features.sidsize, 32U));
   const unsigned oas = features.oas_bits();
-  if (std::uint64_t{sid} >= (std::uint64_t{1} << eff_log2size)) {
-    out.status = ste_fetch_status::bad_streamid;
-    return out;
-  }
+  if (std::uint64_t{sid} >= (std::uint64_t{1} << eff_log2size)) return bad_streamid;
   const std::uint64_t addr = st.base & detail::addr_55_6;
   if (!st.two_level || !features.two_level_stream_table) {
     const std::uint64_t base = addr & ~detail::low_bits(log2size + 6);
-    detail::read_ste(mem, base + std::uint64_t{sid} * smmuv3::ste::size_bytes, oas, out);
-    return out;
+    return detail::read_ste(mem, base + std::uint64_t{sid} * smmuv3::ste::size_bytes, oas);
   }
 
   // 2-level: L1STD at StreamID[LOG2SIZE-1:SPLIT], STE at StreamID[SPLIT-1:0] of its span.
@@ -88,11 +82,7 @@ template <memory::readable_memory M>
   const auto l1 = (l1_addr >> oas) != 0
                       ? memory::read_result{0, memory::access_status::external_abort}
                       : mem.read64(l1_addr);
-  if (!l1.ok()) {
-    out.status = ste_fetch_status::fetch_abort;
-    out.fetch_addr = l1_addr;
-    return out;
-  }
+  if (!l1.ok()) return {ste_fetch_status::fetch_abort, smmuv3::ste::value{}, 0, l1_addr};
   const smmuv3::l1std::value desc({l1.value});
   const unsigned span = desc.get<smmuv3::l1std::Span>();
   const std::uint64_t index = sid & detail::low_bits(split);
@@ -100,13 +90,11 @@ template <memory::readable_memory M>
   // of the descriptor invalid, as does a StreamID beyond the level 2 array.
   if (span == 0 || span > 11 || span > split + 1 ||
       index >= smmuv3::l1std::ste_count(static_cast<std::uint8_t>(span))) {
-    out.status = ste_fetch_status::bad_streamid;
-    return out;
+    return bad_streamid;
   }
   // L2Ptr[5 + Span - 1:0] are treated as 0: the array is aligned to its size.
   const std::uint64_t l2 = desc.get<smmuv3::l1std::L2Ptr>() & ~detail::low_bits(5 + span);
-  detail::read_ste(mem, l2 + index * smmuv3::ste::size_bytes, oas, out);
-  return out;
+  return detail::read_ste(mem, l2 + index * smmuv3::ste::size_bytes, oas);
 }
 
 }  // namespace vsmmu::walk
