@@ -2,6 +2,7 @@
 #pragma once
 
 #include <vsmmu/cache/config_cache.hpp>
+#include <vsmmu/engine/detail/engine_mutex.hpp>
 #include <vsmmu/engine/detail/leaf_codec.hpp>
 #include <vsmmu/engine/detail/shared_limits.hpp>
 #include <vsmmu/engine/micro_tlb.hpp>
@@ -137,7 +138,7 @@ class smmu_engine {
 
   // Off: every translation fetches and decodes, nothing is cached (and what was is dropped).
   void set_caching(bool on) noexcept {
-    std::lock_guard<std::mutex> lk(mutex_);
+    std::lock_guard<detail::engine_mutex> lk(mutex_);
     if (on == caching_) return;
     caching_ = on;
     if (on) {
@@ -147,7 +148,7 @@ class smmu_engine {
     }
   }
   [[nodiscard]] bool caching() const noexcept {
-    std::lock_guard<std::mutex> lk(mutex_);
+    std::lock_guard<detail::engine_mutex> lk(mutex_);
     return caching_;
   }
 
@@ -319,7 +320,7 @@ class smmu_engine {
   // ---- State
 
   [[nodiscard]] walk::smmu_state state() const noexcept {
-    std::lock_guard<std::mutex> lk(mutex_);
+    std::lock_guard<detail::engine_mutex> lk(mutex_);
     return state_;
   }
 
@@ -331,7 +332,7 @@ class smmu_engine {
     // Declared before the lock: the limits replaced here are released after the mutex (by their
     // last walk, when one still holds them).
     detail::shared_limits replaced;
-    std::lock_guard<std::mutex> lk(mutex_);
+    std::lock_guard<detail::engine_mutex> lk(mutex_);
     const walk::smmu_state& o = state_;
     const bool same_feat = same_features(o.features, st.features);
     const bool same =
@@ -352,13 +353,13 @@ class smmu_engine {
 
   // SMMU_CR0.VMW (§6.3.9): VMID wildcard of TLB invalidations.
   void set_vmid_wildcard(unsigned vmw) noexcept {
-    std::lock_guard<std::mutex> lk(mutex_);
+    std::lock_guard<detail::engine_mutex> lk(mutex_);
     iotlb_.set_vmid_wildcard(vmw);
   }
 
   // Drops every cached STE, CD and translation (reset, or an embedder's own reasons).
   void invalidate_all() noexcept {
-    std::lock_guard<std::mutex> lk(mutex_);
+    std::lock_guard<detail::engine_mutex> lk(mutex_);
     drop_everything();
   }
 
@@ -369,7 +370,7 @@ class smmu_engine {
   // called from inside translate() (a notifier, a memory adapter).
   void wait_for_translations() {
     const std::lock_guard<std::mutex> one_drainer(drain_mutex_);
-    std::unique_lock<std::mutex> lk(mutex_);
+    std::unique_lock<detail::engine_mutex> lk(mutex_);
     const unsigned current = flight_slot_;
     drain_waiting_.store(true);
     lk.unlock();
@@ -385,7 +386,7 @@ class smmu_engine {
   }
 
   [[nodiscard]] engine_stats stats() const noexcept {
-    std::lock_guard<std::mutex> lk(mutex_);
+    std::lock_guard<detail::engine_mutex> lk(mutex_);
     engine_stats s = stats_;
     s.streams_cached = config_.stream_count();
     s.contexts_cached = config_.context_count();
@@ -441,21 +442,26 @@ class smmu_engine {
   template <bool Fill>
   void translate_into(const walk::transaction& t, walk::result& r,
                       detail::micro_entry* fill) noexcept {
-    std::unique_lock<std::mutex> lk(mutex_);
+    mutex_.lock();
     // A hit is decided entirely under the mutex: it used the caches as they were before any
     // invalidation that takes the mutex after it, and uses nothing afterwards, so it is complete
     // when the mutex is released and is not counted in flight (two atomic read-modify-writes
     // fewer on the hot path). A micro-TLB fill is the caller's memory only: done unlocked.
+    // Nothing here throws: the lock is taken and released by hand, the walk's own with a
+    // unique_lock that adopts it.
     stream_access_cfg ac;
     hit_memo memo;
     if (caching_ && hit(t, r, ac, memo)) {
       if constexpr (Fill) {
         const std::uint64_t ep = epoch();
-        lk.unlock();
+        mutex_.unlock();
         detail::fill(*fill, t, r, ep, ac.privcfg, ac.instcfg);
+      } else {
+        mutex_.unlock();
       }
       return;
     }
+    std::unique_lock<detail::engine_mutex> lk(mutex_, std::adopt_lock);
     walk_into<Fill>(t, r, fill, lk, memo);
   }
 
@@ -463,7 +469,8 @@ class smmu_engine {
   // without them). Out of line, so that the hit path keeps a small frame.
   template <bool Fill>
   [[gnu::noinline]] void walk_into(const walk::transaction& t, walk::result& r,
-                                   detail::micro_entry* fill, std::unique_lock<std::mutex>& lk,
+                                   detail::micro_entry* fill,
+                                   std::unique_lock<detail::engine_mutex>& lk,
                                    const hit_memo& memo) noexcept {
     stream_access_cfg ac;
     // Counted under the mutex, so that wait_for_translations() sees a consistent generation.
@@ -566,7 +573,8 @@ class smmu_engine {
    public:
     // Constructed under the mutex, with the snapshot of the state the walk uses, right after
     // hit() gave up (`m`: what it found; the mutex has been held since).
-    cached_policy(smmu_engine& e, std::unique_lock<std::mutex>& lk, const hit_memo& m) noexcept
+    cached_policy(smmu_engine& e, std::unique_lock<detail::engine_mutex>& lk,
+                  const hit_memo& m) noexcept
         : e_(e),
           lk_(lk),
           memo_(m.ste != nullptr ? &m : nullptr),
@@ -678,7 +686,7 @@ class smmu_engine {
     }
 
     smmu_engine& e_;
-    std::unique_lock<std::mutex>& lk_;
+    std::unique_lock<detail::engine_mutex>& lk_;
     const hit_memo* memo_;  // null: nothing found, or the mutex was released since
     std::uint64_t epoch_;
     std::uint64_t generation_;  // of the limits matching the walk's snapshot
@@ -699,7 +707,7 @@ class smmu_engine {
 
   template <class Fn>
   void with_caches(Fn&& fn) noexcept {
-    std::lock_guard<std::mutex> lk(mutex_);
+    std::lock_guard<detail::engine_mutex> lk(mutex_);
     fn();
     advance_epoch();
   }
@@ -791,8 +799,8 @@ class smmu_engine {
   }
 
   const M& mem_;
-  M* writable_ = nullptr;     // set when constructed over writable memory: HTTU writes back
-  mutable std::mutex mutex_;  // guards everything below except notifier_ and ranges_
+  M* writable_ = nullptr;  // set when constructed over writable memory: HTTU writes back
+  mutable detail::engine_mutex mutex_;  // guards everything below except notifier_ and ranges_
   walk::smmu_state state_;
   Notifier notifier_;  // called by the thread running execute(), without the mutex
   tlb::range_features ranges_;
