@@ -108,6 +108,8 @@ constexpr bool cd_outcomes() {
   const auto words = put_entry(m, 0x1000, 1);
   const vw::cd_fetch r = vw::fetch_cd(m, ste, f, 0, identity);
   ok &= r.status == vw::cd_locate_status::ok && r.cd.words() == words && default_fault(r.fault);
+  // ... whatever the SubstreamID.
+  ok &= vw::fetch_cd(m, ste, f, 5, identity).cd.words() == words;
   // A linear table: SSID 2 at S1ContextPtr + 128.
   ste.s1cdmax = 4;
   const auto words2 = put_entry(m, 0x1080, 2);

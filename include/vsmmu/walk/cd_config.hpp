@@ -567,9 +567,9 @@ template <memory::readable_memory M, class ToPa>
   if (ste.s1cdmax != 0 && ste.s1fmt != smmuv3::s1_fmt::linear) {
     return detail::fetch_cd_two_level(mem, ste, f, ssid, to_pa);
   }
-  // Substreams disabled (SSID 0) or a linear table.
-  return detail::read_cd(mem, f, ste.s1_context_ptr + std::uint64_t{ssid} * smmuv3::cd::size_bytes,
-                         to_pa);
+  // A linear table; with substreams disabled (S1CDMax 0) the one CD, whatever `ssid` says.
+  const std::uint64_t index = ste.s1cdmax != 0 ? ssid : 0U;
+  return detail::read_cd(mem, f, ste.s1_context_ptr + index * smmuv3::cd::size_bytes, to_pa);
 }
 
 }  // namespace vsmmu::walk
