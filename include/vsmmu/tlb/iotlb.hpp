@@ -175,7 +175,8 @@ class iotlb {
 
   // The entry covering addr for a transaction of context c: first a non-global entry of c's
   // ASID, then a global one, smallest size first within each. nullptr on a miss.
-  [[nodiscard]] const entry* lookup(const context& c, std::uint64_t addr) noexcept {
+  [[nodiscard, gnu::always_inline]] const entry* lookup(const context& c,
+                                                        std::uint64_t addr) noexcept {
     return lookup(tag_for(c), addr);
   }
 
@@ -191,23 +192,20 @@ class iotlb {
     return {raw & tag_masks_[(raw | (raw >> 6)) & 7U]};
   }
 
-  [[nodiscard]] const entry* lookup(packed_tag t, std::uint64_t addr) noexcept {
-    // Inline: the smallest size in use, as one group of fingerprint bytes from the home slot and
-    // the line of the first byte that matches, with no branch on where in the group it is.
-    // Everything else (no match, a fingerprint collision, a cluster longer than the group, other
-    // sizes, global entries) is lookup_rest's.
-    const std::uint64_t key = t.bits | first_size_key_;
-    const std::uint64_t base = addr & first_base_mask_;
-    const std::uint64_t h = hash(key, base);
-    const std::size_t i = home(h);
-    const std::uint64_t g = group_at(i);
-    if (const std::uint64_t m = match(g, h); m != 0) {
-      slot& s = slots_[(i + (static_cast<unsigned>(std::countr_zero(m)) >> 3)) & slot_mask];
-      if (key_word(s.e) == key && s.e.input == base) return hit(s);
-      return lookup_rest(t, addr, 0);
+  [[nodiscard, gnu::always_inline]] const entry* lookup(packed_tag t, std::uint64_t addr) noexcept {
+    // Inline: the smallest size in use, then the second (a 2MB block after a 4KB page), each as
+    // one group of fingerprint bytes from the home slot and the line of the first byte that
+    // matches, with no branch on where in the group the key is (probe_size). More sizes and
+    // global entries are lookup_slow's.
+    if (const entry* e = probe_size(t.bits | first_size_key_, addr & first_base_mask_)) return e;
+    if (second_base_mask_ != 0) {
+      if (const entry* e = probe_size(t.bits | second_size_key_, addr & second_base_mask_)) {
+        return e;
+      }
     }
-    // No fingerprint matched: the size is absent if the group holds the end of the cluster.
-    return lookup_rest(t, addr, empties(g) != 0 ? 1 : 0);
+    // Both absent: a miss unless there are more sizes or global entries.
+    if ((rest_sizes_ | global_count_) == 0) return nullptr;
+    return lookup_slow(t, addr, rest_sizes_);
   }
 
   // Caches e, replacing an entry with the same tag, size and input address. The stored copy has
@@ -465,9 +463,17 @@ class iotlb {
   [[nodiscard]] static constexpr std::size_t home(std::uint64_t h) noexcept {
     return static_cast<std::size_t>(h >> home_shift);
   }
-  // Seven hash bits from just below the home slot's, and a top bit so that 0 means empty.
+  // Seven hash bits and a top bit so that 0 means empty. Not the bits just below the home
+  // slot's: with a multiplicative hash, keys whose homes are near each other (the keys of one
+  // cluster) tend to agree there too, and 4% of the benchmark's 4096 resident entries (24% of a
+  // 256-entry TLB of 2MB blocks in 4 ASIDs) sat behind a key with their fingerprint. Bits from
+  // the middle of the product collide as rarely as random ones (0.1-0.5% over pages, 16KB/2MB/
+  // 1GB blocks, sequential and random addresses). Bits [42:36] depend on input bits [42:0] only
+  // (and on the whole tag, which the first multiply spreads): higher ones would take a large
+  // block's fingerprint from too few of its address bits.
+  static constexpr unsigned fingerprint_shift = home_shift - 7 < 36 ? home_shift - 7 : 36;
   [[nodiscard]] static constexpr std::uint64_t fingerprint(std::uint64_t h) noexcept {
-    return ((h >> (home_shift - 8)) & 0xffU) | 0x80U;
+    return ((h >> fingerprint_shift) & 0x7fU) | 0x80U;
   }
 
   // ---- fingerprint groups: eight consecutive fingerprint bytes read as one word, byte k at bits
@@ -516,6 +522,7 @@ class iotlb {
     const auto s2 = static_cast<unsigned>(std::countr_zero(rest)) & 63U;
     second_size_key_ = std::uint64_t{s2} << detail::tag_shift_pos;
     second_base_mask_ = rest != 0 ? ~std::uint64_t{0} << s2 : 0;
+    rest_sizes_ = rest & (rest - 1);
   }
 
   [[nodiscard]] const entry* hit(slot& s) noexcept {
@@ -548,34 +555,33 @@ class iotlb {
     }
   }
 
-  // What lookup does not do inline: the other sizes in use, smallest first, then every size for
-  // global entries.
-  // `absent`: 1 when lookup found the smallest size absent, which is not probed again; then the
-  // second size (a 2MB block after a 4KB page) gets lookup's one-group probe first.
-  [[gnu::noinline]] const entry* lookup_rest(packed_tag t, std::uint64_t addr,
-                                             unsigned absent) noexcept {
-    const std::uint64_t tag = t.bits & detail::tag_mask;
-    if (absent == 1 && second_base_mask_ != 0) {
-      const std::uint64_t key = tag | second_size_key_;
-      const std::uint64_t base = addr & second_base_mask_;
-      const std::uint64_t h = hash(key, base);
-      const std::size_t i = home(h);
-      const std::uint64_t g = group_at(i);
-      if (const std::uint64_t m = match(g, h); m != 0) {
-        slot& s = slots_[(i + (static_cast<unsigned>(std::countr_zero(m)) >> 3)) & slot_mask];
-        if (key_word(s.e) == key && s.e.input == base) return hit(s);
-      } else if (empties(g) != 0) {
-        absent = 2;
-      }
+  // One size: one group of fingerprint bytes from the home slot of {key, base} and the line of
+  // the first byte that matches. The entry, or nullptr when the size is absent: no byte matches
+  // and the group holds an empty slot, where the key's cluster ends. A fingerprint collision or
+  // a cluster longer than the group goes to the general probe (find_hit), for this size only:
+  // sending it to lookup_slow's loop over every size made 4-5% of the benchmark's 4096-entry
+  // hits cost ~150 instructions. The mask of matches is dead after the first one, which keeps
+  // the usual hit short.
+  [[gnu::always_inline]] const entry* probe_size(std::uint64_t key, std::uint64_t base) noexcept {
+    const std::uint64_t h = hash(key, base);
+    const std::size_t i = home(h);
+    const std::uint64_t g = group_at(i);
+    if (const std::uint64_t m = match(g, h); m != 0) {
+      slot& s = slots_[(i + (static_cast<unsigned>(std::countr_zero(m)) >> 3)) & slot_mask];
+      if (key_word(s.e) == key && s.e.input == base) return hit(s);
+    } else if (empties(g) != 0) {
+      return nullptr;
     }
-    std::uint64_t sizes = shift_mask_;
-    for (unsigned k = 0; k < absent; ++k) sizes &= sizes - 1;
-    if (sizes == 0 && global_count_ == 0) return nullptr;  // a miss, without lookup_slow's frame
-    return lookup_slow(t, addr, sizes);
+    return find_hit(key, base);
   }
-  // The general case: every size in `sizes`, smallest first, each with as
-  // many groups as its cluster takes, then global entries. Out of line from lookup_rest too, so
-  // that the block probe above runs without saving the registers this loop needs.
+  [[gnu::noinline]] const entry* find_hit(std::uint64_t key, std::uint64_t base) noexcept {
+    const std::uint32_t j = find(key, base);
+    return j != detail::npos ? hit(slots_[j]) : nullptr;
+  }
+
+  // The general case: every size in `sizes`, smallest first, each with as many groups as its
+  // cluster takes, then global entries. Out of line, so that lookup's probes run without saving
+  // the registers this loop needs.
   [[gnu::noinline]] const entry* lookup_slow(packed_tag t, std::uint64_t addr,
                                              std::uint64_t sizes) noexcept {
     const std::uint64_t tag = t.bits & detail::tag_mask;
@@ -869,6 +875,7 @@ class iotlb {
   std::uint64_t second_size_key_ = 0;   // the next size in use << 56
   std::uint64_t second_base_mask_ = 0;  // and its alignment mask; 0 when there is none
   std::uint64_t shift_mask_ = 0;        // the sizes in use
+  std::uint64_t rest_sizes_ = 0;        // the sizes in use but the two smallest
   std::uint32_t global_count_ = 0;
   std::uint32_t size_ = 0;
   std::uint16_t asid_mask_;
