@@ -15,7 +15,11 @@ namespace vsmmu::memory {
 // Guest physical memory as a map of 4KB pages: only mapped pages exist, anywhere in the 64-bit
 // space; an access touching an unmapped page is an external abort (and writes nothing). For
 // tests and examples that place tables at realistic, far-apart addresses.
-class sparse_memory {
+//
+// A class template only so that its members (and the std::map members they use) are instantiated
+// where they are used, not in every TU including the umbrella header. Use sparse_memory.
+template <class = void>
+class basic_sparse_memory {
  public:
   static constexpr unsigned page_shift = 12;
   static constexpr std::uint64_t page_size = std::uint64_t{1} << page_shift;
@@ -106,6 +110,8 @@ class sparse_memory {
   // <ostream> into every TU including this header, ~0.5 s of compile time.)
   std::map<std::uint64_t, page> pages_;
 };
+
+using sparse_memory = basic_sparse_memory<>;
 
 static_assert(guest_memory<sparse_memory>);
 
