@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "tlb/reference_model.hpp"
 
@@ -289,4 +290,48 @@ TEST_CASE("65536 entries: pressure keeps the size bounded and every survivor exa
   CHECK(survivors == n);
   for (std::uint16_t v = 0; v < 7; ++v) t->s12_vmall(v);
   CHECK(t->size() == 0);
+}
+
+// Address sets whose keys share fingerprints or form long clusters: a 256-entry TLB of 2MB blocks
+// in 4 ASIDs (24% of them sat behind an entry with their fingerprint when it came from the bits
+// below the home slot), 1GB blocks (clusters longer than one group of eight), and pages and
+// blocks in 16 ASIDs as bench_tlb fills it. Every entry must be found at its first and last byte
+// by both lookups (context and packed tag), through the inline probes and the general one alike,
+// and a neighbouring unmapped address must miss.
+template <std::uint32_t N>
+void check_all_found(const std::vector<entry>& es) {
+  auto t = std::make_unique<iotlb<N>>();
+  for (const auto& e : es) t->insert(e);
+  REQUIRE(t->size() == es.size());
+  for (const auto& e : es) {
+    for (const std::uint64_t a : {e.input, e.last()}) {
+      const entry* f = t->lookup(e.tag, a);
+      REQUIRE(f != nullptr);
+      CHECK(f->input == e.input);
+      CHECK(f->size_shift == e.size_shift);
+      CHECK(f->tag == e.tag);
+      CHECK(t->lookup(t->tag_for(e.tag), a) == f);
+    }
+    CHECK(t->lookup(e.tag, e.input + (std::uint64_t{1} << 47)) == nullptr);
+  }
+}
+
+TEST_CASE("lookup finds every entry of key sets that collide on fingerprint or cluster",
+          "[tlb][probe]") {
+  std::vector<entry> blocks_2m;
+  std::vector<entry> blocks_1g;
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    blocks_2m.push_back(s1(1, static_cast<std::uint16_t>(i % 4), std::uint64_t{i / 4} << 21, 21));
+    blocks_1g.push_back(s1(1, static_cast<std::uint16_t>(i % 4), std::uint64_t{i / 4} << 30, 30));
+  }
+  check_all_found<256>(blocks_2m);
+  check_all_found<256>(blocks_1g);
+  std::vector<entry> mixed;
+  for (std::uint32_t i = 0; i < 4096; ++i) {
+    const auto asid = static_cast<std::uint16_t>(i % 16);
+    const std::uint64_t j = i / 16;
+    mixed.push_back(j % 8 == 7 ? s1(1, asid, 0x40'0000'0000 + (j << 21), 21)
+                               : s1(1, asid, 0x1000'0000 + j * 0x3000));
+  }
+  check_all_found<4096>(mixed);
 }
