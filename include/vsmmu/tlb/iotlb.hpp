@@ -23,10 +23,10 @@
 // byte per slot outside the lines (an occupied flag and 7 hash bits: 128 KB for 65536 entries,
 // which stays in L2), so that a probe reads a slot's line only when its fingerprint matches. The
 // bytes are matched eight at a time as one word, so where in its cluster a key sits costs no
-// branch. A lookup probes once per entry size present in the whole TLB, smallest first, the first
-// size inline: with only 4KB pages, a hit is one probe and no loop; with 4KB pages and 2MB blocks,
-// a block hit is a page probe that reads one fingerprint word, then a block probe. Never one probe
-// per walk level. Global entries are probed only while some are cached.
+// branch. A lookup probes once per entry size present in the whole TLB, smallest first, the two
+// smallest inline: with only 4KB pages, a hit is one probe and no loop; with 4KB pages and 2MB
+// blocks, a block hit is a page probe that reads one fingerprint word, then a block probe, with no
+// call. Never one probe per walk level. Global entries are probed only while some are cached.
 //
 // Invalidation. Entries sharing a tag (regime, space, VMID, ASID, global) are linked in a
 // "context"; contexts sharing (regime, VMID) are linked in a "VM". An ASID or VMID invalidation
