@@ -8,6 +8,8 @@
 
 #include <cstdint>
 
+#include "fixture.hpp"
+
 namespace c = vsmmu::smmuv3::cmd;
 namespace regs = vsmmu::smmuv3::regs;
 using vsmmu::queue::command;
@@ -15,28 +17,14 @@ using vsmmu::queue::command_features;
 using vsmmu::queue::validate;
 using vsmmu::smmuv3::cerror;
 
+using vsmmu::queue::test::everything;
+using vsmmu::queue::test::legal;
+using vsmmu::queue::test::plain;
+using vsmmu::queue::test::to_command;
+
 namespace {
 
-template <class L>
-command to_command(const vsmmu::layout::value<L>& v) {
-  return command{v.words()};
-}
-template <class L>
-command plain() {
-  return to_command(c::make<L>());
-}
 command raw(std::uint64_t w0, std::uint64_t w1 = 0) { return command{{w0, w1}}; }
-
-bool legal(const command& x, const command_features& f = {}) {
-  return validate(x, f) == cerror::none;
-}
-
-command_features everything() {
-  command_features f;
-  f.ats = f.pri = f.sev = f.stall = f.ril = f.mpam = f.dpt = f.ds = f.d128 = true;
-  f.v3_0 = false;
-  return f;
-}
 
 }  // namespace
 

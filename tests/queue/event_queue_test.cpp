@@ -14,48 +14,14 @@
 #include <cstdint>
 #include <memory>
 
+#include "evtq_fixture.hpp"
+
 namespace evt = vsmmu::smmuv3::evt;
 using namespace vsmmu::queue;
 
-namespace {
-
-constexpr std::uint64_t queue_base = 0x2000;
-
-vsmmu::walk::event_record make_record(std::uint32_t sid) {
-  auto v = vsmmu::layout::value<evt::f_translation::layout>();
-  v.init<evt::Type>(evt::type::f_translation).init<evt::StreamID>(sid);
-  return vsmmu::walk::event_record(v);
-}
-
-struct evtq_fixture {
-  using memory_type = vsmmu::memory::flat_memory<0x8000>;
-  std::unique_ptr<memory_type> memory = std::make_unique<memory_type>();
-  event_queue_config cfg;
-  event_queue_state st;
-  global_errors errors;
-  recording_signals signals;
-
-  explicit evtq_fixture(unsigned log2size = 2) {
-    cfg.base = queue_base;
-    cfg.geometry = ring(log2size);
-    cfg.enabled = true;
-  }
-  record_result record(std::uint32_t sid, bool stall = false) {
-    return record_event(st, errors, cfg, *memory, signals, make_record(sid), stall);
-  }
-  // The StreamID of the record at queue index i.
-  [[nodiscard]] std::uint32_t sid_at(std::uint32_t i) const {
-    return static_cast<std::uint32_t>(memory->read64(queue_base + i * 32).value >> 32);
-  }
-  [[nodiscard]] std::uint32_t prod_pointer() const { return cfg.geometry.pointer(st.prod); }
-  // Software consuming n records.
-  void consume(std::uint32_t n) {
-    st.cons = (st.cons & reg::ovackflg) | cfg.geometry.advance(cfg.geometry.pointer(st.cons), n);
-  }
-  void acknowledge_overflow() { st.cons = (st.cons & ~reg::ovackflg) | (st.prod & reg::ovflg); }
-};
-
-}  // namespace
+using vsmmu::queue::test::evtq_fixture;
+using vsmmu::queue::test::make_record;
+constexpr std::uint64_t queue_base = vsmmu::queue::test::evtq_base;
 
 TEST_CASE("evtq: records are written at PROD and published by moving it", "[queue][evtq]") {
   evtq_fixture f;

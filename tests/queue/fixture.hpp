@@ -3,6 +3,7 @@
 
 #include <vsmmu/memory/flat.hpp>
 #include <vsmmu/queue/command.hpp>
+#include <vsmmu/queue/command_checks.hpp>
 #include <vsmmu/queue/command_queue.hpp>
 #include <vsmmu/queue/global_errors.hpp>
 #include <vsmmu/queue/recording_signals.hpp>
@@ -43,6 +44,19 @@ struct synchronizing_recorder : recording_handler {
   }
 };
 static_assert(synchronizing_handler<synchronizing_recorder>);
+
+// Whether validate() accepts x under f.
+inline bool legal(const command& x, const command_features& f = {}) {
+  return validate(x, f) == smmuv3::cerror::none;
+}
+
+// Every optional feature that changes what a command may carry, on an SMMUv3.1+.
+inline command_features everything() {
+  command_features f;
+  f.ats = f.pri = f.sev = f.stall = f.ril = f.mpam = f.dpt = f.ds = f.d128 = true;
+  f.v3_0 = false;
+  return f;
+}
 
 template <class L>
 command to_command(const vsmmu::layout::value<L>& v) {

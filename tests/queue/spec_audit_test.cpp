@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "evtq_fixture.hpp"
 #include "fixture.hpp"
 
 namespace c = vsmmu::smmuv3::cmd;
@@ -38,20 +39,8 @@ using vsmmu::queue::test::to_command;
 using vsmmu::smmuv3::cerror;
 using op = vsmmu::smmuv3::cmd::opcode;
 
-namespace {
-
-bool legal(const command& x, const command_features& f = {}) {
-  return validate(x, f) == cerror::none;
-}
-
-command_features everything() {
-  command_features f;
-  f.ats = f.pri = f.sev = f.stall = f.ril = f.mpam = f.dpt = f.ds = f.d128 = true;
-  f.v3_0 = false;
-  return f;
-}
-
-}  // namespace
+using vsmmu::queue::test::everything;
+using vsmmu::queue::test::legal;
 
 // ---------------------------------------------------------------------------------------------
 // Command validation (§4.1.3, §4.1.5-§4.1.7 and the per-command text)
@@ -495,40 +484,8 @@ TEST_CASE("audit: a zero budget consumes nothing and reports it", "[queue][audit
 // ---------------------------------------------------------------------------------------------
 // Event queue producer (§3.5, §3.18.2, §7.2, §7.4)
 
-namespace {
-
-constexpr std::uint64_t evtq_base = 0x2000;
-
-vsmmu::walk::event_record make_record(std::uint32_t sid) {
-  auto v = vsmmu::layout::value<evt::f_translation::layout>();
-  v.init<evt::Type>(evt::type::f_translation).init<evt::StreamID>(sid);
-  return vsmmu::walk::event_record(v);
-}
-
-struct evtq {
-  using memory_type = vsmmu::memory::flat_memory<0x8000>;
-  std::unique_ptr<memory_type> memory = std::make_unique<memory_type>();
-  event_queue_config cfg;
-  event_queue_state st;
-  global_errors errors;
-  recording_signals signals;
-
-  explicit evtq(unsigned log2size) {
-    cfg.base = evtq_base;
-    cfg.geometry = ring(log2size);
-    cfg.enabled = true;
-  }
-  record_result record(std::uint32_t sid, bool stall = false) {
-    return record_event(st, errors, cfg, *memory, signals, make_record(sid), stall);
-  }
-  [[nodiscard]] std::uint32_t sid_at(std::uint32_t i) const {
-    return static_cast<std::uint32_t>(memory->read64(evtq_base + i * 32).value >> 32);
-  }
-  [[nodiscard]] bool ovflg() const { return (st.prod & reg::ovflg) != 0; }
-  void acknowledge_overflow() { st.cons = (st.cons & ~reg::ovackflg) | (st.prod & reg::ovflg); }
-};
-
-}  // namespace
+using vsmmu::queue::test::evtq_base;
+using evtq = vsmmu::queue::test::evtq_fixture;
 
 TEST_CASE("audit: a queue of 2^n records holds all 2^n (mirrored wrap flags)",
           "[queue][audit][evtq]") {
