@@ -172,9 +172,6 @@ template <bool Structure = false, memory::readable_memory M, class Cache>
       return s2_fault(f, smmuv3::evt::type::f_translation, acc, ipa, 3);
   }
 }
-// A Structure lookup (see s2_lookup_inline) as s2_lookup<true>, with the common format (48-bit
-// output) inlined into the caller: a nested walk makes one per stage 1 level, and the call cost
-// as much as the lookup when the walk cache holds the leaf table.
 // A Structure lookup (see s2_lookup_inline) as s2_lookup<true> makes it. When the walk cache
 // holds the level 3 table of `ipa` (a nested walk's stage 1 tables are usually in one stage 2
 // page table: every lookup after the first), the lookup is inlined into the caller: one read and
