@@ -21,11 +21,7 @@ class engine_mutex {
   engine_mutex& operator=(const engine_mutex&) = delete;
 
   void lock() noexcept {
-    unsigned c = 0;
-    if (state_.compare_exchange_strong(c, 1, std::memory_order_acquire, std::memory_order_relaxed))
-        [[likely]] {
-      return;
-    }
+    if (try_lock()) [[likely]] return;
     lock_contended();
   }
 
