@@ -83,10 +83,8 @@ class config_cache {
     return &streams_[id].lookup;
   }
   [[nodiscard]] const walk::stream_config* find_stream(std::uint32_t sid) noexcept {
-    const std::uint32_t id = find_stream_id(sid);
-    if (id == detail::npos) return nullptr;
-    stream_ref_[id] = 1;
-    return &streams_[id].lookup.config;
+    const walk::planned_stream_lookup* l = find_stream_lookup(sid);
+    return l != nullptr ? &l->config : nullptr;
   }
 
   // The cached CD with the plans of its enabled TTB ranges.
@@ -99,10 +97,8 @@ class config_cache {
   }
   [[nodiscard]] const walk::context_config* find_context(std::uint32_t sid,
                                                          std::uint32_t index) noexcept {
-    const std::uint32_t id = find_context_id(sid, index);
-    if (id == detail::npos) return nullptr;
-    context_ref_[id] = 1;
-    return &contexts_[id].lookup.config;
+    const walk::planned_context_lookup* l = find_context_lookup(sid, index);
+    return l != nullptr ? &l->config : nullptr;
   }
 
   // Presence without touching replacement state (tests, diagnostics).
