@@ -257,3 +257,60 @@ TEST_CASE("command checks: per-command ILLEGAL values", "[queue][checks]") {
   // CMD_DPTI_PA parameters are undeclared: with DPT they are not refused.
   CHECK(legal(raw(0x73 | (0xffULL << 8), ~0ULL), f));
 }
+
+TEST_CASE("command checks: PA and IPA address bits the revision makes RES0 (§4.1.6)",
+          "[queue][checks]") {
+  // "Bits[55:52] of these fields are RES0 in SMMUv3.1 to SMMUv3.3. Bits[55:48] of these fields
+  // are RES0 in SMMUv3.0": a Reserved field found non-zero, so CERROR_ILL (§4.1.5).
+  const auto features_of = [](regs::arch_minor_rev rev) {
+    return command_features::from(
+        vsmmu::smmuv3::default_id_registers.with<regs::aidr::ArchMinorRev>(rev));
+  };
+  using rev = regs::arch_minor_rev;
+  CHECK(features_of(rev::v3_0).pa_field_bits == 48);
+  CHECK(features_of(rev::v3_1).pa_field_bits == 52);
+  CHECK(features_of(rev::v3_2).pa_field_bits == 52);
+  CHECK(features_of(rev::v3_3).pa_field_bits == 52);
+  CHECK(features_of(rev::v3_4).pa_field_bits == 56);
+  CHECK(command_features{}.pa_field_bits == 48);  // the default SMMUv3.0
+
+  const auto ipa = [](std::uint64_t a) {
+    return to_command(c::make<c::tlbi_s2_ipa::layout>().with<c::IPA>(a));
+  };
+  const auto msi = [](c::cs cs, std::uint64_t a) {
+    return to_command(
+        c::make<c::sync::layout>().with<c::sync::CS>(cs).with<c::sync::MSIAddress>(a));
+  };
+  for (const auto r : {rev::v3_0, rev::v3_1, rev::v3_3, rev::v3_4}) {
+    const auto f = features_of(r);
+    const unsigned top = f.pa_field_bits;
+    CAPTURE(static_cast<unsigned>(r), top);
+    const std::uint64_t highest_legal = (std::uint64_t{1} << (top - 1)) | 0x1000;
+    CHECK(legal(ipa(highest_legal), f));
+    CHECK(legal(msi(c::cs::sig_irq, highest_legal | 0x4), f));
+    if (top < 56) {
+      const std::uint64_t res0 = std::uint64_t{1} << top;
+      CHECK_FALSE(legal(ipa(res0), f));
+      CHECK_FALSE(legal(ipa(std::uint64_t{1} << 55 | 0x1000), f));
+      // The field span is Reserved whatever CS and IDR0.MSI make of the parameter.
+      for (const auto cs : {c::cs::sig_none, c::cs::sig_irq, c::cs::sig_sev}) {
+        CHECK_FALSE(legal(msi(cs, res0), f));
+      }
+      auto no_msi = f;
+      no_msi.msi = false;
+      CHECK_FALSE(legal(msi(c::cs::sig_irq, res0), no_msi));
+    }
+  }
+  // Virtual address fields are Address[63:12] in every revision (§4.1.6).
+  const auto v30 = features_of(rev::v3_0);
+  auto ats = v30;
+  ats.ats = true;
+  const std::uint64_t va = 0xffff'ffff'ffff'f000ULL;
+  CHECK(legal(to_command(c::make<c::tlbi_nh_va::layout>().with<c::Address>(va)), v30));
+  CHECK(legal(to_command(c::make<c::tlbi_nh_vaa::layout>().with<c::Address>(va)), v30));
+  CHECK(legal(to_command(c::make<c::tlbi_el2_va::layout>().with<c::Address>(va)), v30));
+  CHECK(legal(to_command(c::make<c::tlbi_el2_vaa::layout>().with<c::Address>(va)), v30));
+  CHECK(
+      legal(to_command(c::make<c::prefetch_addr::layout>().with<c::prefetch_addr::Addr>(va)), v30));
+  CHECK(legal(to_command(c::make<c::atc_inv::layout>().with<c::Address>(va)), ats));
+}

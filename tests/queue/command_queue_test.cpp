@@ -6,6 +6,7 @@
 #include <vsmmu/queue/command_queue.hpp>
 #include <vsmmu/queue/signals.hpp>
 #include <vsmmu/smmuv3/commands.hpp>
+#include <vsmmu/smmuv3/features.hpp>
 
 #include <cstdint>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "fixture.hpp"
 
 namespace c = vsmmu::smmuv3::cmd;
+namespace regs = vsmmu::smmuv3::regs;
 using namespace vsmmu::queue;
 using vsmmu::queue::test::cmdq_fixture;
 using vsmmu::queue::test::make_sync;
@@ -290,10 +292,10 @@ TEST_CASE("cmdq: CMD_SYNC completion signals", "[queue][cmdq]") {
     CHECK(f.handler.seen.empty());
     CHECK(f.signals.records().empty());
   }
-  SECTION("SIG_IRQ: the wired interrupt and an MSI of MSIData to MSIAddress") {
+  const auto sig_irq_to = [&](std::uint64_t address) {
     f.produce(to_command(c::make<c::sync::layout>()
                              .with<c::sync::CS>(c::cs::sig_irq)
-                             .with<c::sync::MSIAddress>(0x00ff'1234'5678'9abcULL)
+                             .with<c::sync::MSIAddress>(address)
                              .with<c::sync::MSIData>(0xcafe)
                              .with<c::sync::MSIAttr>(0xf)
                              .with<c::sync::MSH>(c::msh::inner_shareable)));
@@ -303,10 +305,19 @@ TEST_CASE("cmdq: CMD_SYNC completion signals", "[queue][cmdq]") {
     CHECK_FALSE(f.signals.records()[0].msi);
     const auto& m = f.signals.records()[1];
     CHECK(m.msi);
-    CHECK(m.message.address == 0x00ff'1234'5678'9abcULL);  // [55:2]
+    CHECK(m.message.address == address);
     CHECK(m.message.data == 0xcafe);
     CHECK(m.message.mem_attr == 0xf);
     CHECK(m.message.sh == 0b11);
+  };
+  SECTION("SIG_IRQ: the wired interrupt and an MSI of MSIData to MSIAddress") {
+    sig_irq_to(0x0000'f234'5678'9abcULL);  // [47:2]: bits [55:48] are RES0 in SMMUv3.0
+  }
+  SECTION("SIG_IRQ from SMMUv3.4: MSIAddress is [55:2]") {
+    f.cfg.features =
+        command_features::from(vsmmu::smmuv3::default_id_registers.with<regs::aidr::ArchMinorRev>(
+            regs::arch_minor_rev::v3_4));
+    sig_irq_to(0x00ff'1234'5678'9abcULL);
   }
   SECTION("SIG_IRQ with MSIAddress == 0: the wired interrupt only") {
     f.produce(make_sync(c::cs::sig_irq, 0, 5));
@@ -321,13 +332,24 @@ TEST_CASE("cmdq: CMD_SYNC completion signals", "[queue][cmdq]") {
     CHECK(f.signals.count(signal::cmd_sync, false) == 1);
     CHECK(f.signals.count(signal::cmd_sync, true) == 0);
   }
-  SECTION("MSH == 0b01 is treated as Non-shareable") {
+  const auto msi_sh = [&](std::uint8_t attr, c::msh sh) {
     f.produce(to_command(c::make<c::sync::layout>()
                              .with<c::sync::CS>(c::cs::sig_irq)
                              .with<c::sync::MSIAddress>(0x8000)
-                             .with<c::sync::MSH>(c::msh{1})));
+                             .with<c::sync::MSIAttr>(attr)
+                             .with<c::sync::MSH>(sh)));
     f.run();
-    CHECK(f.signals.records().back().message.sh == 0);
+    return f.signals.records().back().message.sh;
+  };
+  SECTION("MSH == 0b01 is treated as Non-shareable for a cacheable MSIAttr") {
+    CHECK(msi_sh(0xf, c::msh{1}) == 0);  // Normal iWB-oWB
+    CHECK(msi_sh(0x6, c::msh{1}) == 0);  // Normal iWT-oNC
+  }
+  SECTION("Device and Normal iNC-oNC MSIs are Outer Shareable whatever MSH says (§4.7.3)") {
+    CHECK(msi_sh(0x0, c::msh{1}) == 0b10);                // Device-nGnRnE
+    CHECK(msi_sh(0x3, c::msh::non_shareable) == 0b10);    // Device-GRE
+    CHECK(msi_sh(0x8, c::msh::inner_shareable) == 0b10);  // Reserved, as Device-nGnRnE
+    CHECK(msi_sh(0x5, c::msh::inner_shareable) == 0b10);  // Normal iNC-oNC
   }
   SECTION("SIG_SEV sends an event with IDR0.SEV and acts as SIG_NONE without") {
     f.produce(make_sync(c::cs::sig_sev));

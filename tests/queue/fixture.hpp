@@ -50,11 +50,12 @@ inline bool legal(const command& x, const command_features& f = {}) {
   return validate(x, f) == smmuv3::cerror::none;
 }
 
-// Every optional feature that changes what a command may carry, on an SMMUv3.1+.
+// Every optional feature that changes what a command may carry, on an SMMUv3.4.
 inline command_features everything() {
   command_features f;
   f.ats = f.pri = f.sev = f.stall = f.ril = f.mpam = f.dpt = f.ds = f.d128 = true;
   f.v3_0 = false;
+  f.pa_field_bits = 56;
   return f;
 }
 

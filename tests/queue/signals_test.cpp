@@ -7,6 +7,8 @@
 #include <vsmmu/queue/recording_signals.hpp>
 #include <vsmmu/queue/signals.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 
 using namespace vsmmu::queue;
@@ -29,6 +31,33 @@ TEST_CASE("signals: wired pulse, then an MSI when supported and ADDR != 0", "[qu
   notify(s, signal::priq, {true, 0x3, 9, 1, 2}, true);  // only bits below [2]: ADDR == 0
   CHECK(s.count(signal::priq, true) == 0);
   CHECK(s.count(signal::priq, false) == 1);
+}
+
+TEST_CASE("signals: the effective MSI Shareability (§3.18, §4.7.3 MSH, §6.3.23 SH)",
+          "[queue][signals]") {
+  // Device types (and the Reserved MemAttr[1:0] == 0b00 encodings that behave as Device) and
+  // Normal iNC-oNC are Outer Shareable; otherwise SH, with the Reserved 0b01 as 0b00.
+  // Device-nGnRnE, -nGnRE, -nGRE, -GRE, Reserved (as Device-nGnRnE) x3, Normal iNC-oNC.
+  constexpr std::array<unsigned, 8> outer_shareable_types{0x0, 0x1, 0x2, 0x3, 0x4, 0x8, 0xc, 0x5};
+  for (unsigned attr = 0; attr < 16; ++attr) {
+    const bool always_osh = std::find(outer_shareable_types.begin(), outer_shareable_types.end(),
+                                      attr) != outer_shareable_types.end();
+    for (unsigned sh = 0; sh < 4; ++sh) {
+      CAPTURE(attr, sh);
+      const unsigned expected = always_osh ? 0b10 : sh == 0b01 ? 0b00 : sh;
+      CHECK(effective_msi_shareability(static_cast<std::uint8_t>(attr),
+                                       static_cast<std::uint8_t>(sh)) == expected);
+    }
+  }
+  // notify() sends the effective value.
+  recording_signals s;
+  notify(s, signal::eventq, {true, 0x8000, 1, 0xf, 0b01}, true);
+  notify(s, signal::eventq, {true, 0x8000, 1, 0x0, 0b11}, true);
+  notify(s, signal::eventq, {true, 0x8000, 1, 0xe, 0b11}, true);  // Normal iWT-oWB
+  REQUIRE(s.records().size() == 6);
+  CHECK(s.records()[1].message.sh == 0b00);
+  CHECK(s.records()[3].message.sh == 0b10);
+  CHECK(s.records()[5].message.sh == 0b11);
 }
 
 TEST_CASE("signals: MSIs into guest memory", "[queue][signals]") {

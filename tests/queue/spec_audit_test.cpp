@@ -3,9 +3,9 @@
 // validation against IHI 0070 (§3.5, §3.18, §4, §7.1, §7.2, §7.4). Each test quotes or cites
 // the rule it checks; it covers rules the other tests in this folder do not.
 //
-// Tests tagged [!mayfail] with a "FINDING:" comment show where the code departs from the spec
-// and has not been fixed (the fix needs files or test expectations this audit does not own);
-// they fail today and pass once fixed. Findings fixed with the audit say so in their test.
+// A departure from the spec the audit could not fix itself is a test tagged [!mayfail] with a
+// "FINDING:" comment, failing until the fix lands; none is open now. Each fixed finding says so
+// in its test.
 #include <catch2/catch.hpp>
 
 #include <vsmmu/layout/value.hpp>
@@ -562,24 +562,17 @@ TEST_CASE("audit: records go at base + 32 * PROD.WR of a size-aligned base",
 }
 
 // ---------------------------------------------------------------------------------------------
-// Findings not fixed here (see the report; each test fails until the fix lands)
+// Findings fixed after the audit (PA-field widths, effective MSI Shareability)
 
 TEST_CASE("audit: IPA and MSIAddress bits the revision makes RES0 are Reserved fields",
-          "[queue][audit][checks][!mayfail]") {
-  // FINDING: §4.1.6: "Physical, or IPA address fields are Address[55:12], or [55:2] for the case
-  // of MSIAddr [...] Bits[55:52] of these fields are RES0 in SMMUv3.1 to SMMUv3.3. Bits[55:48]
-  // of these fields are RES0 in SMMUv3.0." command_checks.hpp states it takes the first option
-  // of §4.1.5 everywhere (a non-zero Reserved field is CERROR_ILL, including "declared fields
-  // the advertised features make RES0"), but validate() never looks at CMD_TLBI_S2_IPA.IPA or
-  // CMD_SYNC.MSIAddress above the revision's PA size, and the engine and the CMD_SYNC MSI then
-  // use those bits as address bits (neither CERROR_ILL nor ignored). Impact is small: such an
-  // IPA is also out of range (§4.4.3.1 lets the command have no effect, which it does), and the
-  // MSI address is now truncated to the OAS (at most 48 bits on SMMUv3.0) - but a CMD_SYNC whose
-  // only non-zero MSIAddress bits are RES0 still sends an MSI (to the truncated address) where
-  // "ignoring" the field would send none. Fix: a PA-field width in command_features (48 for
-  // v3.0, 52 for v3.1-v3.3, 56 from v3.4) checked for both fields; the SIG_IRQ section of
-  // command_queue_test.cpp then needs an MSIAddress below 2^48 (it uses 0x00ff'1234'5678'9abc on
-  // the default SMMUv3.0 features).
+          "[queue][audit][checks]") {
+  // §4.1.6: "Physical, or IPA address fields are Address[55:12], or [55:2] for the case of
+  // MSIAddr [...] Bits[55:52] of these fields are RES0 in SMMUv3.1 to SMMUv3.3. Bits[55:48] of
+  // these fields are RES0 in SMMUv3.0." command_checks.hpp takes the first option of §4.1.5
+  // everywhere, so such a bit set is CERROR_ILL. (Fixed: validate() did not look at
+  // CMD_TLBI_S2_IPA.IPA or CMD_SYNC.MSIAddress above the revision's PA size, and a CMD_SYNC whose
+  // only non-zero MSIAddress bits were RES0 sent an MSI; command_features::pa_field_bits now
+  // carries the revision's width.)
   const command_features v30;  // the default: SMMUv3.0
   REQUIRE(v30.v3_0);
   CHECK_FALSE(legal(to_command(c::make<c::tlbi_s2_ipa::layout>().with<c::IPA>(1ULL << 50)), v30));
@@ -613,18 +606,15 @@ TEST_CASE("audit: the CMD_SYNC MSI address is truncated to the OAS", "[queue][au
 }
 
 TEST_CASE("audit: MSIs to Device or Normal iNC-oNC memory are Outer Shareable",
-          "[queue][audit][signals][!mayfail]") {
-  // FINDING: §4.7.3 MSH: "This field is IGNORED if MSIAttr specifies a memory type of any-Device
-  // or Normal-iNC-oNC, and Shareability is effectively Outer Shareable in these cases"; §3.18:
-  // "The SMMU does not output inconsistent attributes as a result of misconfiguration. Outer
+          "[queue][audit][signals]") {
+  // §4.7.3 MSH: "This field is IGNORED if MSIAttr specifies a memory type of any-Device or
+  // Normal-iNC-oNC, and Shareability is effectively Outer Shareable in these cases"; §3.18: "The
+  // SMMU does not output inconsistent attributes as a result of misconfiguration. Outer
   // Shareable is used as the effective Shareability when Device or Normal Inner Non-cacheable
   // Outer Non-cacheable types are configured"; §6.3.23 (IRQ_CFG2.SH): 0b01 "Reserved, treated as
-  // 0b00". signal_sync() passes MSH through (mapping only 0b01) and notify() (signals.hpp) passes
-  // IRQ_CFG2.SH through unchanged, so the msi_message an embedder gets can say Non-shareable
-  // Device memory. Fix: one helper giving the effective SH from (MemAttr, SH) - Device when
-  // MemAttr[3:2] == 0b00 or MemAttr[1:0] == 0b00 (0b0100/0b1000/0b1100 behave as Device-nGnRnE,
-  // STE.MemAttr §5.2), iNC-oNC when MemAttr == 0b0101 -> 0b10; else 0b01 -> 0b00 - used by both;
-  // the "MSH == 0b01" section of command_queue_test.cpp then needs a Normal cacheable MSIAttr.
+  // 0b00". (Fixed: signal_sync() passed MSH through, mapping only 0b01, and notify() passed
+  // IRQ_CFG2.SH through unchanged, so an msi_message could say Non-shareable Device memory; both
+  // now use effective_msi_shareability() from signals.hpp.)
   cmdq_fixture<> f;
   f.produce(to_command(c::make<c::sync::layout>()
                            .with<c::sync::CS>(c::cs::sig_irq)

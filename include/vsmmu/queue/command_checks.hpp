@@ -15,7 +15,8 @@
 // command malformed. Reserved means: bits no field of the command's layout in
 // smmuv3/commands.hpp declares, and declared fields the advertised features make RES0 (the
 // range fields without IDR3.RIL, SCALE[5] without IDR5.DS, Stride on SMMUv3.0, the Secure- or
-// Realm-only NS/MSI_NS/SSec parameters on this queue).
+// Realm-only NS/MSI_NS/SSec parameters on this queue, and the bits of a physical or IPA address
+// field above the revision's PA size, §4.1.6).
 namespace vsmmu::queue {
 
 // The ID register features command validation depends on.
@@ -34,6 +35,11 @@ struct command_features {
   bool ds = false;     // IDR5.DS: 6-bit SCALE, TTL == 0b01 with the 16KB granule
   bool d128 = false;   // IDR5.D128: TTL128
   bool v3_0 = true;    // AIDR.ArchMinorRev == 0: CMD_PREFETCH_ADDR.Stride is RES0
+  // The address bits a physical or IPA address field may use (CMD_TLBI_S2_IPA.Addr,
+  // CMD_SYNC.MSIAddress): §4.1.6 makes bits [55:48] RES0 in SMMUv3.0 and [55:52] in SMMUv3.1 to
+  // SMMUv3.3. Virtual address fields (CMD_TLBI_*_VA*, CMD_PREFETCH_ADDR, CMD_ATC_INV) are
+  // Address[63:12] in every revision.
+  unsigned pa_field_bits = 48;
 
   // The features an SMMU advertising `r` has. The defaults above are vsmmu's default feature
   // set (smmuv3::default_id_registers).
@@ -53,7 +59,9 @@ struct command_features {
     f.dpt = r.get<regs::idr3::DPT>();
     f.ds = r.get<regs::idr5::DS>();
     f.d128 = r.get<regs::idr5::D128>();
-    f.v3_0 = r.revision() == regs::arch_minor_rev::v3_0;
+    const regs::arch_minor_rev rev = r.revision();
+    f.v3_0 = rev == regs::arch_minor_rev::v3_0;
+    f.pa_field_bits = f.v3_0 ? 48 : rev <= regs::arch_minor_rev::v3_3 ? 52 : 56;
     return f;
   }
   friend constexpr bool operator==(const command_features&, const command_features&) = default;
@@ -79,6 +87,12 @@ template <class L>
 template <class L>
 [[nodiscard]] constexpr bool common_ok(const command& c) noexcept {
   return reserved_clear<L>(c) && ssec_ok<L>(c);
+}
+
+// A physical or IPA address field (§4.1.6) with no bit set the revision makes RES0.
+[[nodiscard]] constexpr bool pa_field_ok(std::uint64_t address,
+                                         const command_features& f) noexcept {
+  return f.pa_field_bits >= 64 || (address >> f.pa_field_bits) == 0;
 }
 
 // The range and level-hint fields of address-based invalidations (§4.4.1.1).
@@ -112,6 +126,7 @@ template <class L>
                                                 const command_features& f) noexcept {
   namespace cmd = smmuv3::cmd;
   using detail::common_ok;
+  using detail::pa_field_ok;
   using detail::range_fields_ok;
   const auto ill = [](bool ok) { return ok ? smmuv3::cerror::none : smmuv3::cerror::ill; };
   switch (c.opcode()) {
@@ -153,7 +168,8 @@ template <class L>
     case cmd::opcode::tlbi_s12_vmall:  // §4.4.3.1-2: CERROR_ILL without stage 2
       return ill(f.s2p && common_ok<cmd::tlbi_s12_vmall::layout>(c));
     case cmd::opcode::tlbi_s2_ipa:
-      return ill(f.s2p && common_ok<cmd::tlbi_s2_ipa::layout>(c) && range_fields_ok(c, f));
+      return ill(f.s2p && common_ok<cmd::tlbi_s2_ipa::layout>(c) && range_fields_ok(c, f) &&
+                 pa_field_ok(c.as<cmd::tlbi_s2_ipa::layout>().get<cmd::IPA>(), f));
     case cmd::opcode::tlbi_nsnh_all:  // valid whatever the stages (§4.4.4.1)
       return ill(common_ok<cmd::tlbi_nsnh_all::layout>(c));
     case cmd::opcode::atc_inv: {  // §4.5.1: ILLEGAL without IDR0.ATS; Size > 52 may be
@@ -170,15 +186,18 @@ template <class L>
     case cmd::opcode::stall_term:
       return ill(f.stall && common_ok<cmd::stall_term::layout>(c));
     case cmd::opcode::sync: {  // §4.7.3: CS == 0b11 Reserved; MSI_NS RES0 off the Realm queue
+      // The RES0 MSIAddress bits are Reserved whatever CS says: IGNORED parameters (SIG_NONE,
+      // no IDR0.MSI) keep their field spans.
       const auto v = c.as<cmd::sync::layout>();
       return ill(common_ok<cmd::sync::layout>(c) &&
                  static_cast<unsigned>(v.get<cmd::sync::CS>()) != 0b11 &&
-                 !v.get<cmd::sync::MSI_NS>());
+                 !v.get<cmd::sync::MSI_NS>() && pa_field_ok(v.get<cmd::sync::MSIAddress>(), f));
     }
     case cmd::opcode::dpti_all:  // §4.6: CERROR_ILL without IDR3.DPT
       return ill(f.dpt && common_ok<cmd::dpti_all::layout>(c));
     case cmd::opcode::dpti_pa:
       // Its parameters are not declared (commands.hpp): with DPT the bits go to the handler.
+      // Its physical address is among them, so its §4.1.6 RES0 bits go unchecked too.
       return ill(f.dpt);
     // EL3, Secure EL2, Secure stage 2 and Secure-all invalidations are valid only on the
     // Secure Command queue (§4.4.2.5-6, §4.4.2.11-14, §4.4.3.3-4, §4.4.4.2).

@@ -122,9 +122,10 @@ constexpr std::uint32_t signal_sync(const command& c, const command_features& f,
       // the [OAS]"; then "MSIAddress is truncated to the OAS" (§4.7.3).
       if (!f.msi || address == 0) return 0;
       if (oas_bits < 64) address &= (std::uint64_t{1} << oas_bits) - 1;
-      auto sh = static_cast<std::uint8_t>(v.get<sync::MSH>());
-      if (sh == 0b01) sh = 0b00;  // Reserved, treated as Non-shareable
-      const msi_message m{address, v.get<sync::MSIData>(), v.get<sync::MSIAttr>(), sh};
+      const std::uint8_t attr = v.get<sync::MSIAttr>();
+      const msi_message m{
+          address, v.get<sync::MSIData>(), attr,
+          effective_msi_shareability(attr, static_cast<std::uint8_t>(v.get<sync::MSH>()))};
       return sink.write_msi(signal::cmd_sync, m) == memory::access_status::ok
                  ? 0
                  : gerror_bit::msi_cmdq_abt_err;

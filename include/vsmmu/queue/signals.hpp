@@ -25,7 +25,8 @@ enum class signal : std::uint8_t {
 };
 
 // One MSI write: MSIData (32 bits, word-aligned) to a physical address with the configured
-// memory type (STE.MemAttr encoding) and Shareability (SH / CMD_SYNC.MSH encoding).
+// memory type (STE.MemAttr encoding) and the effective Shareability (SH / CMD_SYNC.MSH encoding,
+// see effective_msi_shareability).
 struct msi_message {
   std::uint64_t address = 0;
   std::uint32_t data = 0;
@@ -73,6 +74,25 @@ class memory_msi_signals {
   M* memory_;
 };
 
+// The Shareability an MSI is written with, from its memory type (STE.MemAttr encoding) and the
+// configured SH (IRQ_CFG2.SH, CMD_SYNC.MSH). "Outer Shareable is used as the effective
+// Shareability when Device or Normal Inner Non-cacheable Outer Non-cacheable types are
+// configured" (§3.18, §4.7.3 MSH, §6.3.23): Device is MemAttr[3:2] == 0b00, and also the Reserved
+// 0b0100/0b1000/0b1100 (MemAttr[1:0] == 0b00), which behave as Device-nGnRnE (§5.2 STE.MemAttr).
+// Otherwise the Reserved SH 0b01 is treated as 0b00 (Non-shareable).
+[[nodiscard]] constexpr std::uint8_t effective_msi_shareability(std::uint8_t mem_attr,
+                                                                std::uint8_t sh) noexcept {
+  constexpr std::uint8_t outer_shareable = 0b10;
+  const unsigned outer = (mem_attr >> 2) & 3U;
+  const unsigned inner = mem_attr & 3U;
+  constexpr unsigned non_cacheable = 0b01;
+  if (outer == 0 || inner == 0 || (outer == non_cacheable && inner == non_cacheable)) {
+    return outer_shareable;
+  }
+  sh &= 3U;
+  return sh == 0b01 ? std::uint8_t{0} : sh;
+}
+
 // An interrupt source's configuration: SMMU_IRQ_CTRL.<x>_IRQEN and SMMU_<x>_IRQ_CFG0-2
 // (§6.3.16, §6.3.21-§6.3.23, §6.3.30-§6.3.32).
 struct irq_config {
@@ -97,7 +117,8 @@ constexpr memory::access_status notify(S& sink, signal source, const irq_config&
   sink.raise(source);
   const std::uint64_t address = cfg.msi_address & msi_address_mask;
   if (!msi_supported || address == 0) return memory::access_status::ok;
-  return sink.write_msi(source, {address, cfg.msi_data, cfg.mem_attr, cfg.sh});
+  return sink.write_msi(source, {address, cfg.msi_data, cfg.mem_attr,
+                                 effective_msi_shareability(cfg.mem_attr, cfg.sh)});
 }
 
 }  // namespace vsmmu::queue

@@ -157,7 +157,8 @@ struct TTL final : field<"TTL", bits<73, 72>, std::uint8_t> {};
 struct TG final : field<"TG", bits<75, 74>, tlbi_tg> {};
 // Virtual addresses are Address[63:12] (§4.1.6).
 struct Address final : field<"Address", bits<127, 76>, address> {};
-// Physical and IPA addresses are Address[55:12] (§4.1.6); [55:52] RES0 before SMMUv3.4.
+// Physical and IPA addresses are Address[55:12] (§4.1.6); [55:48] RES0 in SMMUv3.0, [55:52] in
+// SMMUv3.1 to SMMUv3.3 (queue::command_features::pa_field_bits).
 struct IPA final : field<"IPA", bits<119, 76>, address> {};
 
 template <vsmmu::layout::fixed_string Name, class... Fields>
