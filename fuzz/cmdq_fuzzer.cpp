@@ -79,6 +79,9 @@ q::command_features features_from(std::uint16_t bits) {
   f.ds = (bits & 2048U) != 0;
   f.d128 = (bits & 4096U) != 0;
   f.v3_0 = (bits & 8192U) != 0;
+  // The three revisions' PA field widths (§4.1.6), and a hand-built one wider than any field.
+  constexpr unsigned pa_field_widths[] = {48, 52, 56, 64};
+  f.pa_field_bits = pa_field_widths[(bits >> 14) & 3U];
   return f;
 }
 
