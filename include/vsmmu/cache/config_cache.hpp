@@ -54,9 +54,13 @@ struct config_cache_options {
   return ste.s1cdmax != 0 && t.ssv ? t.ssid : 0U;
 }
 
-class config_cache {
+// A class template only so that its member functions (and the std::vector members they use) are
+// instantiated where they are used, not in every TU that includes the umbrella header. Use
+// config_cache.
+template <class = void>
+class basic_config_cache {
  public:
-  explicit config_cache(config_cache_options o = {})
+  explicit basic_config_cache(config_cache_options o = {})
       : streams_(o.streams == 0 ? 1 : o.streams),
         stream_ref_(streams_.size()),
         stream_index_(streams_.size()),
@@ -379,5 +383,7 @@ class config_cache {
   std::uint32_t stream_count_ = 0;
   std::uint32_t context_count_ = 0;
 };
+
+using config_cache = basic_config_cache<>;
 
 }  // namespace vsmmu::cache

@@ -17,9 +17,12 @@ inline constexpr std::uint32_t npos = 0xffffffffU;
 
 using vsmmu::detail::mix64;
 
-class key_index {
+// A class template only so that its member functions (and the std::vector<slot> members they use)
+// are instantiated where they are used. Use key_index.
+template <class = void>
+class basic_key_index {
  public:
-  explicit key_index(std::size_t entries)
+  explicit basic_key_index(std::size_t entries)
       : mask_(std::bit_ceil(entries < 2 ? std::size_t{4} : entries * 2) - 1), slots_(mask_ + 1) {}
 
   // The id whose key is `key` (keys(id) gives a node's key), or npos.
@@ -68,5 +71,7 @@ class key_index {
   std::size_t mask_;
   std::vector<slot> slots_;
 };
+
+using key_index = basic_key_index<>;
 
 }  // namespace vsmmu::cache::detail
