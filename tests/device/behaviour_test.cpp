@@ -271,6 +271,35 @@ TEST_CASE("GERROR/GERRORN: a command error stops the queue until acknowledged") 
   CHECK(b->platform.count(signal::gerror, true) == 2);
 }
 
+TEST_CASE("GERROR and Event queue MSIs go to IRQ_CFG0.ADDR truncated to the OAS") {
+  // §6.3.21: ADDR bits above IDR5.OAS are RES0; §3.4.3: an MSI write whose address is too large
+  // is truncated to the OAS. A guest that sets them still gets its MSI at the low address.
+  constexpr unsigned oas =
+      vsmmu::smmuv3::address_bits(vd::default_config::id_registers.get<R::idr5::OAS>());
+  static_assert(oas < 56, "the test needs an ADDR bit above the OAS");
+  constexpr std::uint64_t above_oas = msi_doorbell | (std::uint64_t{1} << oas);
+
+  auto b = make_bench();
+  setup_cmdq(*b);
+  b->dev.write(R::gerror_irq_cfg0::offset, 8, above_oas);
+  b->write32(R::irq_ctrl::offset, 0x1);  // GERROR_IRQEN
+  b->write32(R::cr0::offset, 0x8);
+  put(*b, 0, {0x7f, 0});  // a Reserved opcode: CMDQ_ERR
+  b->write32(R::cmdq_prod::offset, 1);
+  REQUIRE(b->platform.count(signal::gerror, true) == 1);
+  CHECK(b->platform.records().back().message.address == msi_doorbell);
+
+  auto e = make_bench();
+  setup_eventq(*e, 1);
+  e->dev.write(R::eventq_irq_cfg0::offset, 8, above_oas);
+  e->write32(R::irq_ctrl::offset, 0x4);  // EVENTQ_IRQEN
+  e->write32(R::cr0::offset, 0x4);
+  enable_with_bad_streams(*e);
+  CHECK(e->dev.translate(5, std::nullopt, 0x1000, vsmmu::walk::access_kind::read).recorded());
+  REQUIRE(e->platform.count(signal::eventq, true) == 1);
+  CHECK(e->platform.records().back().message.address == msi_doorbell);
+}
+
 TEST_CASE("command fetch aborts and ILLEGAL commands report their CERROR") {
   auto b = make_bench();
   b->dev.write(R::cmdq_base::offset, 8, 0x7000'0000 | 2);  // unmapped: every fetch aborts
