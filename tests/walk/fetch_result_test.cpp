@@ -74,12 +74,12 @@ constexpr bool ste_outcomes() {
   const vw::ste_fetch abort = vw::fetch_ste(m, f, {0x10'0000, false, 6, 4}, 2);
   ok &= abort.status == vw::ste_fetch_status::fetch_abort && zero(abort.ste.words()) &&
         abort.ste_addr == 0 && abort.fetch_addr == 0x10'0080;
-  // Beyond the OAS: F_STE_FETCH without a read.
+  // Beyond the OAS: F_STE_FETCH without a read; FetchAddr[55:OAS] are RES0 (§7.3.4).
   vw::smmu_features small = f;
   small.oas = sm::address_size::bits32;
-  const vw::ste_fetch beyond = vw::fetch_ste(m, small, {std::uint64_t{1} << 32, false, 6, 4}, 0);
-  ok &= beyond.status == vw::ste_fetch_status::fetch_abort &&
-        beyond.fetch_addr == std::uint64_t{1} << 32 && zero(beyond.ste.words());
+  const vw::ste_fetch beyond = vw::fetch_ste(m, small, {std::uint64_t{1} << 32, false, 6, 4}, 2);
+  ok &= beyond.status == vw::ste_fetch_status::fetch_abort && beyond.fetch_addr == 0x80 &&
+        zero(beyond.ste.words());
   // 2-level: an L1STD with Span 0 makes its StreamIDs invalid; Span 2 at 0x2000 reads the STE.
   const vw::stream_table_config two_level{0x800, true, 6, 12};
   (void)m.write64(0x808, 0);

@@ -522,7 +522,8 @@ template <memory::readable_memory M, class ToPa>
   // A PA beyond the OAS is fetched as an abort (§3.4.3).
   smmuv3::cd::value::storage_type words;  // written whole by read_words before any use
   if ((pa.value >> f.oas_bits()) != 0 || !memory::read_words(mem, pa.value, words)) {
-    return cd_fetch_abort(pa.value);
+    // IHI 0070 §7.3.10: "FetchAddr bits [55:OAS] are RES0".
+    return cd_fetch_abort(pa.value & vmsa::mask_below(f.oas_bits()));
   }
   return {cd_locate_status::ok, smmuv3::cd::value(words), fault_info{}};
 }
@@ -544,7 +545,7 @@ template <memory::readable_memory M, class ToPa>
   const auto r = (l1_pa.value >> f.oas_bits()) != 0
                      ? memory::read_result{0, memory::access_status::external_abort}
                      : mem.read64(l1_pa.value);
-  if (!r.ok()) return cd_fetch_abort(l1_pa.value);
+  if (!r.ok()) return cd_fetch_abort(l1_pa.value & vmsa::mask_below(f.oas_bits()));  // §7.3.10
   const smmuv3::l1cd::value l1({r.value});
   const std::uint64_t l2 = l1.get<smmuv3::l1cd::L2Ptr>();
   // §3.4.3 (3)/(4): an out-of-range L2Ptr is C_BAD_SUBSTREAMID in SMMUv3.1+.

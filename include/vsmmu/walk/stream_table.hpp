@@ -27,8 +27,9 @@ enum class ste_fetch_status : std::uint8_t {
 struct ste_fetch {
   ste_fetch_status status = ste_fetch_status::ok;
   smmuv3::ste::value ste{};
-  std::uint64_t ste_addr = 0;    // where the STE is (ok)
-  std::uint64_t fetch_addr = 0;  // the PA whose fetch aborted (fetch_abort)
+  std::uint64_t ste_addr = 0;  // where the STE is (ok)
+  // The PA whose fetch aborted (fetch_abort), as F_STE_FETCH reports it: bits [55:OAS] zero.
+  std::uint64_t fetch_addr = 0;
 };
 
 namespace detail {
@@ -37,6 +38,13 @@ namespace detail {
 }
 // STRTAB_BASE.ADDR and the structure pointers are address bits [55:6].
 inline constexpr std::uint64_t addr_55_6 = low_bits(56) & ~low_bits(6);
+
+// IHI 0070 §7.3.4: "FetchAddr bits [55:OAS] are RES0 if OAS is smaller than 56" (and [51:OAS]
+// UNKNOWN when the address was out of range): an address beyond the OAS is reported truncated.
+[[nodiscard, gnu::cold]] constexpr ste_fetch fetch_aborted(std::uint64_t pa,
+                                                           unsigned oas) noexcept {
+  return {ste_fetch_status::fetch_abort, smmuv3::ste::value{}, 0, pa & low_bits(oas)};
+}
 
 // SPLIT: 6, 8 and 10 are defined; other values are reserved and behave as 6 (§6.3 SPLIT).
 [[nodiscard]] constexpr unsigned effective_split(unsigned split) noexcept {
@@ -53,7 +61,7 @@ template <memory::readable_memory M>
   if ((pa >> oas) == 0 && memory::read_words(mem, pa, words)) {
     return {ste_fetch_status::ok, smmuv3::ste::value(words), pa, 0};
   }
-  return {ste_fetch_status::fetch_abort, smmuv3::ste::value{}, 0, pa};
+  return fetch_aborted(pa, oas);
 }
 }  // namespace detail
 
@@ -82,7 +90,7 @@ template <memory::readable_memory M>
   const auto l1 = (l1_addr >> oas) != 0
                       ? memory::read_result{0, memory::access_status::external_abort}
                       : mem.read64(l1_addr);
-  if (!l1.ok()) return {ste_fetch_status::fetch_abort, smmuv3::ste::value{}, 0, l1_addr};
+  if (!l1.ok()) return detail::fetch_aborted(l1_addr, oas);
   const smmuv3::l1std::value desc({l1.value});
   const unsigned span = desc.get<smmuv3::l1std::Span>();
   const std::uint64_t index = sid & detail::low_bits(split);
