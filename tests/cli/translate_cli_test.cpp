@@ -2,15 +2,22 @@
 
 #include <catch2/catch.hpp>
 
+#include <vsmmu/layout/dynamic.hpp>
+#include <vsmmu/smmuv3/events.hpp>
 #include <vsmmu/smmuv3/features.hpp>
+#include <vsmmu/walk/from_registers.hpp>
+#include <vsmmu/walk/translate.hpp>
 
+#include <array>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cli.hpp"
@@ -215,4 +222,197 @@ TEST_CASE("translate: --help", "[cli][translate]") {
   const auto r = run({"--help"});
   CHECK(r.status == 0);
   CHECK(r.out.find("vsmmu translate [--mem FILE@BASE]") != std::string::npos);
+}
+
+namespace {
+
+// A nested stream (SID 1) in a 128KB image at PA 0: linear Stream table of 8 STEs at 0, CD at
+// IPA 0x800, stage 2 identity-mapping IPA [0, 2MB) with one block. Stage 1: VA 0x1000'0000 ->
+// IPA 0x40'0000, which stage 2 does not map; VA 0x2000'0000 through a stage 1 table at IPA
+// 0x60'0000, which stage 2 does not map either.
+struct nested_image {
+  using memory = vsmmu::memory::flat_memory<0x20000>;
+  std::unique_ptr<memory> mem = std::make_unique<memory>();
+  std::string path;
+
+  nested_image() {
+    namespace S = vsmmu::smmuv3::ste;
+    using vsmmu::smmuv3::address_size;
+    using vsmmu::smmuv3::granule;
+    vsmmu::testing::table_builder b(*mem, 0x1000, 0x1f000);
+    const auto s2 = vsmmu::testing::s2_format(12, 40, 1);
+    const std::uint64_t s2root = b.new_root(s2);
+    b.map(s2, s2root, 0, 0, 2);
+    const auto s1 = vsmmu::testing::s1_format(12, 48);
+    const std::uint64_t s1root = b.new_root(s1);
+    b.map(s1, s1root, 0x1000'0000, 0x40'0000, 3);
+    b.map(s1, s1root, 0x2000'0000, 0x40'0000, 3);
+    b.write64(b.descriptor_address(s1, s1root, 0x2000'0000, 2), 0x60'0000 | 3);
+    namespace C = vsmmu::smmuv3::cd;
+    C::value cd;
+    cd.set<C::V>(true)
+        .set<C::AA64>(true)
+        .set<C::T0SZ>(16)
+        .set<C::TG0>(granule::size_4k)
+        .set<C::EPD1>(true)
+        .set<C::IPS>(address_size::bits48)
+        .set<C::A>(true)
+        .set<C::R>(true)
+        .set<C::TTB0>(s1root);
+    b.install_cd(0x800, vsmmu::smmuv3::s1_fmt::linear, 0, 0, cd);
+    S::value ste;
+    ste.set<S::V>(true)
+        .set<S::Config>(vsmmu::smmuv3::ste_config::nested)
+        .set<S::S1ContextPtr>(0x800)
+        .set<S::S2T0SZ>(24)
+        .set<S::S2SL0>(1)
+        .set<S::S2TG>(granule::size_4k)
+        .set<S::S2PS>(address_size::bits48)
+        .set<S::S2AA64>(true)
+        .set<S::S2R>(true)
+        .set<S::S2VMID>(3)
+        .set<S::S2TTB>(s2root);
+    b.install_ste({0, false, 6, 3}, 1, ste);
+    std::string bytes(memory::size_bytes, '\0');
+    for (std::uint64_t a = 0; a < memory::size_bytes; ++a) {
+      bytes[a] = static_cast<char>(mem->read64(a & ~std::uint64_t{7}).value >> (8 * (a & 7)));
+    }
+    path = temp_file("translate_nested.bin", bytes);
+  }
+
+  // The CLI's answer, and the record walk::translate() gives for the same transaction.
+  struct answer {
+    run_result cli;
+    vsmmu::walk::result walk;
+  };
+  answer translate(std::vector<std::string> more, const vsmmu::walk::transaction& t) const {
+    std::vector<std::string> w{"--mem", path + "@0", "--reg", "CR0=1",
+                               "--reg", "CR2=2",     "--reg", "STRTAB_BASE_CFG=3"};
+    vsmmu::walk::control_registers c;
+    c.cr0 = 1;
+    c.cr2 = 2;
+    c.strtab_base_cfg = 3;
+    w.insert(w.end(), more.begin(), more.end());
+    const auto st = vsmmu::walk::state_from(vsmmu::smmuv3::default_id_registers, c);
+    const memory& read_only = *mem;
+    return {run(w), vsmmu::walk::translate(read_only, st, t)};
+  }
+};
+
+// The "fields" object of a fault's JSON, in order.
+std::vector<std::pair<std::string, std::uint64_t>> event_fields(const std::string& json) {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  auto at = json.find("\"fields\":{");
+  REQUIRE(at != std::string::npos);
+  at += 10;
+  while (json[at] == '"') {
+    const auto close = json.find('"', at + 1);
+    const std::string name = json.substr(at + 1, close - at - 1);
+    std::size_t used = 0;
+    const std::uint64_t value = std::stoull(json.substr(close + 2), &used);
+    out.emplace_back(name, value);
+    at = close + 2 + used;
+    if (json[at] == ',') ++at;
+  }
+  CHECK(json.compare(at, 2, "}}") == 0);
+  return out;
+}
+
+// The JSON lists every field of the record's layout, in the layout's order and by its §7.3 name,
+// and nothing else: written back into a record by name, the fields rebuild the walk's record.
+std::map<std::string, std::uint64_t> check_event_json(const std::string& json,
+                                                      const vsmmu::walk::event_record& record) {
+  const auto* d = vsmmu::smmuv3::find_event(static_cast<std::uint8_t>(record.type()));
+  REQUIRE(d != nullptr);
+  CHECK(json.starts_with("{\"result\":\"fault\",\"event\":{\"name\":\"" + std::string{d->name} +
+                         "\",\"fields\":{"));
+  const auto fields = event_fields(json);
+  std::vector<std::string> expected_names;
+  for (const auto& f : d->layout.fields) {
+    if (!f.is_reserved()) expected_names.emplace_back(f.name);
+  }
+  std::vector<std::string> names;
+  std::array<std::byte, 32> rebuilt{};
+  std::map<std::string, std::uint64_t> by_name;
+  for (const auto& [name, value] : fields) {
+    names.push_back(name);
+    by_name[name] = value;
+    const auto* f = d->layout.find(name);
+    REQUIRE(f != nullptr);
+    CHECK(vsmmu::layout::write_value(*f, rebuilt, value));
+  }
+  CHECK(names == expected_names);
+  CHECK(rebuilt == record.bytes());
+  return by_name;
+}
+
+vsmmu::walk::transaction transaction_at(std::uint32_t sid, std::uint64_t iova) {
+  vsmmu::walk::transaction t;
+  t.sid = sid;
+  t.address = iova;
+  t.privileged = true;  // the CLI's default (--unpriv clears it)
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("translate: event JSON against the record, for each kind of fault",
+          "[cli][translate][events]") {
+  const nested_image image;
+  SECTION("a stage 2 fault on the input of a nested walk: S2, CLASS IN, the IPA") {
+    // IHI 0070 §7.3.13 "If translating an IPA for a transaction (... after successful stage 1
+    // translation), CLASS == IN, and IPA is provided."
+    auto t = transaction_at(1, 0x1000'0abc);
+    t.access = vsmmu::walk::access_kind::write;
+    const auto a = image.translate({"--sid", "1", "--iova", "0x10000abc", "--access", "write"}, t);
+    CHECK(a.cli.status == 0);
+    REQUIRE(a.walk.event.type() == vsmmu::smmuv3::evt::type::f_translation);
+    const auto f = check_event_json(a.cli.out, a.walk.event);
+    CHECK(f.at("Type") == 0x10);
+    CHECK(f.at("StreamID") == 1);
+    CHECK(f.at("S2") == 1);
+    CHECK(f.at("CLASS") == 2);
+    CHECK(f.at("IPA") == 0x40'0000);
+    CHECK(f.at("InputAddr") == 0x1000'0abc);
+    CHECK(f.at("RnW") == 0);
+    CHECK(f.at("PnU") == 1);
+    CHECK(f.at("Stall") == 0);
+  }
+  SECTION("a stage 2 fault on a stage 1 table of a nested walk: CLASS TT, IPA the descriptor's") {
+    // §7.3.13 "If walking stage 1 translation table, CLASS == TT, IPA is the stage 1
+    // translation table descriptor address".
+    const auto a = image.translate({"--sid", "1", "--iova", "0x20000000", "--unpriv"}, [] {
+      auto t = transaction_at(1, 0x2000'0000);
+      t.privileged = false;
+      return t;
+    }());
+    const auto f = check_event_json(a.cli.out, a.walk.event);
+    CHECK(f.at("S2") == 1);
+    CHECK(f.at("CLASS") == 1);
+    CHECK(f.at("IPA") == 0x60'0000);
+    CHECK(f.at("PnU") == 0);
+  }
+  SECTION("C_BAD_STREAMID: SSV and SubstreamID of the transaction") {
+    // §7.3.3 (CR2.RECINVSID == 1) "Incoming StreamID >= 2^LOG2SIZE".
+    auto t = transaction_at(9, 0x1000);
+    t.ssv = true;
+    t.ssid = 0x12345;
+    const auto a = image.translate({"--sid", "9", "--ssid", "0x12345", "--iova", "0x1000"}, t);
+    const auto f = check_event_json(a.cli.out, a.walk.event);
+    CHECK(f.at("Type") == 2);
+    CHECK(f.at("StreamID") == 9);
+    CHECK(f.at("SSV") == 1);
+    CHECK(f.at("SubstreamID") == 0x12345);
+    CHECK(f.size() == 4);  // Type, SSV, SubstreamID, StreamID: the rest is RES0
+  }
+  SECTION("F_STE_FETCH: FetchAddr the STE's PA") {
+    const auto r = run({"--mem", image.path + "@0", "--reg", "CR0=1", "--reg", "STRTAB_BASE=40000",
+                        "--reg", "STRTAB_BASE_CFG=3", "--sid", "2", "--iova", "0"});
+    const auto f = event_fields(r.out);
+    REQUIRE(r.out.find("\"name\":\"F_STE_FETCH\"") != std::string::npos);
+    REQUIRE(f.size() == 7);
+    CHECK(f[4] == std::pair<std::string, std::uint64_t>{"Reason", 0});
+    CHECK(f[5] == std::pair<std::string, std::uint64_t>{"GPCF", 0});
+    CHECK(f[6] == std::pair<std::string, std::uint64_t>{"FetchAddr", 0x4'0000 + 2 * 64});
+  }
 }
