@@ -229,7 +229,7 @@ namespace {
 // A nested stream (SID 1) in a 128KB image at PA 0: linear Stream table of 8 STEs at 0, CD at
 // IPA 0x800, stage 2 identity-mapping IPA [0, 2MB) with one block. Stage 1: VA 0x1000'0000 ->
 // IPA 0x40'0000, which stage 2 does not map; VA 0x2000'0000 through a stage 1 table at IPA
-// 0x60'0000, which stage 2 does not map either.
+// 0x60'0000, which stage 2 does not map either; VA 0x3000'0000 through one beyond the image.
 struct nested_image {
   using memory = vsmmu::memory::flat_memory<0x20000>;
   std::unique_ptr<memory> mem = std::make_unique<memory>();
@@ -248,6 +248,9 @@ struct nested_image {
     b.map(s1, s1root, 0x1000'0000, 0x40'0000, 3);
     b.map(s1, s1root, 0x2000'0000, 0x40'0000, 3);
     b.write64(b.descriptor_address(s1, s1root, 0x2000'0000, 2), 0x60'0000 | 3);
+    // VA 0x3000'0000 through a stage 1 table at IPA = PA 0x10'0000, beyond the image.
+    b.map(s1, s1root, 0x3000'0000, 0x40'0000, 3);
+    b.write64(b.descriptor_address(s1, s1root, 0x3000'0000, 2), 0x10'0000 | 3);
     namespace C = vsmmu::smmuv3::cd;
     C::value cd;
     cd.set<C::V>(true)
@@ -392,6 +395,20 @@ TEST_CASE("translate: event JSON against the record, for each kind of fault",
     CHECK(f.at("IPA") == 0x60'0000);
     CHECK(f.at("PnU") == 0);
   }
+  SECTION("a stage 1 descriptor fetch abort in a nested walk: F_WALK_EABT, S2 0, CLASS TT") {
+    // §7.3.12 "a stage 1 walk can encounter EABT accessing the physical address of a stage 1
+    // descriptor having successfully translated the IPA of the descriptor to a PA through
+    // stage 2: S2 == 0 (stage 1), CLASS == TT ... S1 descriptor fetch PA (FetchAddr)".
+    const auto a =
+        image.translate({"--sid", "1", "--iova", "0x30000000"}, transaction_at(1, 0x3000'0000));
+    REQUIRE(a.walk.event.type() == vsmmu::smmuv3::evt::type::f_walk_eabt);
+    const auto f = check_event_json(a.cli.out, a.walk.event);
+    CHECK(f.at("Type") == 0x0b);
+    CHECK(f.at("S2") == 0);
+    CHECK(f.at("CLASS") == 1);
+    CHECK(f.at("FetchAddr") == 0x10'0000);
+    CHECK(f.at("InputAddr") == 0x3000'0000);
+  }
   SECTION("C_BAD_STREAMID: SSV and SubstreamID of the transaction") {
     // §7.3.3 (CR2.RECINVSID == 1) "Incoming StreamID >= 2^LOG2SIZE".
     auto t = transaction_at(9, 0x1000);
@@ -414,5 +431,49 @@ TEST_CASE("translate: event JSON against the record, for each kind of fault",
     CHECK(f[4] == std::pair<std::string, std::uint64_t>{"Reason", 0});
     CHECK(f[5] == std::pair<std::string, std::uint64_t>{"GPCF", 0});
     CHECK(f[6] == std::pair<std::string, std::uint64_t>{"FetchAddr", 0x4'0000 + 2 * 64});
+  }
+}
+
+TEST_CASE("translate: every fault of the documented image, JSON against the record",
+          "[cli][translate][events]") {
+  auto mem = std::make_unique<translate_image::memory>();
+  translate_image::build(*mem);
+  vsmmu::walk::control_registers c;
+  c.cr0 = 1;
+  c.cr2 = 2;
+  c.strtab_base_cfg = 3;
+  const auto st = vsmmu::walk::state_from(vsmmu::smmuv3::default_id_registers, c);
+  struct input {
+    std::uint32_t sid;
+    std::uint64_t iova;
+    vsmmu::walk::access_kind access;
+    bool ssv;
+  };
+  using vsmmu::walk::access_kind;
+  const input inputs[] = {
+      {1, 0x1000'1000, access_kind::write, false},   // stage 1 F_PERMISSION
+      {1, 0x7000, access_kind::read, false},         // stage 1 F_TRANSLATION
+      {1, 0x1000'0000, access_kind::read, true},     // C_BAD_SUBSTREAMID
+      {3, 0x1000'2000, access_kind::exec, false},    // RAZ/WI, still recorded (CD.R == 1)
+      {4, 0x8001'2345, access_kind::write, false},   // stage 2 F_PERMISSION, CLASS IN
+      {4, 0x1'0000'0000, access_kind::read, false},  // stage 2 F_TRANSLATION
+      {9, 0x1000, access_kind::read, true},          // C_BAD_STREAMID
+  };
+  const char* const access_names[] = {"read", "write", "exec"};
+  for (const auto& in : inputs) {
+    auto t = transaction_at(in.sid, in.iova);
+    t.access = in.access;
+    t.ssv = in.ssv;
+    t.ssid = in.ssv ? 5 : 0;
+    std::vector<std::string> w{"--reg",    "CR2=2",
+                               "--sid",    std::to_string(in.sid),
+                               "--iova",   std::to_string(in.iova),
+                               "--access", access_names[static_cast<unsigned>(in.access)]};
+    if (in.ssv) w.insert(w.end(), {"--ssid", "5"});
+    const auto r = on_image(w);
+    const auto walked = vsmmu::walk::translate(std::as_const(*mem), st, t);
+    INFO(r.out);
+    REQUIRE(walked.recorded());
+    check_event_json(r.out, walked.event);
   }
 }
