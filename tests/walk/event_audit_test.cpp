@@ -124,12 +124,6 @@ vw::transaction with_ssid(vw::transaction t, std::uint32_t ssid) {
   return t;
 }
 
-S::value bypass_ste() {
-  S::value ste;
-  ste.set<S::V>(true).set<S::Config>(ste_config::bypass);
-  return ste;
-}
-
 // The recorded fault of `r`, checked for its type and its RES0 bits.
 vw::event_record recorded(const vw::result& r, E::type type) {
   REQUIRE(r.has_event);

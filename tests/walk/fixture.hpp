@@ -80,6 +80,13 @@ constexpr S::value with_s2(S::value ste, std::uint64_t s2ttb, unsigned ia_bits, 
   return ste;
 }
 
+// A bypass STE: the simplest valid STE, so that a lookup's success shows as outcome::bypass.
+constexpr S::value bypass_ste() {
+  S::value ste;
+  ste.set<S::V>(true).set<S::Config>(ste_config::bypass);
+  return ste;
+}
+
 constexpr vw::transaction read_at(std::uint64_t addr, std::uint32_t sid = 1) {
   vw::transaction t;
   t.sid = sid;

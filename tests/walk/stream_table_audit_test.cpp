@@ -20,12 +20,6 @@ namespace {
 
 namespace sm = vsmmu::smmuv3;
 
-S::value bypass_ste() {
-  S::value ste;
-  ste.set<S::V>(true).set<S::Config>(ste_config::bypass);
-  return ste;
-}
-
 void write_ste(world& w, std::uint64_t at, const S::value& ste) {
   for (unsigned i = 0; i < 8; ++i) w.b.write64(at + 8 * i, ste.words()[i]);
 }

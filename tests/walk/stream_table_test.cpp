@@ -9,13 +9,6 @@ using vw::outcome;
 
 namespace {
 
-// A bypass STE: the simplest valid STE, so that a lookup's success shows as outcome::bypass.
-S::value bypass_ste() {
-  S::value ste;
-  ste.set<S::V>(true).set<S::Config>(ste_config::bypass);
-  return ste;
-}
-
 E::type type_of(const vw::result& r) { return r.has_event ? r.event.type() : E::type{}; }
 
 }  // namespace
