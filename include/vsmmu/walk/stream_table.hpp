@@ -39,8 +39,9 @@ namespace detail {
 // STRTAB_BASE.ADDR and the structure pointers are address bits [55:6].
 inline constexpr std::uint64_t addr_55_6 = low_bits(56) & ~low_bits(6);
 
-// IHI 0070 §7.3.4: "FetchAddr bits [55:OAS] are RES0 if OAS is smaller than 56" (and [51:OAS]
-// UNKNOWN when the address was out of range): an address beyond the OAS is reported truncated.
+// IHI 0070 §7.3.4: "FetchAddr bits [55:OAS] are RES0 if OAS is smaller than 56" (SMMUv3.1:
+// "bits [51:OAS] are UNKNOWN"; zero satisfies both): an address beyond the OAS (§3.4.3 (5)) is
+// reported truncated to it.
 [[nodiscard, gnu::cold]] constexpr ste_fetch fetch_aborted(std::uint64_t pa,
                                                            unsigned oas) noexcept {
   return {ste_fetch_status::fetch_abort, smmuv3::ste::value{}, 0, pa & low_bits(oas)};
