@@ -135,6 +135,35 @@ struct world {
 
 inline std::unique_ptr<world> make_world() { return std::make_unique<world>(); }
 
+// A stage 2 only STE (Config 0b110) with the stage 2 fields of with_s2.
+inline S::value s2_only(std::uint64_t root, unsigned ia_bits, unsigned sl0,
+                        granule g = granule::size_4k, address_size ps = address_size::bits48) {
+  S::value ste;
+  ste.set<S::V>(true).set<S::Config>(ste_config::s2_trans);
+  return with_s2(ste, root, ia_bits, sl0, g, ps);
+}
+
+// Nested: stage 2 identity-maps IPA 0-1GB with a level 1 block, so the CD and the stage 1
+// tables the builder writes at PAs below 1GB are reachable at the same IPAs. Data pages are
+// mapped separately.
+struct nested_world {
+  std::unique_ptr<world> w = make_world();
+  vt::tt_format s1fmt = vt::s1_format(12, 48);
+  vt::tt_format s2fmt = vt::s2_format(12, 40, 1);
+  std::uint64_t s1root = 0;
+  std::uint64_t s2root = 0;
+  S::value ste;
+
+  nested_world() {
+    s2root = w->b.new_root(s2fmt);
+    w->b.map(s2fmt, s2root, 0, 0, 1);
+    s1root = w->b.new_root(s1fmt);
+    ste = with_s2(s1_ste().with<S::Config>(ste_config::nested), s2root, 40, 1);
+    w->put_ste(ste);
+    w->put_cd(s1_cd(s1root));
+  }
+};
+
 inline constexpr granule tg(unsigned g) {
   return g == 12 ? granule::size_4k : g == 14 ? granule::size_16k : granule::size_64k;
 }

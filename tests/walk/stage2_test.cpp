@@ -14,13 +14,6 @@ vw::transaction at(std::uint64_t a, access_kind k = access_kind::read, bool priv
   return with_access(read_at(a), k, priv);
 }
 
-S::value s2_only(std::uint64_t root, unsigned ia_bits, unsigned sl0, granule g = granule::size_4k,
-                 address_size ps = address_size::bits48) {
-  S::value ste;
-  ste.set<S::V>(true).set<S::Config>(ste_config::s2_trans);
-  return with_s2(ste, root, ia_bits, sl0, g, ps);
-}
-
 }  // namespace
 
 TEST_CASE("stage 2: start level, concatenation and granules", "[walk][s2]") {
@@ -136,31 +129,8 @@ TEST_CASE("stage 2: permissions, access flag, address size, aborts", "[walk][s2]
   }
 }
 
-namespace {
-// Nested: stage 2 identity-maps IPA 0-1GB with a level 1 block, so the CD and the stage 1
-// tables the builder writes at PAs below 1GB are reachable at the same IPAs. Data pages are
-// mapped separately.
-struct nested {
-  std::unique_ptr<world> w = make_world();
-  vt::tt_format s1fmt = vt::s1_format(12, 48);
-  vt::tt_format s2fmt = vt::s2_format(12, 40, 1);
-  std::uint64_t s1root = 0;
-  std::uint64_t s2root = 0;
-  S::value ste;
-
-  nested() {
-    s2root = w->b.new_root(s2fmt);
-    w->b.map(s2fmt, s2root, 0, 0, 1);
-    s1root = w->b.new_root(s1fmt);
-    ste = with_s2(s1_ste().with<S::Config>(ste_config::nested), s2root, 40, 1);
-    w->put_ste(ste);
-    w->put_cd(s1_cd(s1root));
-  }
-};
-}  // namespace
-
 TEST_CASE("nested: stage 1 tables and the CD through stage 2", "[walk][nested]") {
-  nested n;
+  nested_world n;
   auto& w = *n.w;
   // VA 0x5000 -> IPA 0x40'0000'5000 -> PA 0x7'0000'5000 (a 4KB page at stage 2).
   w.b.map(n.s1fmt, n.s1root, 0x5000, 0x40'0000'5000, 3, {.write = true});
