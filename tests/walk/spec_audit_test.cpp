@@ -1,0 +1,514 @@
+// Spec-conformance audit of the walk: each test checks one rule of IHI 0070 (and the Arm ARM,
+// DDI 0487, where IHI 0070 defers to it), cited with its section and the words it rests on.
+// Translations run through both STE/CD decoders (rule by rule, and the decode_limits fast path
+// the engine uses); decodes are checked on both.
+
+#include <catch2/catch.hpp>
+
+#include "walk/fixture.hpp"
+
+#include <utility>
+
+using namespace fx;
+using vw::access_kind;
+using vw::outcome;
+
+namespace {
+
+vw::transaction access(std::uint64_t a, access_kind k = access_kind::read, bool priv = false) {
+  return with_access(read_at(a), k, priv);
+}
+
+// The translation of `t` with the rule-by-rule decoders (what w.run uses) and with the fast path
+// (uncached with decode_limits): the same result either way.
+vw::result run_both(const world& w, const vw::transaction& t) {
+  const vw::result plain = w.run(t);
+  const vw::decode_limits limits(w.st.features);
+  vw::uncached fast{&limits};
+  CHECK(vw::translate(std::as_const(w.mem), w.st, t, fast) == plain);
+  return plain;
+}
+
+vw::ste_error ste_verdict(const S::value& ste, const vw::smmu_features& f) {
+  const vw::ste_error rules = vw::decode_ste(ste, f).error;
+  CHECK(vw::decode_ste(ste, vw::decode_limits(f)).error == rules);
+  return rules;
+}
+
+vw::cd_error cd_verdict(const C::value& cd, const vw::smmu_features& f) {
+  vw::stream_config ste;
+  ste.mode = vw::stream_mode::s1;
+  const vw::cd_error rules = vw::decode_cd(cd, ste, f).error;
+  CHECK(vw::decode_cd(cd, ste, vw::decode_limits(f)).error == rules);
+  return rules;
+}
+
+// A translation-related record of `type` with S2 and CLASS as given (the four layouts place
+// S2, CLASS, IPA, RnW, InD and PnU alike: read through F_TRANSLATION's).
+vsmmu::layout::value<E::f_translation::layout> fault_of(const vw::result& r, E::type type, bool s2,
+                                                        E::fault_class cls) {
+  REQUIRE(r.has_event);
+  REQUIRE(r.event.type() == type);
+  const auto e = r.event.as<E::f_translation::layout>();
+  CHECK(e.get<E::S2>() == s2);
+  CHECK(e.get<E::CLASS>() == cls);
+  return e;
+}
+
+constexpr std::uint64_t beyond_40_bits = 0x100'0000'0000;  // 2^40: needs a 41-bit address
+constexpr std::uint64_t table_desc = 3;                     // valid, table
+
+}  // namespace
+
+// IHI 0070 §3.4, stage 2 check 2: "The address output from the translation causes a stage 2
+// Address Size fault if it exceeds the effective PA output range ... the effective value
+// configured in the S2PS field of the STE (which is capped to the OAS)". §7.3.x F_ADDR_SIZE:
+// "this fault occurs when an intermediate or leaf translation table descriptor outputs an address
+// outside of the effective xPS"; the table in §3.4.1: addresses "derived from intermediate
+// translation table descriptors ... after the first level translation table descriptor fetch"
+// -> "Stage 1/2 Address Size fault". CLASS and IPA as F_TRANSLATION: CD (IPA = CD address), TT
+// (IPA = the stage 1 descriptor address) or IN (the IPA translated).
+TEST_CASE("audit: a stage 2 table descriptor beyond the effective S2PS is F_ADDR_SIZE, S2 = 1",
+          "[walk][audit][addr_size]") {
+  auto w = make_world();
+  const auto fmt = vt::s2_format(12, 40, 1);
+  const auto root = w->b.new_root(fmt);
+  w->b.map(fmt, root, 0x1000, 0x2000, 3);
+  w->put_ste(s2_only(root, 40, 1, granule::size_4k, address_size::bits40));
+  REQUIRE(run_both(*w, access(0x1234)).output_address() == 0x2234);
+  const int level = GENERATE(1, 2);  // the start level's descriptor, and the next one
+  const auto desc = w->b.descriptor_address(fmt, root, 0x1000, level);
+  SECTION("next-level table at 2^40 with S2PS 40") {
+    w->b.write64(desc, beyond_40_bits | table_desc);
+    const auto r = run_both(*w, access(0x1234));
+    const auto e = fault_of(r, E::type::f_addr_size, true, E::fault_class::in);
+    CHECK(e.get<E::IPA>() == 0x1000);
+    CHECK(r.kind == outcome::fault);
+  }
+  SECTION("S2PS 48 capped to an OAS of 40 bits") {
+    w->st.features.oas = address_size::bits40;
+    w->put_ste(s2_only(root, 40, 1));
+    w->b.write64(desc, beyond_40_bits | table_desc);
+    fault_of(run_both(*w, access(0x1234)), E::type::f_addr_size, true, E::fault_class::in);
+  }
+  SECTION("the last address within S2PS is walked (and aborts: no memory there)") {
+    w->b.write64(desc, (beyond_40_bits - 0x1000) | table_desc);
+    fault_of(run_both(*w, access(0x1234)), E::type::f_walk_eabt, true, E::fault_class::in);
+  }
+}
+
+// IHI 0070 §3.4, stage 1 check 2: "The address output from the translation causes a stage 1
+// Address Size fault if it exceeds the range of the effective IPA size for the given CD ... the
+// effective value of the IPS field of the CD, which is capped to the OAS"; a table descriptor's
+// output counts (§7.3 F_ADDR_SIZE, "intermediate or leaf"). Stage 1: S2 == 0, CLASS == IN.
+TEST_CASE("audit: a stage 1 table descriptor beyond the effective IPS is F_ADDR_SIZE, S2 = 0",
+          "[walk][audit][addr_size]") {
+  auto w = make_world();
+  const auto fmt = vt::s1_format(12, 48);
+  const auto root = w->stage1(fmt, s1_cd(0, 48, granule::size_4k, address_size::bits40));
+  w->b.map(fmt, root, 0x1000, 0x2000, 3);
+  REQUIRE(run_both(*w, access(0x1234)).output_address() == 0x2234);
+  const int level = GENERATE(0, 1, 2);
+  const auto desc = w->b.descriptor_address(fmt, root, 0x1000, level);
+  w->b.write64(desc, beyond_40_bits | table_desc);
+  SECTION("IPS 40") {
+    fault_of(run_both(*w, access(0x1234)), E::type::f_addr_size, false, E::fault_class::in);
+  }
+  SECTION("IPS 48 capped to an OAS of 40 bits") {
+    w->st.features.oas = address_size::bits40;
+    w->put_cd(s1_cd(root));
+    fault_of(run_both(*w, access(0x1234)), E::type::f_addr_size, false, E::fault_class::in);
+  }
+}
+
+// The same rules in a nested walk (IHI 0070 §3.4; CLASS per §7.3 F_TRANSLATION): stage 2's
+// table descriptors are checked against the effective S2PS whatever stage 2 translates (the CD,
+// a stage 1 table descriptor, the stage 1 output), and stage 1's against the effective IPS
+// before its table address goes to stage 2.
+TEST_CASE("audit: nested, table descriptors beyond S2PS or IPS", "[walk][audit][addr_size]") {
+  nested_world n;
+  auto& w = *n.w;
+  // VA 0x5000 -> IPA 0x40'0000'5000 -> PA 0x7'0000'5000.
+  w.b.map(n.s1fmt, n.s1root, 0x5000, 0x40'0000'5000, 3);
+  w.b.map(n.s2fmt, n.s2root, 0x40'0000'5000, 0x7'0000'5000, 3);
+  w.put_ste(n.ste.with<S::S2PS>(address_size::bits40));
+  REQUIRE(run_both(w, access(0x5abc)).output_address() == 0x7'0000'5abc);
+  SECTION("stage 2, translating the stage 1 output: CLASS IN, IPA = the output") {
+    const int level = GENERATE(1, 2);
+    w.b.write64(w.b.descriptor_address(n.s2fmt, n.s2root, 0x40'0000'5000, level),
+                beyond_40_bits | table_desc);
+    const auto e =
+        fault_of(run_both(w, access(0x5abc)), E::type::f_addr_size, true, E::fault_class::in);
+    CHECK(e.get<E::IPA>() == 0x40'0000'5000);
+  }
+  SECTION("stage 2, translating a stage 1 table descriptor: CLASS TT, IPA = its address") {
+    // The stage 1 level 2 table moved to IPA 0x40'0010'0000 (PA 0x3'0000), whose stage 2
+    // level 2 descriptor then points beyond S2PS.
+    w.b.map(n.s2fmt, n.s2root, 0x40'0010'0000, 0x3'0000, 3);
+    const auto l1 = w.b.descriptor_address(n.s1fmt, n.s1root, 0x5000, 1);
+    const auto l2 = w.b.read64(l1) & 0xffff'ffff'f000;
+    for (std::uint64_t o = 0; o < 4096; o += 8) w.b.write64(0x3'0000 + o, w.b.read64(l2 + o));
+    w.b.write64(l1, 0x40'0010'0000 | table_desc);
+    REQUIRE(run_both(w, access(0x5abc)).output_address() == 0x7'0000'5abc);
+    w.b.write64(w.b.descriptor_address(n.s2fmt, n.s2root, 0x40'0010'0000, 2),
+                beyond_40_bits | table_desc);
+    const auto e =
+        fault_of(run_both(w, access(0x5abc)), E::type::f_addr_size, true, E::fault_class::tt);
+    CHECK(e.get<E::IPA>() == 0x40'0010'0000);
+  }
+  SECTION("stage 2, translating the CD address: CLASS CD, IPA = the CD address") {
+    // The CD at IPA 0x40'0020'0000 (PA 0x3'1000), reached through stage 2 tables.
+    w.b.map(n.s2fmt, n.s2root, 0x40'0020'0000, 0x3'1000, 3);
+    const auto cd = s1_cd(n.s1root);
+    for (unsigned i = 0; i < 8; ++i) w.b.write64(0x3'1000 + 8 * i, cd.words()[i]);
+    w.put_ste(n.ste.with<S::S2PS>(address_size::bits40).with<S::S1ContextPtr>(0x40'0020'0000));
+    REQUIRE(run_both(w, access(0x5abc)).output_address() == 0x7'0000'5abc);
+    w.b.write64(w.b.descriptor_address(n.s2fmt, n.s2root, 0x40'0020'0000, 1),
+                beyond_40_bits | table_desc);
+    const auto e =
+        fault_of(run_both(w, access(0x5abc)), E::type::f_addr_size, true, E::fault_class::cd);
+    CHECK(e.get<E::IPA>() == 0x40'0020'0000);
+  }
+  SECTION("stage 1 table beyond IPS: stage 1 F_ADDR_SIZE, stage 2 never sees the address") {
+    w.b.write64(w.b.descriptor_address(n.s1fmt, n.s1root, 0x5000, 1), beyond_40_bits | table_desc);
+    w.put_cd(s1_cd(n.s1root, 48, granule::size_4k, address_size::bits40));
+    fault_of(run_both(w, access(0x5abc)), E::type::f_addr_size, false, E::fault_class::in);
+    // Within IPS 48 the IPA goes to stage 2, beyond its 40-bit input range (§3.4 stage 2
+    // check 1): a stage 2 Translation fault on the stage 1 walk.
+    w.put_cd(s1_cd(n.s1root));
+    const auto e =
+        fault_of(run_both(w, access(0x5abc)), E::type::f_translation, true, E::fault_class::tt);
+    CHECK(e.get<E::IPA>() == beyond_40_bits);
+  }
+}
+
+// IHI 0070 §13.4.4 (the translation flow pseudocode): stage 1 runs check_perms_and_httu() ("Stage
+// 1 permissions or Access flag fault") before stage 2 translates its output ("if
+// (ste.s2_translates()) { ... s2_translation(ste) ..."); DDI 0487 J1.1 AArch64.FullTranslate:
+// "(fault, ipa) = AArch64.S1Translate(...); if fault.statuscode != Fault_None then return
+// CreateFaultyAddressDescriptor(fault);" before AArch64.S2Translate, and S1Translate includes the
+// stage 1 permission check. So a stage 1 Permission (or Access flag) fault is the one reported,
+// whatever stage 2 would have said about the output.
+TEST_CASE("audit: nested, a stage 1 permission fault wins over a stage 2 fault on its output",
+          "[walk][audit][nested]") {
+  nested_world n;
+  auto& w = *n.w;
+  // Read-only at stage 1; the IPA is unmapped at stage 2 (a stage 2 Translation fault).
+  w.b.map(n.s1fmt, n.s1root, 0x5000, 0x40'0000'5000, 3, {.write = false});
+  // Read-only at stage 1; the IPA (within IPS 48) is beyond the 40-bit stage 2 input range.
+  w.b.map(n.s1fmt, n.s1root, 0x6000, 0x100'0000'6000, 3, {.write = false});
+  // AF == 0 at stage 1; the IPA unmapped at stage 2.
+  w.b.map(n.s1fmt, n.s1root, 0x7000, 0x40'0000'7000, 3, {.af = false});
+  SECTION("reads pass stage 1: the stage 2 fault is reported") {
+    const auto e = fault_of(run_both(w, access(0x5000)), E::type::f_translation, true,
+                            E::fault_class::in);
+    CHECK(e.get<E::IPA>() == 0x40'0000'5000);
+    fault_of(run_both(w, access(0x6000)), E::type::f_translation, true, E::fault_class::in);
+  }
+  SECTION("writes fault at stage 1: F_PERMISSION, S2 = 0") {
+    const auto e = fault_of(run_both(w, access(0x5000, access_kind::write)),
+                            E::type::f_permission, false, E::fault_class::in);
+    CHECK_FALSE(e.get<E::RnW>());
+    fault_of(run_both(w, access(0x6000, access_kind::write)), E::type::f_permission, false,
+             E::fault_class::in);
+  }
+  SECTION("a stage 1 Access flag fault also comes first") {
+    fault_of(run_both(w, access(0x7000)), E::type::f_access, false, E::fault_class::in);
+  }
+  SECTION("CD.R == 0: the stage 1 fault is not recorded, and no stage 2 fault replaces it") {
+    // §5.5: with CD.R == 0 a stage 1 translation-related fault terminates without an event.
+    w.put_cd(s1_cd(n.s1root).with<C::R>(false));
+    const auto r = run_both(w, access(0x5000, access_kind::write));
+    CHECK(r.kind == outcome::abort);
+    CHECK(r.term == vw::termination::abort);
+  }
+}
+
+// IHI 0070 §5.2 PRIVCFG: "0b00 Use incoming PRIV attribute, 0b01 Reserved, behaves as 0b00, 0b10
+// Unprivileged, 0b11 Privileged"; INSTCFG: "0b10 Data, 0b11 Instruction ... INSTCFG only affects
+// translations for reads, the SMMU considers incoming writes to be Data regardless of this
+// field". §7.3 (F_TRANSLATION, F_ADDR_SIZE, F_ACCESS, F_PERMISSION): "The InD/PnU attributes are
+// the post-STE override values. InD == 0 when RnW == 0." The model has SMMU_IDR1.ATTR_PERMS_OVR
+// == 1 (the overrides are always implemented).
+TEST_CASE("audit: STE.PRIVCFG and INSTCFG decide the permission check and the event's PnU/InD",
+          "[walk][audit][overrides]") {
+  auto w = make_world();
+  const auto fmt = vt::s1_format(12, 48);
+  const auto root = w->stage1(fmt);
+  w->b.map(fmt, root, 0x1000, 0x1000, 3, {.user = false});                  // privileged RWX
+  w->b.map(fmt, root, 0x2000, 0x2000, 3, {.exec = false});                  // RW, never X
+  w->b.map(fmt, root, 0x3000, 0x3000, 3, {.write = false, .exec = false});  // R only
+  auto with = [&](unsigned privcfg, unsigned instcfg) {
+    w->put_ste(s1_ste()
+                   .with<S::PRIVCFG>(static_cast<std::uint8_t>(privcfg))
+                   .with<S::INSTCFG>(static_cast<std::uint8_t>(instcfg)));
+  };
+  auto perm_fault = [&](const vw::transaction& t) {
+    return fault_of(run_both(*w, t), E::type::f_permission, false, E::fault_class::in);
+  };
+  SECTION("PRIVCFG: the privilege checked and reported") {
+    with(0b00, 0);
+    CHECK(perm_fault(access(0x1000)).get<E::PnU>() == false);
+    CHECK(run_both(*w, access(0x1000, access_kind::read, true)).kind == outcome::translated);
+    with(0b01, 0);  // reserved: as 0b00
+    CHECK(perm_fault(access(0x1000)).get<E::PnU>() == false);
+    CHECK(run_both(*w, access(0x1000, access_kind::read, true)).kind == outcome::translated);
+    with(0b11, 0);  // privileged
+    CHECK(run_both(*w, access(0x1000)).kind == outcome::translated);
+    with(0b10, 0);  // unprivileged
+    const auto e = perm_fault(access(0x1000, access_kind::read, true));
+    CHECK_FALSE(e.get<E::PnU>());
+    CHECK(e.get<E::RnW>());
+    CHECK_FALSE(e.get<E::InD>());
+  }
+  SECTION("INSTCFG: reads become instruction fetches or data") {
+    with(0, 0b00);
+    CHECK(perm_fault(access(0x2000, access_kind::exec)).get<E::InD>());
+    with(0, 0b01);  // reserved: as 0b00
+    CHECK(perm_fault(access(0x2000, access_kind::exec)).get<E::InD>());
+    CHECK(run_both(*w, access(0x2000)).kind == outcome::translated);
+    with(0, 0b10);  // data: an instruction fetch of an XN page is allowed
+    CHECK(run_both(*w, access(0x2000, access_kind::exec)).kind == outcome::translated);
+    with(0, 0b11);  // instruction: a data read of an XN page faults, InD = 1
+    const auto e = perm_fault(access(0x2000));
+    CHECK(e.get<E::InD>());
+    CHECK(e.get<E::RnW>());
+  }
+  SECTION("INSTCFG 0b11 leaves writes Data: checked as data, reported with InD = 0") {
+    with(0b11, 0b11);
+    CHECK(run_both(*w, access(0x2000, access_kind::write)).kind == outcome::translated);
+    const auto e = perm_fault(access(0x3000, access_kind::write));
+    CHECK_FALSE(e.get<E::RnW>());
+    CHECK_FALSE(e.get<E::InD>());
+    CHECK(e.get<E::PnU>());
+  }
+  SECTION("other records carry the overridden attributes too (F_TRANSLATION)") {
+    with(0b11, 0b11);
+    const auto e =
+        fault_of(run_both(*w, access(0x9000)), E::type::f_translation, false, E::fault_class::in);
+    CHECK(e.get<E::PnU>());
+    CHECK(e.get<E::InD>());
+    const auto wr = fault_of(run_both(*w, access(0x9000, access_kind::write)),
+                             E::type::f_translation, false, E::fault_class::in);
+    CHECK(wr.get<E::PnU>());
+    CHECK_FALSE(wr.get<E::InD>());
+  }
+  SECTION("stage 2: INSTCFG decides the S2 XN check, PRIVCFG the reported PnU") {
+    const auto s2fmt = vt::s2_format(12, 40, 1);
+    const auto s2root = w->b.new_root(s2fmt);
+    w->b.map(s2fmt, s2root, 0x1000, 0x1000, 3, {.write = false, .exec = false});
+    const auto ste = s2_only(s2root, 40, 1);
+    w->put_ste(ste);
+    CHECK(run_both(*w, access(0x1000)).kind == outcome::translated);
+    w->put_ste(ste.with<S::INSTCFG>(0b11).with<S::PRIVCFG>(0b11));
+    auto e = fault_of(run_both(*w, access(0x1000)), E::type::f_permission, true,
+                      E::fault_class::in);
+    CHECK(e.get<E::InD>());
+    CHECK(e.get<E::PnU>());
+    e = fault_of(run_both(*w, access(0x1000, access_kind::write)), E::type::f_permission, true,
+                 E::fault_class::in);
+    CHECK_FALSE(e.get<E::InD>());
+    CHECK(e.get<E::PnU>());
+  }
+}
+
+// IHI 0070 §5.2 S2SL0: "the encoding of STE.{S2SL0_2, S2SL0} is the same as for the
+// VTCR_EL2.{SL2, SL0} fields ... it is ILLEGAL for the configuration of STE.{S2SL0_2, S2SL0} to
+// be inconsistent with STE.S2T0SZ and STE.S2TG". DDI 0487 J1.1.4.40 AArch64.S2InvalidSL: 4KB
+// "when '010' return AArch64.PAMax() < 44"; 16KB "when '10' return AArch64.PAMax() < 42"; 64KB
+// "when '10' return AArch64.PAMax() < 44". PAMax, the implemented PA size, is the SMMU's OAS
+// (not the STE's S2PS: VTCR_EL2.PS does not enter S2InvalidSL either).
+TEST_CASE("audit: S2SL0 against the PA size (PAMax = OAS)", "[walk][audit][s2sl0]") {
+  vw::smmu_features f;
+  const auto s2 = [](unsigned ia, unsigned sl0, granule g, address_size ps) {
+    return s2_only(0x10000, ia, sl0, g, ps);
+  };
+  SECTION("4KB, S2SL0 0b10 (level 0): OAS 44 or more") {
+    f.oas = address_size::bits42;
+    CHECK(ste_verdict(s2(42, 2, granule::size_4k, address_size::bits42), f) ==
+          vw::ste_error::s2sl0);
+    CHECK(ste_verdict(s2(42, 1, granule::size_4k, address_size::bits42), f) ==
+          vw::ste_error::none);  // level 1 with 4 concatenated tables
+    f.oas = address_size::bits44;
+    CHECK(ste_verdict(s2(44, 2, granule::size_4k, address_size::bits44), f) ==
+          vw::ste_error::none);
+    CHECK(ste_verdict(s2(40, 2, granule::size_4k, address_size::bits44), f) ==
+          vw::ste_error::none);
+    // S2PS 40 with OAS 44: PAMax is the OAS, level 0 stays legal.
+    CHECK(ste_verdict(s2(40, 2, granule::size_4k, address_size::bits40), f) ==
+          vw::ste_error::none);
+    CHECK(ste_verdict(s2(39, 2, granule::size_4k, address_size::bits44), f) ==
+          vw::ste_error::s2sl0);  // level 0 must resolve at least one bit
+  }
+  SECTION("16KB, S2SL0 0b10 (level 1): OAS 42 or more") {
+    f.oas = address_size::bits40;
+    CHECK(ste_verdict(s2(40, 2, granule::size_16k, address_size::bits40), f) ==
+          vw::ste_error::s2sl0);
+    CHECK(ste_verdict(s2(40, 1, granule::size_16k, address_size::bits40), f) ==
+          vw::ste_error::none);  // level 2 with 16 concatenated tables
+    f.oas = address_size::bits42;
+    CHECK(ste_verdict(s2(42, 2, granule::size_16k, address_size::bits42), f) ==
+          vw::ste_error::none);
+    CHECK(ste_verdict(s2(37, 2, granule::size_16k, address_size::bits42), f) ==
+          vw::ste_error::none);
+    CHECK(ste_verdict(s2(36, 2, granule::size_16k, address_size::bits42), f) ==
+          vw::ste_error::s2sl0);
+  }
+  SECTION("64KB, S2SL0 0b10 (level 1): OAS 44 or more") {
+    f.oas = address_size::bits44;
+    CHECK(ste_verdict(s2(44, 2, granule::size_64k, address_size::bits44), f) ==
+          vw::ste_error::none);
+    CHECK(ste_verdict(s2(43, 2, granule::size_64k, address_size::bits44), f) ==
+          vw::ste_error::none);
+    CHECK(ste_verdict(s2(42, 2, granule::size_64k, address_size::bits44), f) ==
+          vw::ste_error::s2sl0);
+  }
+  SECTION("in a translation: C_BAD_STE with OAS 40, a walk from level 1 with OAS 42") {
+    auto w = make_world();
+    const auto fmt = vt::s2_format(14, 42, 1);
+    const auto root = w->b.new_root(fmt);
+    w->b.map(fmt, root, 0x3ff'ffff'c000, 0x8000, 3);
+    w->st.features.oas = address_size::bits42;
+    w->put_ste(s2_only(root, 42, 2, granule::size_16k, address_size::bits42));
+    const auto r = run_both(*w, access(0x3ff'ffff'c123));
+    REQUIRE(r.kind == outcome::translated);
+    CHECK(r.output_address() == 0x8123);
+    CHECK(r.xlat.s2_level == 3);
+    w->st.features.oas = address_size::bits40;
+    w->put_ste(s2_only(root, 40, 2, granule::size_16k, address_size::bits40));
+    const auto bad = run_both(*w, access(0x1000));
+    CHECK(bad.kind == outcome::fault);
+    CHECK(bad.event.type() == E::type::c_bad_ste);
+  }
+}
+
+// DDI 0487 D8.2.2 I_TDMHR: "For the initial lookup of a stage 2 address translation, up to 16
+// translation tables can be concatenated"; R_JKZFY: "Up to four additional IA bits are resolved
+// by the initial lookup"; J1.1.4.38 AArch64.S2InconsistentSL: "sl_max_iasize = sl_min_iasize +
+// (stride-1) + 4". IHI 0070 §5.2 S2T0SZ: "Use of a value of STE.S2T0SZ that is inconsistent with
+// the permitted range (given STE.S2SL0 and STE.S2TG) is ILLEGAL". A size that would need a 17th
+// (in fact a 32nd) table is C_BAD_STE.
+TEST_CASE("audit: at most 16 concatenated stage 2 start tables", "[walk][audit][s2sl0]") {
+  const vw::smmu_features f;
+  struct limit {
+    granule g;
+    unsigned sl0;
+    unsigned max_ia;  // 16 tables at the start level
+  };
+  const limit l = GENERATE(values<limit>({{granule::size_4k, 0, 34},
+                                          {granule::size_4k, 1, 43},
+                                          {granule::size_16k, 0, 29},
+                                          {granule::size_16k, 1, 40},
+                                          {granule::size_64k, 0, 33},
+                                          {granule::size_64k, 1, 46}}));
+  CAPTURE(static_cast<unsigned>(l.g), l.sl0, l.max_ia);
+  CHECK(ste_verdict(s2_only(0x100000, l.max_ia, l.sl0, l.g), f) == vw::ste_error::none);
+  CHECK(ste_verdict(s2_only(0x100000, l.max_ia + 1, l.sl0, l.g), f) == vw::ste_error::s2sl0);
+}
+
+TEST_CASE("audit: a walk through the 16th concatenated table; one bit more is C_BAD_STE",
+          "[walk][audit][s2sl0]") {
+  auto w = make_world();
+  // 4KB from level 2 with a 34-bit IPA: 16 tables of 512 entries (64KB), IPA[33:21].
+  const auto fmt = vt::s2_format(12, 34, 2);
+  REQUIRE(fmt.start_table_bytes() == 0x10000);
+  const auto root = w->b.new_root(fmt);
+  const auto leaf = w->b.map(fmt, root, 0x3'ffff'f000, 0x5000, 3);
+  CHECK(w->b.descriptor_address(fmt, root, 0x3'ffff'f000, 2) == root + 0xfff8);
+  CHECK(leaf != 0);
+  w->put_ste(s2_only(root, 34, 0));
+  CHECK(run_both(*w, access(0x3'ffff'f010)).output_address() == 0x5010);
+  w->put_ste(s2_only(root, 35, 0));
+  CHECK(run_both(*w, access(0x3'ffff'f010)).event.type() == E::type::c_bad_ste);
+}
+
+// IHI 0070 §5.4 T0SZ (T1SZ alike): "If SMMU_IDR5.VAX indicates support for 52-bit VAs and either
+// of the following also hold, the minimum permitted value is 12: The corresponding CD.TGx selects
+// a 64KB granule size. CD.DS == 1 and the corresponding CD.TGx selects a 4KB or 16KB granule size.
+// Otherwise, the minimum valid value is 16." "In implementations of SMMUv3.1 and later, a CD is
+// treated as ILLEGAL if it contains a TxSZ value outside the range". CD.DS is RES0 without
+// SMMU_IDR5.DS (§5.4 DS), so it is not in effect there.
+TEST_CASE("audit: CD TxSZ minimum with 52-bit VAs", "[walk][audit][txsz]") {
+  vw::smmu_features f;
+  const auto cd = s1_cd(0x10000);
+  const auto t0 = [&](granule g, unsigned txsz) {
+    return cd.with<C::TG0>(g).with<C::T0SZ>(static_cast<std::uint8_t>(txsz));
+  };
+  const auto t1 = [&](granule_tg1 g, unsigned txsz) {
+    return cd.with<C::EPD1>(false)
+        .with<C::TTB1>(0x20000)
+        .with<C::TG1>(g)
+        .with<C::T1SZ>(static_cast<std::uint8_t>(txsz));
+  };
+  SECTION("VAX 48-bit: 16 is the minimum for every granule") {
+    CHECK(cd_verdict(t0(granule::size_64k, 12), f) == vw::cd_error::txsz);
+    CHECK(cd_verdict(t0(granule::size_64k, 15), f) == vw::cd_error::txsz);
+    CHECK(cd_verdict(t0(granule::size_64k, 16), f) == vw::cd_error::none);
+    CHECK(cd_verdict(t1(granule_tg1::size_64k, 12), f) == vw::cd_error::txsz);
+  }
+  SECTION("VAX 52-bit: 12 with the 64KB granule, 16 with 4KB/16KB without DS") {
+    f.vax52 = true;
+    CHECK(cd_verdict(t0(granule::size_64k, 12), f) == vw::cd_error::none);
+    CHECK(cd_verdict(t0(granule::size_64k, 11), f) == vw::cd_error::txsz);
+    CHECK(cd_verdict(t1(granule_tg1::size_64k, 12), f) == vw::cd_error::none);
+    CHECK(cd_verdict(t0(granule::size_4k, 12), f) == vw::cd_error::txsz);
+    CHECK(cd_verdict(t0(granule::size_4k, 15), f) == vw::cd_error::txsz);
+    CHECK(cd_verdict(t0(granule::size_16k, 12), f) == vw::cd_error::txsz);
+    CHECK(cd_verdict(t1(granule_tg1::size_4k, 12), f) == vw::cd_error::txsz);
+    // CD.DS without SMMU_IDR5.DS is RES0: not in effect.
+    CHECK(cd_verdict(t0(granule::size_4k, 12).with<C::DS>(true), f) == vw::cd_error::txsz);
+  }
+  SECTION("VAX 52-bit with DS: 12 with 4KB and 16KB too") {
+    f.vax52 = true;
+    f.ds = true;
+    CHECK(cd_verdict(t0(granule::size_4k, 12).with<C::DS>(true), f) == vw::cd_error::none);
+    CHECK(cd_verdict(t0(granule::size_16k, 12).with<C::DS>(true), f) == vw::cd_error::none);
+    CHECK(cd_verdict(t1(granule_tg1::size_16k, 12).with<C::DS>(true), f) == vw::cd_error::none);
+    CHECK(cd_verdict(t0(granule::size_4k, 12), f) == vw::cd_error::txsz);  // CD.DS == 0
+    CHECK(cd_verdict(t0(granule::size_4k, 11).with<C::DS>(true), f) == vw::cd_error::txsz);
+    f.vax52 = false;
+    CHECK(cd_verdict(t0(granule::size_4k, 12).with<C::DS>(true), f) == vw::cd_error::txsz);
+  }
+  SECTION("in a translation: a 52-bit VA with 64KB, C_BAD_CD for 4KB") {
+    auto w = make_world();
+    w->st.features.vax52 = true;
+    const auto fmt = vt::s1_format(16, 52);
+    const auto root = w->stage1(fmt);
+    w->b.map(fmt, root, 0xf'ffff'fff0'0000, 0x20'0000, 3);
+    const auto r = run_both(*w, access(0xf'ffff'fff0'1234));
+    REQUIRE(r.kind == outcome::translated);
+    CHECK(r.output_address() == 0x20'1234);
+    CHECK(r.xlat.s1_level == 3);
+    w->put_cd(s1_cd(root, 52, granule::size_4k));
+    const auto bad = run_both(*w, access(0x1000));
+    CHECK(bad.kind == outcome::fault);
+    CHECK(bad.event.type() == E::type::c_bad_cd);
+  }
+}
+
+// DDI 0487 J1.1.4.9 AArch64.NextTableBase (and AArch64.S1LeafBase alike): "elsif tgx ==
+// TGx_64KB && (AArch64.PAMax() >= 52 || ...) then tablebase<51:48> = descriptor<15:12>", and the
+// Address size check (AArch64.OAOutOfRange) is against the configured PS. With the 64KB granule
+// on an SMMU whose OAS is 52 bits, descriptor bits [15:12] are OA[51:48] even when the effective
+// S2PS (or IPS) is 48: a table descriptor with them set outputs an address beyond S2PS, a stage 2
+// Address Size fault (IHI 0070 §3.4 stage 2 check 2).
+// KNOWN DEPARTURE, not yet fixed: the walk takes bits [15:12] as OA[51:48] only when the
+// effective output size is 52 (vmsa::walk_plan: pa52 = g == 16 && oa_bits >= 52), and ignores
+// them otherwise, so this walk translates. The fix needs the OAS in walk_params (a field the
+// decoders and their fast path fill); until then the test is expected to fail ([!shouldfail]:
+// Catch2 reports it passing while it fails, and failing once the walk is fixed: remove the tag).
+TEST_CASE("audit: 64KB with OAS 52 and S2PS 48: descriptor bits [15:12] are OA[51:48]",
+          "[walk][audit][addr_size][!shouldfail]") {
+  auto w = make_world();
+  w->st.features.oas = address_size::bits52;
+  const auto fmt = vt::s2_format(16, 42, 2);
+  const auto root = w->b.new_root(fmt);
+  w->b.map(fmt, root, 0x1'0000, 0x2'0000, 3);
+  w->put_ste(s2_only(root, 42, 1, granule::size_64k, address_size::bits48));
+  REQUIRE(w->run(access(0x1'0010)).output_address() == 0x2'0010);
+  const auto desc = w->b.descriptor_address(fmt, root, 0x1'0000, 2);
+  w->b.write64(desc, w->b.read64(desc) | std::uint64_t{1} << 12);  // OA[48]
+  const auto r = run_both(*w, access(0x1'0010));
+  CHECK(r.kind == outcome::fault);
+  CHECK(r.event.type() == E::type::f_addr_size);
+}
