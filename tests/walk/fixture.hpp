@@ -162,6 +162,23 @@ struct nested_world {
     w->put_ste(ste);
     w->put_cd(s1_cd(s1root));
   }
+  // Copies the stage 1 level 2 table of VA 0x5000 to PA 0x3'0000 and points its level 1
+  // descriptor at IPA 0x40'0010'0000, which stage 2 maps there with `a`.
+  void move_s1_table(const vt::leaf_attrs& a = {}) {
+    w->b.map(s2fmt, s2root, 0x40'0010'0000, 0x3'0000, 3, a);
+    const auto l1 = w->b.descriptor_address(s1fmt, s1root, 0x5000, 1);
+    const auto l2 = w->b.read64(l1) & 0xffff'ffff'f000;
+    for (std::uint64_t o = 0; o < 4096; o += 8) w->b.write64(0x3'0000 + o, w->b.read64(l2 + o));
+    w->b.write64(l1, 0x40'0010'0000 | 3);
+  }
+  // Copies the CD to PA 0x3'1000, which stage 2 maps at IPA 0x40'0020'0000 with `a`; returns
+  // `from` pointing at it (not installed).
+  S::value move_cd(const S::value& from, const vt::leaf_attrs& a = {}) {
+    w->b.map(s2fmt, s2root, 0x40'0020'0000, 0x3'1000, 3, a);
+    const auto cd = s1_cd(s1root);
+    for (unsigned i = 0; i < 8; ++i) w->b.write64(0x3'1000 + 8 * i, cd.words()[i]);
+    return from.with<S::S1ContextPtr>(0x40'0020'0000);
+  }
 };
 
 inline constexpr granule tg(unsigned g) {

@@ -5,9 +5,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "walk/fixture.hpp"
-
 #include <utility>
+
+#include "walk/fixture.hpp"
 
 using namespace fx;
 using vw::access_kind;
@@ -56,18 +56,19 @@ vsmmu::layout::value<E::f_translation::layout> fault_of(const vw::result& r, E::
 }
 
 constexpr std::uint64_t beyond_40_bits = 0x100'0000'0000;  // 2^40: needs a 41-bit address
-constexpr std::uint64_t table_desc = 3;                     // valid, table
+constexpr std::uint64_t table_desc = 3;                    // valid, table
 
 }  // namespace
 
 // IHI 0070 §3.4, stage 2 check 2: "The address output from the translation causes a stage 2
 // Address Size fault if it exceeds the effective PA output range ... the effective value
-// configured in the S2PS field of the STE (which is capped to the OAS)". §7.3.x F_ADDR_SIZE:
+// configured in the S2PS field of the STE (which is capped to the OAS)". §7.3.14 F_ADDR_SIZE:
 // "this fault occurs when an intermediate or leaf translation table descriptor outputs an address
-// outside of the effective xPS"; the table in §3.4.1: addresses "derived from intermediate
-// translation table descriptors ... after the first level translation table descriptor fetch"
-// -> "Stage 1/2 Address Size fault". CLASS and IPA as F_TRANSLATION: CD (IPA = CD address), TT
-// (IPA = the stage 1 descriptor address) or IN (the IPA translated).
+// outside of the effective xPS"; §3.4.3: addresses "derived from intermediate translation table
+// descriptors ... after the first level translation table descriptor fetch" -> "Stage 1/2
+// Address Size fault"; §7.3.22: "F_ADDR_SIZE (for output of descriptor, indicating next
+// descriptor or walk output address)". CLASS and IPA as §7.3.13 F_TRANSLATION: CD (IPA = CD
+// address), TT (IPA = the stage 1 descriptor address) or IN (the IPA translated).
 TEST_CASE("audit: a stage 2 table descriptor beyond the effective S2PS is F_ADDR_SIZE, S2 = 1",
           "[walk][audit][addr_size]") {
   auto w = make_world();
@@ -100,7 +101,7 @@ TEST_CASE("audit: a stage 2 table descriptor beyond the effective S2PS is F_ADDR
 // IHI 0070 §3.4, stage 1 check 2: "The address output from the translation causes a stage 1
 // Address Size fault if it exceeds the range of the effective IPA size for the given CD ... the
 // effective value of the IPS field of the CD, which is capped to the OAS"; a table descriptor's
-// output counts (§7.3 F_ADDR_SIZE, "intermediate or leaf"). Stage 1: S2 == 0, CLASS == IN.
+// output counts (§7.3.14 F_ADDR_SIZE, "intermediate or leaf"). Stage 1: S2 == 0, CLASS == IN.
 TEST_CASE("audit: a stage 1 table descriptor beyond the effective IPS is F_ADDR_SIZE, S2 = 0",
           "[walk][audit][addr_size]") {
   auto w = make_world();
@@ -121,10 +122,11 @@ TEST_CASE("audit: a stage 1 table descriptor beyond the effective IPS is F_ADDR_
   }
 }
 
-// The same rules in a nested walk (IHI 0070 §3.4; CLASS per §7.3 F_TRANSLATION): stage 2's
-// table descriptors are checked against the effective S2PS whatever stage 2 translates (the CD,
-// a stage 1 table descriptor, the stage 1 output), and stage 1's against the effective IPS
-// before its table address goes to stage 2.
+// The same rules in a nested walk (IHI 0070 §3.4; CLASS per §7.3.13): stage 2's table
+// descriptors are checked against the effective S2PS whatever stage 2 translates (the CD, a stage
+// 1 table descriptor, the stage 1 output), and stage 1's against the effective IPS before its
+// table address goes to stage 2 (§7.3.22, nested order: "3. ... c. F_ADDR_SIZE (For output of
+// stage 1 descriptor)" before the next level's stage 2 translation).
 TEST_CASE("audit: nested, table descriptors beyond S2PS or IPS", "[walk][audit][addr_size]") {
   nested_world n;
   auto& w = *n.w;
@@ -144,11 +146,7 @@ TEST_CASE("audit: nested, table descriptors beyond S2PS or IPS", "[walk][audit][
   SECTION("stage 2, translating a stage 1 table descriptor: CLASS TT, IPA = its address") {
     // The stage 1 level 2 table moved to IPA 0x40'0010'0000 (PA 0x3'0000), whose stage 2
     // level 2 descriptor then points beyond S2PS.
-    w.b.map(n.s2fmt, n.s2root, 0x40'0010'0000, 0x3'0000, 3);
-    const auto l1 = w.b.descriptor_address(n.s1fmt, n.s1root, 0x5000, 1);
-    const auto l2 = w.b.read64(l1) & 0xffff'ffff'f000;
-    for (std::uint64_t o = 0; o < 4096; o += 8) w.b.write64(0x3'0000 + o, w.b.read64(l2 + o));
-    w.b.write64(l1, 0x40'0010'0000 | table_desc);
+    n.move_s1_table();
     REQUIRE(run_both(w, access(0x5abc)).output_address() == 0x7'0000'5abc);
     w.b.write64(w.b.descriptor_address(n.s2fmt, n.s2root, 0x40'0010'0000, 2),
                 beyond_40_bits | table_desc);
@@ -158,10 +156,7 @@ TEST_CASE("audit: nested, table descriptors beyond S2PS or IPS", "[walk][audit][
   }
   SECTION("stage 2, translating the CD address: CLASS CD, IPA = the CD address") {
     // The CD at IPA 0x40'0020'0000 (PA 0x3'1000), reached through stage 2 tables.
-    w.b.map(n.s2fmt, n.s2root, 0x40'0020'0000, 0x3'1000, 3);
-    const auto cd = s1_cd(n.s1root);
-    for (unsigned i = 0; i < 8; ++i) w.b.write64(0x3'1000 + 8 * i, cd.words()[i]);
-    w.put_ste(n.ste.with<S::S2PS>(address_size::bits40).with<S::S1ContextPtr>(0x40'0020'0000));
+    w.put_ste(n.move_cd(n.ste.with<S::S2PS>(address_size::bits40)));
     REQUIRE(run_both(w, access(0x5abc)).output_address() == 0x7'0000'5abc);
     w.b.write64(w.b.descriptor_address(n.s2fmt, n.s2root, 0x40'0020'0000, 1),
                 beyond_40_bits | table_desc);
@@ -182,13 +177,14 @@ TEST_CASE("audit: nested, table descriptors beyond S2PS or IPS", "[walk][audit][
   }
 }
 
-// IHI 0070 §13.4.4 (the translation flow pseudocode): stage 1 runs check_perms_and_httu() ("Stage
-// 1 permissions or Access flag fault") before stage 2 translates its output ("if
-// (ste.s2_translates()) { ... s2_translation(ste) ..."); DDI 0487 J1.1 AArch64.FullTranslate:
-// "(fault, ipa) = AArch64.S1Translate(...); if fault.statuscode != Fault_None then return
-// CreateFaultyAddressDescriptor(fault);" before AArch64.S2Translate, and S1Translate includes the
-// stage 1 permission check. So a stage 1 Permission (or Access flag) fault is the one reported,
-// whatever stage 2 would have said about the output.
+// IHI 0070 §7.3.22, nested order: "4. For the final level stage 1 descriptor, the following
+// might then occur: a. F_ACCESS b. F_PERMISSION 5. The IPA relating to the input VA has been
+// determined and permissions have been checked, but the following might occur for each level of
+// the stage 2 translation of that final IPA"; "if any event occurs, events prior to that event in
+// this list cannot have occurred". §13.4.4 pseudocode: check_perms_and_httu() at stage 1 before
+// s2_translation(). DDI 0487 J1.1 AArch64.FullTranslate returns S1Translate's fault (which
+// includes the permission check) before AArch64.S2Translate. So a stage 1 Permission (or Access
+// flag) fault is the one reported, whatever stage 2 would have said about the output.
 TEST_CASE("audit: nested, a stage 1 permission fault wins over a stage 2 fault on its output",
           "[walk][audit][nested]") {
   nested_world n;
@@ -200,14 +196,14 @@ TEST_CASE("audit: nested, a stage 1 permission fault wins over a stage 2 fault o
   // AF == 0 at stage 1; the IPA unmapped at stage 2.
   w.b.map(n.s1fmt, n.s1root, 0x7000, 0x40'0000'7000, 3, {.af = false});
   SECTION("reads pass stage 1: the stage 2 fault is reported") {
-    const auto e = fault_of(run_both(w, access(0x5000)), E::type::f_translation, true,
-                            E::fault_class::in);
+    const auto e =
+        fault_of(run_both(w, access(0x5000)), E::type::f_translation, true, E::fault_class::in);
     CHECK(e.get<E::IPA>() == 0x40'0000'5000);
     fault_of(run_both(w, access(0x6000)), E::type::f_translation, true, E::fault_class::in);
   }
   SECTION("writes fault at stage 1: F_PERMISSION, S2 = 0") {
-    const auto e = fault_of(run_both(w, access(0x5000, access_kind::write)),
-                            E::type::f_permission, false, E::fault_class::in);
+    const auto e = fault_of(run_both(w, access(0x5000, access_kind::write)), E::type::f_permission,
+                            false, E::fault_class::in);
     CHECK_FALSE(e.get<E::RnW>());
     fault_of(run_both(w, access(0x6000, access_kind::write)), E::type::f_permission, false,
              E::fault_class::in);
@@ -227,9 +223,9 @@ TEST_CASE("audit: nested, a stage 1 permission fault wins over a stage 2 fault o
 // IHI 0070 §5.2 PRIVCFG: "0b00 Use incoming PRIV attribute, 0b01 Reserved, behaves as 0b00, 0b10
 // Unprivileged, 0b11 Privileged"; INSTCFG: "0b10 Data, 0b11 Instruction ... INSTCFG only affects
 // translations for reads, the SMMU considers incoming writes to be Data regardless of this
-// field". §7.3 (F_TRANSLATION, F_ADDR_SIZE, F_ACCESS, F_PERMISSION): "The InD/PnU attributes are
-// the post-STE override values. InD == 0 when RnW == 0." The model has SMMU_IDR1.ATTR_PERMS_OVR
-// == 1 (the overrides are always implemented).
+// field". §7.3.13-§7.3.16 (F_TRANSLATION, F_ADDR_SIZE, F_ACCESS, F_PERMISSION): "The InD/PnU
+// attributes are the post-STE override values. InD == 0 when RnW == 0." The model has
+// SMMU_IDR1.ATTR_PERMS_OVR == 1 (the overrides are always implemented).
 TEST_CASE("audit: STE.PRIVCFG and INSTCFG decide the permission check and the event's PnU/InD",
           "[walk][audit][overrides]") {
   auto w = make_world();
@@ -301,8 +297,8 @@ TEST_CASE("audit: STE.PRIVCFG and INSTCFG decide the permission check and the ev
     w->put_ste(ste);
     CHECK(run_both(*w, access(0x1000)).kind == outcome::translated);
     w->put_ste(ste.with<S::INSTCFG>(0b11).with<S::PRIVCFG>(0b11));
-    auto e = fault_of(run_both(*w, access(0x1000)), E::type::f_permission, true,
-                      E::fault_class::in);
+    auto e =
+        fault_of(run_both(*w, access(0x1000)), E::type::f_permission, true, E::fault_class::in);
     CHECK(e.get<E::InD>());
     CHECK(e.get<E::PnU>());
     e = fault_of(run_both(*w, access(0x1000, access_kind::write)), E::type::f_permission, true,
@@ -330,13 +326,10 @@ TEST_CASE("audit: S2SL0 against the PA size (PAMax = OAS)", "[walk][audit][s2sl0
     CHECK(ste_verdict(s2(42, 1, granule::size_4k, address_size::bits42), f) ==
           vw::ste_error::none);  // level 1 with 4 concatenated tables
     f.oas = address_size::bits44;
-    CHECK(ste_verdict(s2(44, 2, granule::size_4k, address_size::bits44), f) ==
-          vw::ste_error::none);
-    CHECK(ste_verdict(s2(40, 2, granule::size_4k, address_size::bits44), f) ==
-          vw::ste_error::none);
+    CHECK(ste_verdict(s2(44, 2, granule::size_4k, address_size::bits44), f) == vw::ste_error::none);
+    CHECK(ste_verdict(s2(40, 2, granule::size_4k, address_size::bits44), f) == vw::ste_error::none);
     // S2PS 40 with OAS 44: PAMax is the OAS, level 0 stays legal.
-    CHECK(ste_verdict(s2(40, 2, granule::size_4k, address_size::bits40), f) ==
-          vw::ste_error::none);
+    CHECK(ste_verdict(s2(40, 2, granule::size_4k, address_size::bits40), f) == vw::ste_error::none);
     CHECK(ste_verdict(s2(39, 2, granule::size_4k, address_size::bits44), f) ==
           vw::ste_error::s2sl0);  // level 0 must resolve at least one bit
   }
@@ -435,10 +428,8 @@ TEST_CASE("audit: CD TxSZ minimum with 52-bit VAs", "[walk][audit][txsz]") {
     return cd.with<C::TG0>(g).with<C::T0SZ>(static_cast<std::uint8_t>(txsz));
   };
   const auto t1 = [&](granule_tg1 g, unsigned txsz) {
-    return cd.with<C::EPD1>(false)
-        .with<C::TTB1>(0x20000)
-        .with<C::TG1>(g)
-        .with<C::T1SZ>(static_cast<std::uint8_t>(txsz));
+    return cd.with<C::EPD1>(false).with<C::TTB1>(0x20000).with<C::TG1>(g).with<C::T1SZ>(
+        static_cast<std::uint8_t>(txsz));
   };
   SECTION("VAX 48-bit: 16 is the minimum for every granule") {
     CHECK(cd_verdict(t0(granule::size_64k, 12), f) == vw::cd_error::txsz);

@@ -163,12 +163,7 @@ TEST_CASE("nested: stage 1 tables and the CD through stage 2", "[walk][nested]")
     CHECK(e.get<E::IPA>() == 0x40'0010'0000);
   }
   SECTION("S2PTW: a stage 1 table in stage 2 Device memory") {
-    w.b.map(n.s2fmt, n.s2root, 0x40'0010'0000, 0x3'0000, 3, {.attr = 0x1});  // Device-nGnRE
-    const auto l1 = w.b.descriptor_address(n.s1fmt, n.s1root, 0x5000, 1);
-    const auto l2 = w.b.read64(l1) & 0xffff'ffff'f000;
-    // Copy the level 2 table to PA 0x3'0000, reached at IPA 0x40'0010'0000.
-    for (std::uint64_t o = 0; o < 4096; o += 8) w.b.write64(0x3'0000 + o, w.b.read64(l2 + o));
-    w.b.write64(l1, 0x40'0010'0000 | 3);
+    n.move_s1_table({.attr = 0x1});  // Device-nGnRE
     CHECK(w.run(at(0x5abc)).output_address() == 0x7'0000'5abc);
     w.put_ste(n.ste.with<S::S2PTW>(true));
     const auto r = w.run(at(0x5abc));
@@ -180,10 +175,7 @@ TEST_CASE("nested: stage 1 tables and the CD through stage 2", "[walk][nested]")
   }
   SECTION("S2PTW: the CD in stage 2 Device memory") {
     // Move the CD to IPA 0x40'0020'0000, a Device page at stage 2 backed by PA 0x3'1000.
-    w.b.map(n.s2fmt, n.s2root, 0x40'0020'0000, 0x3'1000, 3, {.attr = 0x1});
-    const auto cd = s1_cd(n.s1root);
-    for (unsigned i = 0; i < 8; ++i) w.b.write64(0x3'1000 + 8 * i, cd.words()[i]);
-    const auto ste = n.ste.with<S::S1ContextPtr>(0x40'0020'0000);
+    const auto ste = n.move_cd(n.ste, {.attr = 0x1});
     w.put_ste(ste);
     CHECK(w.run(at(0x5abc)).output_address() == 0x7'0000'5abc);
     w.put_ste(ste.with<S::S2PTW>(true));
