@@ -22,11 +22,12 @@
 // The table has twice Capacity slots (load <= 1/2), linear probing, backward-shift deletion, and a
 // byte per slot outside the lines (an occupied flag and 7 hash bits: 128 KB for 65536 entries,
 // which stays in L2), so that a probe reads a slot's line only when its fingerprint matches. The
-// bytes are matched eight at a time as one word, so where in its cluster a key sits costs no
-// branch. A lookup probes once per entry size present in the whole TLB, smallest first, the two
-// smallest inline: with only 4KB pages, a hit is one probe and no loop; with 4KB pages and 2MB
-// blocks, a block hit is a page probe that reads one fingerprint word, then a block probe, with no
-// call. Never one probe per walk level. Global entries are probed only while some are cached.
+// bytes are matched sixteen at a time (SSE2; elsewhere eight, as one word), so where in its
+// cluster a key sits costs no branch. A lookup probes once per entry size present in the whole
+// TLB, smallest first, the two smallest inline: with only 4KB pages, a hit is one probe and no
+// loop; with 4KB pages and 2MB blocks, a block hit is a page probe that reads one fingerprint
+// group, then a block probe, with no call. Never one probe per walk level. Global entries are
+// probed only while some are cached.
 //
 // Invalidation. Entries sharing a tag (regime, space, VMID, ASID, global) are linked in a
 // "context"; contexts sharing (regime, VMID) are linked in a "VM". An ASID or VMID invalidation
@@ -483,33 +484,64 @@ class iotlb {
     return ((h >> fingerprint_shift) & 0x7fU) | 0x80U;
   }
 
-  // ---- fingerprint groups: eight consecutive fingerprint bytes read as one word, byte k at bits
-  // [8k+7:8k]. meta_ repeats its first group_width - 1 bytes after the last slot, so a group
-  // starting near the end reads the slots it wraps to.
+  // ---- fingerprint groups: group_width consecutive fingerprint bytes from slot i, and bit masks
+  // of those that match or are empty, bit k << slot_bit_shift standing for slot i + k. With SSE2
+  // (the x86-64 baseline), sixteen bytes compared at once, exact; elsewhere, eight bytes as one
+  // word, where the lowest match is exact and a higher one may be a false positive (a borrow out
+  // of a matching byte), which the key compare rejects. meta_ repeats its first group_width - 1
+  // bytes after the last slot, so a group starting near the end reads the slots it wraps to.
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(VSMMU_TLB_PORTABLE_GROUPS)
+  // GCC/clang vector types and one builtin rather than <emmintrin.h>, which every includer
+  // would parse.
+  using meta_bytes = char __attribute__((vector_size(16)));
+  static constexpr std::size_t group_width = 16;
+  static constexpr unsigned slot_bit_shift = 0;
+  struct meta_group {
+    meta_bytes bytes;
+    [[nodiscard]] std::uint64_t matches(std::uint64_t h) const noexcept {
+      // fingerprint(h) as a byte: its & 0x7f is the truncation, and no zero-extension is left
+      // on the hit path before the broadcast.
+      const auto fp = static_cast<char>(static_cast<unsigned>(h >> fingerprint_shift) | 0x80U);
+      const meta_bytes want = meta_bytes{} + fp;
+      return static_cast<unsigned>(__builtin_ia32_pmovmskb128((meta_bytes)(bytes == want)));
+    }
+    // Occupied bytes have their top bit set.
+    [[nodiscard]] std::uint64_t empties() const noexcept {
+      return ~static_cast<unsigned>(__builtin_ia32_pmovmskb128(bytes)) & 0xffffU;
+    }
+  };
+  [[nodiscard]] meta_group group_at(std::size_t i) const noexcept {
+    meta_group g;
+    std::memcpy(&g.bytes, meta_.data() + i, sizeof g.bytes);
+    return g;
+  }
+#else
   static constexpr std::size_t group_width = 8;
-  static constexpr std::uint64_t lsb_bytes = 0x0101'0101'0101'0101ULL;
-  static constexpr std::uint64_t msb_bytes = 0x8080'8080'8080'8080ULL;
-
-  [[nodiscard]] std::uint64_t group_at(std::size_t i) const noexcept {
+  static constexpr unsigned slot_bit_shift = 3;
+  struct meta_group {
+    static constexpr std::uint64_t lsb_bytes = 0x0101'0101'0101'0101ULL;
+    static constexpr std::uint64_t msb_bytes = 0x8080'8080'8080'8080ULL;
+    std::uint64_t bytes;  // byte k at bits [8k+7:8k]
+    [[nodiscard]] std::uint64_t matches(std::uint64_t h) const noexcept {
+      const std::uint64_t x = bytes ^ (fingerprint(h) * lsb_bytes);
+      return (x - lsb_bytes) & ~x & msb_bytes;
+    }
+    [[nodiscard]] std::uint64_t empties() const noexcept { return ~bytes & msb_bytes; }
+  };
+  [[nodiscard]] meta_group group_at(std::size_t i) const noexcept {
     const std::uint8_t* p = meta_.data() + i;
-    std::uint64_t g = 0;
+    meta_group g{0};
     if constexpr (std::endian::native == std::endian::little) {
-      std::memcpy(&g, p, sizeof g);
+      std::memcpy(&g.bytes, p, sizeof g.bytes);
     } else {
-      for (std::size_t k = 0; k < group_width; ++k) g |= std::uint64_t{p[k]} << (8 * k);
+      for (std::size_t k = 0; k < group_width; ++k) g.bytes |= std::uint64_t{p[k]} << (8 * k);
     }
     return g;
   }
-  // The top bit of byte k when slot i + k is empty (occupied bytes have their top bit set).
-  [[nodiscard]] static constexpr std::uint64_t empties(std::uint64_t g) noexcept {
-    return ~g & msb_bytes;
-  }
-  // The top bit of byte k when slot i + k holds h's fingerprint. The lowest set bit is exact; a
-  // higher one may be a false positive (a borrow out of a matching byte), which the key compare
-  // rejects.
-  [[nodiscard]] static constexpr std::uint64_t match(std::uint64_t g, std::uint64_t h) noexcept {
-    const std::uint64_t x = g ^ (fingerprint(h) * lsb_bytes);
-    return (x - lsb_bytes) & ~x & msb_bytes;
+#endif
+  // The slot offset from the group's first slot of the lowest bit of a non-zero mask.
+  [[nodiscard]] static constexpr std::size_t first_of(std::uint64_t mask) noexcept {
+    return static_cast<unsigned>(std::countr_zero(mask)) >> slot_bit_shift;
   }
   void set_meta(std::size_t i, std::uint8_t v) noexcept {
     meta_[i] = v;
@@ -541,20 +573,20 @@ class iotlb {
   // A probe reads the fingerprint bytes from the home slot to the first empty one, and a slot's
   // line only when its fingerprint matches: a miss, or the probe of a size the address does not
   // have, costs fingerprint bytes (a 65536-entry TLB's are 128 KB) rather than 64-byte lines.
-  // The bytes are read eight at a time (group_at): which of them match, and where the cluster
+  // The bytes are read a group at a time (group_at): which of them match, and where the cluster
   // ends, are bit masks, so the usual probe (the key at or near its home, or absent with an empty
-  // slot among the eight) takes no branch that depends on the key's position in the cluster.
+  // slot in the group) takes no branch that depends on the key's position in the cluster.
   // Such branches are unpredictable, and at 65536 entries each waits for an L2 read before the
   // pipeline restarts: they, not cache misses, made block hits and misses 3-4x a page hit.
   [[nodiscard]] std::uint32_t find(std::uint64_t key, std::uint64_t base) const noexcept {
     const std::uint64_t h = hash(key, base);
     for (std::size_t i = home(h);; i = (i + group_width) & slot_mask) {
-      const std::uint64_t g = group_at(i);
-      const std::uint64_t e = empties(g);
+      const meta_group g = group_at(i);
+      const std::uint64_t e = g.empties();
       // Matches up to the first empty slot (all of them when there is none): the key cannot be
       // past the end of its cluster.
-      for (std::uint64_t m = match(g, h) & (e ^ (e - 1)); m != 0; m &= m - 1) {
-        const std::size_t j = (i + (static_cast<unsigned>(std::countr_zero(m)) >> 3)) & slot_mask;
+      for (std::uint64_t m = g.matches(h) & (e ^ (e - 1)); m != 0; m &= m - 1) {
+        const std::size_t j = (i + first_of(m)) & slot_mask;
         const slot& s = slots_[j];
         if (key_word(s.e) == key && s.e.input == base) return static_cast<std::uint32_t>(j);
       }
@@ -572,11 +604,11 @@ class iotlb {
   [[gnu::always_inline]] const entry* probe_size(std::uint64_t key, std::uint64_t base) noexcept {
     const std::uint64_t h = hash(key, base);
     const std::size_t i = home(h);
-    const std::uint64_t g = group_at(i);
-    if (const std::uint64_t m = match(g, h); m != 0) {
-      slot& s = slots_[(i + (static_cast<unsigned>(std::countr_zero(m)) >> 3)) & slot_mask];
+    const meta_group g = group_at(i);
+    if (const std::uint64_t m = g.matches(h); m != 0) {
+      slot& s = slots_[(i + first_of(m)) & slot_mask];
       if (key_word(s.e) == key && s.e.input == base) return hit(s);
-    } else if (empties(g) != 0) {
+    } else if (g.empties() != 0) {
       return nullptr;
     }
     return find_hit(key, base);
@@ -627,13 +659,13 @@ class iotlb {
   void place(const entry& e, std::uint32_t ctx, std::uint64_t h) noexcept {
     std::size_t i = home(h);
     std::uint32_t p = 1;
-    std::uint64_t free = empties(group_at(i));
+    std::uint64_t free = group_at(i).empties();
     while (free == 0) {
       i = (i + group_width) & slot_mask;
       p += group_width;
-      free = empties(group_at(i));
+      free = group_at(i).empties();
     }
-    const unsigned k = static_cast<unsigned>(std::countr_zero(free)) >> 3;
+    const auto k = static_cast<std::uint32_t>(first_of(free));
     i = (i + k) & slot_mask;
     p += k;
     const std::uint32_t id = free_record_;
