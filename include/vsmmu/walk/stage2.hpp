@@ -64,6 +64,9 @@ struct s2_plan {
   bool ha = false;
   bool hd = false;
   bool ptw = false;
+  // A structure lookup whose level 3 table the walk cache holds may take the inline leaf path
+  // (s2_structure_leaf): a walk below level 3, 48-bit output, no HTTU.
+  bool leaf_path = false;
 
   constexpr s2_plan() noexcept = default;
   [[gnu::always_inline]] constexpr explicit s2_plan(const s2_config& c) noexcept
@@ -72,7 +75,9 @@ struct s2_plan {
         affd(c.affd),
         ha(c.ha),
         hd(c.hd),
-        ptw(c.ptw) {}
+        ptw(c.ptw),
+        leaf_path(walk.start_level < 3 && walk.format == vmsa::detail::oa_format::bits48 &&
+                  !c.ha && !c.hd) {}
 };
 
 namespace detail {
@@ -172,42 +177,57 @@ template <bool Structure = false, memory::readable_memory M, class Cache>
       return s2_fault(f, smmuv3::evt::type::f_translation, acc, ipa, 3);
   }
 }
-// A Structure lookup (see s2_lookup_inline) as s2_lookup<true> makes it. When the walk cache
-// holds the level 3 table of `ipa` (a nested walk's stage 1 tables are usually in one stage 2
-// page table: every lookup after the first), the lookup is inlined into the caller: one read and
-// the leaf's checks, without the call and the walk's set-up (which cost three times the read).
-// 48-bit output and no HTTU only; anything else takes s2_lookup<true>. The checks are those of
+// Whether a Structure lookup (see s2_lookup_inline) of `ipa` may take s2_structure_leaf: the walk
+// cache holds the level 3 table of `ipa` (a nested walk's stage 1 tables are usually in one stage
+// 2 page table: every lookup after the first) and the plan allows it (s2_plan::leaf_path).
+[[nodiscard, gnu::always_inline]] constexpr bool s2_leaf_cached(const s2_plan& c,
+                                                                const vmsa::walk_cache& wc,
+                                                                std::uint64_t ipa) noexcept {
+  return wc.deepest == 3 && c.leaf_path && ((ipa ^ wc.ia) >> wc.keep_shift) == 0 &&
+         (ipa & c.beyond_ia) == 0;
+}
+
+// The Structure lookup of `ipa` when s2_leaf_cached: one read and the leaf's checks, without the
+// call and the walk's set-up (which cost three times the read). The checks are those of
 // walk_levels at level 3 and of s2_lookup_inline, in their order.
+template <memory::readable_memory M>
+[[nodiscard, gnu::always_inline]] constexpr bool s2_structure_leaf(const M& mem, const s2_plan& c,
+                                                                   std::uint64_t ipa,
+                                                                   const s2_access& acc,
+                                                                   s2_leaf& out, fault_info& f,
+                                                                   const vmsa::walk_cache& wc) noexcept {
+  using enum smmuv3::evt::type;
+  const vmsa::walk_plan& p = c.walk;
+  const std::uint64_t at = wc.table[4] | ((ipa >> wc.deepest_shift) & p.index_mask);
+  const memory::read_result r = mem.read64(at);
+  if (!r.ok()) return s2_fault(f, f_walk_eabt, acc, ipa, 3, at);
+  const std::uint64_t d = p.big_endian ? vmsa::byteswap64(r.value) : r.value;
+  // A page descriptor (valid, bit[1] set), else reserved or invalid: Translation.
+  if ((d & (vmsa::desc_valid | vmsa::desc_table)) != (vmsa::desc_valid | vmsa::desc_table)) {
+    return s2_fault(f, f_translation, acc, ipa, 3);
+  }
+  const std::uint64_t in_page = (std::uint64_t{1} << (wc.deepest_shift + 3)) - 1;
+  const std::uint64_t base = d & vmsa::mask_below(48) & ~in_page;
+  if ((base & p.beyond_oa) != 0) return s2_fault(f, f_addr_size, acc, ipa, 3);
+  if ((d & vmsa::desc_af) == 0 && !c.affd) return s2_fault(f, f_access, acc, ipa, 3);
+  out.pa = base | (ipa & in_page);
+  // S2AP[0] (readable); S2PTW with Device memory (MemAttr[3:2] == 0b00).
+  if (((d >> 6) & 1) == 0 || (c.ptw && ((d >> 4) & 3) == 0)) {
+    return s2_fault(f, f_permission, acc, ipa, 3);
+  }
+  return true;
+}
+
+// A Structure lookup (see s2_lookup_inline) as s2_lookup<true> makes it, through
+// s2_structure_leaf (inlined into the caller) when s2_leaf_cached.
 template <memory::readable_memory M, class Cache>
 [[nodiscard, gnu::always_inline]] constexpr bool s2_structure_lookup(const M& mem, const s2_plan& c,
                                                                      std::uint64_t ipa,
                                                                      const s2_access& acc,
                                                                      s2_leaf& out, fault_info& f,
                                                                      Cache& wc) noexcept {
-  using enum smmuv3::evt::type;
   if constexpr (std::is_same_v<Cache, vmsa::walk_cache>) {
-    const vmsa::walk_plan& p = c.walk;
-    if (wc.deepest == 3 && p.start_level < 3 && ((ipa ^ wc.ia) >> wc.keep_shift) == 0 &&
-        (ipa & c.beyond_ia) == 0 && p.format == vmsa::detail::oa_format::bits48 && !c.ha && !c.hd) {
-      const std::uint64_t at = wc.table[4] | ((ipa >> wc.deepest_shift) & p.index_mask);
-      const memory::read_result r = mem.read64(at);
-      if (!r.ok()) return s2_fault(f, f_walk_eabt, acc, ipa, 3, at);
-      const std::uint64_t d = p.big_endian ? vmsa::byteswap64(r.value) : r.value;
-      // A page descriptor (valid, bit[1] set), else reserved or invalid: Translation.
-      if ((d & (vmsa::desc_valid | vmsa::desc_table)) != (vmsa::desc_valid | vmsa::desc_table)) {
-        return s2_fault(f, f_translation, acc, ipa, 3);
-      }
-      const std::uint64_t in_page = (std::uint64_t{1} << (wc.deepest_shift + 3)) - 1;
-      const std::uint64_t base = d & vmsa::mask_below(48) & ~in_page;
-      if ((base & p.beyond_oa) != 0) return s2_fault(f, f_addr_size, acc, ipa, 3);
-      if ((d & vmsa::desc_af) == 0 && !c.affd) return s2_fault(f, f_access, acc, ipa, 3);
-      out.pa = base | (ipa & in_page);
-      // S2AP[0] (readable); S2PTW with Device memory (MemAttr[3:2] == 0b00).
-      if (((d >> 6) & 1) == 0 || (c.ptw && ((d >> 4) & 3) == 0)) {
-        return s2_fault(f, f_permission, acc, ipa, 3);
-      }
-      return true;
-    }
+    if (s2_leaf_cached(c, wc, ipa)) return s2_structure_leaf(mem, c, ipa, acc, out, f, wc);
   }
   return s2_lookup<true>(mem, c, ipa, acc, out, f, wc);
 }
