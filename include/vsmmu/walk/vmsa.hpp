@@ -323,12 +323,19 @@ template <oa_format F, class M, class TablePa, class Cache = no_walk_cache>
         shift -= p.level_stride;
         index_mask = p.index_mask;
       }
-      cache.deepest = level;                          // the deeper tables were the old input's
-      cache.keep_shift = shift + 3 + p.level_stride;  // used only above the start level
-      cache.deepest_shift = shift;
     }
     cache.ia = ia;
   }
+  // The walk ends knowing the table of the level it stopped at (the deeper tables were the old
+  // input's): recorded once, at the end, rather than at every level.
+  auto stop = [&](walk_stop s) {
+    if constexpr (cached) {
+      cache.deepest = level;
+      cache.keep_shift = shift + 3 + p.level_stride;  // level_lsb(level - 1): used above the start
+      cache.deepest_shift = shift;
+    }
+    return s;
+  };
   std::uint64_t at = 0;
   std::uint64_t pa = 0;
   std::uint64_t d = 0;
@@ -338,14 +345,14 @@ template <oa_format F, class M, class TablePa, class Cache = no_walk_cache>
     const table_address ta = table_pa(at);
     if (!ta.ok) {
       out.level = level;
-      return walk_stop::table_pa;
+      return stop(walk_stop::table_pa);
     }
     pa = ta.pa;
     const memory::read_result r = mem.read64(pa);
     if (!r.ok()) {
       out.level = level;
       out.descriptor_pa = pa;
-      return walk_stop::external_abort;
+      return stop(walk_stop::external_abort);
     }
     d = p.big_endian ? byteswap64(r.value) : r.value;
     // Valid with bit[1] set below level 3: a table descriptor. Anything else ends the walk.
@@ -353,27 +360,23 @@ template <oa_format F, class M, class TablePa, class Cache = no_walk_cache>
     if constexpr (F == oa_format::bits48) {
       if ((d & p.table_beyond_oa) != 0) {
         out.level = level;
-        return walk_stop::addr_size;
+        return stop(walk_stop::addr_size);
       }
       table = d & p.table_oa_mask;
     } else {
       table = oa_of<F>(d, p.table_oa_mask);
       if ((table & p.beyond_oa) != 0) {
         out.level = level;
-        return walk_stop::addr_size;
+        return stop(walk_stop::addr_size);
       }
     }
     tables |= d;
     shift -= p.level_stride;
     index_mask = p.index_mask;
-    if constexpr (cached) {
-      cache.table[level + 2] = table;  // level < 3: in range
-      cache.deepest = level + 1;
-      cache.keep_shift = shift + 3 + p.level_stride;  // level_lsb(level)
-      cache.deepest_shift = shift;
-    }
+    if constexpr (cached) cache.table[level + 2] = table;  // level < 3: in range
   }
   out.level = level;
+  stop(walk_stop::leaf);  // whatever the leaf holds, its table is known
   // Invalid; a level 3 descriptor with bit[1] == 0 (reserved); a block where the granule has
   // none: Translation faults.
   if ((d & desc_valid) == 0 ||
