@@ -414,7 +414,7 @@ template <class Mem, class P, bool WalkCache = true>
       if constexpr (Structure) {
         return detail::s2_structure_lookup(mem, s2p, ipa, acc, out, f, wc);
       } else {
-        return detail::s2_lookup<false>(mem, s2p, ipa, acc, out, f, wc);
+        return detail::s2_lookup_bits48_inline<false>(mem, s2p, ipa, acc, out, f, wc);
       }
     } else {
       auto lookup = [&] {
