@@ -178,7 +178,8 @@ template <bool Structure = false, memory::readable_memory M, class Cache>
   }
 }
 // s2_lookup with the walk of the usual format (48-bit output) inlined into the caller: a
-// translation's output lookup, where the call and its dispatch cost a sixth of the walk.
+// translation's output lookup and its first structure lookup (s2_structure_lookup), where the
+// call and its dispatch cost a sixth of the walk.
 template <bool Structure = false, memory::readable_memory M, class Cache>
 [[nodiscard, gnu::always_inline]] constexpr bool s2_lookup_bits48_inline(
     const M& mem, const s2_plan& c, std::uint64_t ipa, const s2_access& acc, s2_leaf& out,
@@ -242,7 +243,7 @@ template <memory::readable_memory M, class Cache>
   if constexpr (std::is_same_v<Cache, vmsa::walk_cache>) {
     if (s2_leaf_cached(c, wc, ipa)) return s2_structure_leaf(mem, c, ipa, acc, out, f, wc);
   }
-  return s2_lookup<true>(mem, c, ipa, acc, out, f, wc);
+  return s2_lookup_bits48_inline<true>(mem, c, ipa, acc, out, f, wc);
 }
 
 template <bool Structure = false, memory::readable_memory M>
