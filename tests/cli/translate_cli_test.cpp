@@ -252,16 +252,7 @@ struct nested_image {
     b.map(s1, s1root, 0x3000'0000, 0x40'0000, 3);
     b.write64(b.descriptor_address(s1, s1root, 0x3000'0000, 2), 0x10'0000 | 3);
     namespace C = vsmmu::smmuv3::cd;
-    C::value cd;
-    cd.set<C::V>(true)
-        .set<C::AA64>(true)
-        .set<C::T0SZ>(16)
-        .set<C::TG0>(granule::size_4k)
-        .set<C::EPD1>(true)
-        .set<C::IPS>(address_size::bits48)
-        .set<C::A>(true)
-        .set<C::R>(true)
-        .set<C::TTB0>(s1root);
+    const C::value cd = translate_image::stage1_cd(s1root);
     b.install_cd(0x800, vsmmu::smmuv3::s1_fmt::linear, 0, 0, cd);
     S::value ste;
     ste.set<S::V>(true)

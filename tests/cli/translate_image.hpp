@@ -25,6 +25,22 @@ namespace translate_image {
 inline constexpr std::uint64_t size = 0x9000;
 using memory = vsmmu::memory::flat_memory<size>;
 
+// The image's stage 1 CD: 4KB granule, 48-bit VA (TTB0 only) and IPS, A = R = 1, ASID 0.
+constexpr vsmmu::smmuv3::cd::value stage1_cd(std::uint64_t ttb0) {
+  namespace C = vsmmu::smmuv3::cd;
+  C::value cd;
+  cd.set<C::V>(true)
+      .set<C::AA64>(true)
+      .set<C::T0SZ>(16)
+      .set<C::TG0>(vsmmu::smmuv3::granule::size_4k)
+      .set<C::EPD1>(true)
+      .set<C::IPS>(vsmmu::smmuv3::address_size::bits48)
+      .set<C::A>(true)
+      .set<C::R>(true)
+      .set<C::TTB0>(ttb0);
+  return cd;
+}
+
 constexpr void build(memory& mem) {
   namespace S = vsmmu::smmuv3::ste;
   namespace C = vsmmu::smmuv3::cd;
@@ -39,17 +55,7 @@ constexpr void build(memory& mem) {
   b.map(s1, root, 0x1000'0000, 0x8'0000'0000, 3);
   b.map(s1, root, 0x1000'1000, 0x8'0000'5000, 3, {.write = false, .exec = false});
   b.map(s1, root, 0x4020'0000, 0x9'0020'0000, 2);
-  C::value cd;
-  cd.set<C::V>(true)
-      .set<C::AA64>(true)
-      .set<C::T0SZ>(16)
-      .set<C::TG0>(granule::size_4k)
-      .set<C::EPD1>(true)
-      .set<C::IPS>(address_size::bits48)
-      .set<C::A>(true)
-      .set<C::R>(true)
-      .set<C::ASID>(1)
-      .set<C::TTB0>(root);
+  const C::value cd = stage1_cd(root).with<C::ASID>(1);
   b.install_cd(0x800, vsmmu::smmuv3::s1_fmt::linear, 0, 0, cd);
   b.install_cd(0x840, vsmmu::smmuv3::s1_fmt::linear, 0, 0, cd.with<C::A>(false).with<C::ASID>(2));
 
