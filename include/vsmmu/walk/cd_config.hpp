@@ -65,9 +65,21 @@ struct context_config {
   bool el2 = false;  // single VA range, no unprivileged accesses (StreamWorld NS-EL2)
 };
 
+namespace detail {
+struct context_words;
+}
+
 struct cd_decode {
   cd_error error = cd_error::none;
   context_config config{};
+
+  constexpr cd_decode() noexcept = default;
+  // The fast path's decode (detail::context_words), stored where the result is: a
+  // constructor's object is the caller's, where a local returned from an inlined function was
+  // copied (16-byte loads of 8-byte stores: store-forwarding stalls). Its default
+  // configuration, wholly overwritten at once, is dropped.
+  constexpr explicit cd_decode(const detail::context_words& w) noexcept;
+
   [[nodiscard]] constexpr bool illegal() const noexcept { return error != cd_error::none; }
 };
 
@@ -219,6 +231,17 @@ static_assert(offsetof(P, ia_bits) == at + W::ia_bits / 8 &&
               offsetof(P, stage2) == at + W::stage2 / 8 && offsetof(P, ds) == at + W::ds / 8);
 }  // namespace walk_word_checks
 
+// A default walk_params' walk word (the fast paths store it for a range or stage not in use).
+inline constexpr std::uint64_t default_walk_word =
+    std::uint64_t{vmsa::walk_params{}.granule_shift} << walk_word_bytes::granule_shift |
+    std::uint64_t{vmsa::walk_params{}.ia_bits} << walk_word_bytes::ia_bits |
+    std::uint64_t{static_cast<std::uint8_t>(vmsa::walk_params{}.start_level)}
+        << walk_word_bytes::start_level |
+    std::uint64_t{vmsa::walk_params{}.oa_bits} << walk_word_bytes::oa_bits |
+    std::uint64_t{vmsa::walk_params{}.big_endian} << walk_word_bytes::big_endian |
+    std::uint64_t{vmsa::walk_params{}.stage2} << walk_word_bytes::stage2 |
+    std::uint64_t{vmsa::walk_params{}.ds} << walk_word_bytes::ds;
+
 // Stores a walk word (walk_word_bytes) into `w`: every field but table_base, in one store at
 // run time on a little-endian host (byte 7 into the padding).
 constexpr void store_walk_word(vmsa::walk_params& w, std::uint64_t word) noexcept {
@@ -237,10 +260,21 @@ constexpr void store_walk_word(vmsa::walk_params& w, std::uint64_t word) noexcep
   }
 }
 
+// Stores word `v` as the object representation of bytes [8 * i, 8 * i + 8) of `to`.
+template <std::size_t I>
+[[gnu::always_inline]] inline void store_word(void* to, std::uint64_t v) noexcept {
+  std::memcpy(static_cast<unsigned char*>(to) + 8 * I, &v, sizeof v);
+}
+
 namespace tt_range_checks {
 static_assert(std::is_trivially_copyable_v<tt_range> && std::is_standard_layout_v<tt_range> &&
               offsetof(tt_range, enabled) == 0 && offsetof(tt_range, tbi) == 1 &&
-              offsetof(tt_range, e0pd) == 2 && offsetof(tt_range, sh) == 3);
+              offsetof(tt_range, e0pd) == 2 && offsetof(tt_range, sh) == 3 &&
+              offsetof(tt_range, walk) == 8);  // the head's run of 8 bytes ends at walk
+// The tail's run of 8 bytes (asid, ips_bits, el2, padding) ends the structure.
+static_assert(offsetof(context_config, ips_bits) == offsetof(context_config, asid) + 2 &&
+              offsetof(context_config, el2) == offsetof(context_config, asid) + 3 &&
+              sizeof(context_config) == offsetof(context_config, asid) + 8);
 }  // namespace tt_range_checks
 
 // CD dword 0 ANDed with decode_limits::cd_head_bits (TBIx, and SHx under DS) as a tt_range
@@ -271,55 +305,47 @@ template <unsigned R>
 static_assert(exact<0>() && exact<1>());
 }  // namespace cd_head_checks
 
+// A tt_range as three words: the head's bytes (enabled, tbi, e0pd, sh; the padding after them
+// 0), little-endian, table_base, and the walk word (walk_word_bytes).
+struct range_words {
+  std::uint64_t head = 0;
+  std::uint64_t base = 0;
+  std::uint64_t walk = default_walk_word;  // a disabled range: tt_range{}
+};
+
 // One VA range of a CD on the fast path (R is 0 or 1): checked against decode_limits' tables
-// and, when it passes, written into `out` whole (enabled), as decode_range writes it. False,
-// with `out` untouched, when the check does not pass.
+// (TxSZ and the granule, cd_txsz_ok; TTBx within the effective IPS, which is at most 48 bits
+// with 4KB and 16KB without DS: the 48-bit limit of CDTTBxValidRange as well) and, when it
+// passes, its words as decode_range writes it. False, with `out` untouched, when it does not.
 template <unsigned R, class X>
-[[nodiscard, gnu::always_inline]] constexpr bool cd_fast_range(const X& cd,
-                                                               const decode_limits& lim,
-                                                               tt_range& out) noexcept {
+[[nodiscard, gnu::always_inline]] constexpr bool cd_range_words(const X& cd,
+                                                                const decode_limits& lim,
+                                                                range_words& out) noexcept {
   namespace C = smmuv3::cd;
   namespace W = walk_word_bytes;
   using TSZ = std::conditional_t<R == 0, C::T0SZ, C::T1SZ>;
   using TG = std::conditional_t<R == 0, C::TG0, C::TG1>;
   using TTB = std::conditional_t<R == 0, C::TTB0, C::TTB1>;
   using E0PD = std::conditional_t<R == 0, C::E0PD0, C::E0PD1>;
-  // Each field read where it is used, nothing computed for both ranges: fewer values live
-  // across range 0's stores (g++ spilled them).
   const unsigned ds = unsigned{field_at<C::DS>(cd)};  // the tables' entries are IDR5.DS && DS
   const unsigned ips = static_cast<unsigned>(field_at<C::IPS>(cd)) & 7U;
   const unsigned tg = static_cast<unsigned>(field_at<TG>(cd));
   const unsigned txsz = field_at<TSZ>(cd) & 63U;
   const cd_range_check& k = lim.cd_range(R, ds, tg);
   const std::uint64_t ttb = bits_55_4(field_at<TTB>(cd));
-  // TxSZ and the granule (cd_txsz_ok), TTBx within the effective IPS, which is at most 48 bits
-  // with 4KB and 16KB without DS: the 48-bit limit of CDTTBxValidRange as well.
   if (((lim.cd_txsz_ok(R, ds, tg) >> txsz) & 1U) == 0 || (ttb & k.beyond_oa[ips]) != 0) {
     return false;
   }
   const std::uint64_t walk = k.walk[ips];
   // The geometry index is below 6 (decode_limits::init_cd_checks), TxSZ legal (below 40) here.
   const unsigned at = static_cast<unsigned>(walk >> W::geometry);
-  const std::uint64_t word =
-      walk | s1_geometry.ia_level[txsz][at] | std::uint64_t{field_at<C::ENDI>(cd)} << W::big_endian;
-  // Bits of TTBx below the start table's alignment are ignored (AArch64.S1TTBaseAddress).
-  const std::uint64_t base = ttb & s1_geometry.base_mask[txsz][at];
   // enabled, tbi, e0pd and sh (the leaves' shareability under DS only: walk.ds; 0 otherwise).
-  const std::uint32_t head =
-      1U | unsigned{field_at<E0PD>(cd)} << 16 |
-      cd_head<R>(static_cast<std::uint64_t>(cd.word(0)) & lim.cd_head_bits(R, ds, tg));
-  if (std::is_constant_evaluated() || std::endian::native != std::endian::little) {
-    out.enabled = true;
-    out.tbi = ((head >> 8) & 1U) != 0;
-    out.e0pd = ((head >> 16) & 1U) != 0;
-    out.sh = static_cast<std::uint8_t>(head >> 24);
-  } else {
-    // In one store.
-    std::memcpy(reinterpret_cast<unsigned char*>(&out) + offsetof(tt_range, enabled), &head,
-                sizeof head);
-  }
-  out.walk.table_base = base;
-  store_walk_word(out.walk, word);
+  out.head = 1U | unsigned{field_at<E0PD>(cd)} << 16 |
+             cd_head<R>(static_cast<std::uint64_t>(cd.word(0)) & lim.cd_head_bits(R, ds, tg));
+  // Bits of TTBx below the start table's alignment are ignored (AArch64.S1TTBaseAddress).
+  out.base = ttb & s1_geometry.base_mask[txsz][at];
+  out.walk =
+      walk | s1_geometry.ia_level[txsz][at] | std::uint64_t{field_at<C::ENDI>(cd)} << W::big_endian;
   return true;
 }
 
@@ -380,17 +406,72 @@ static_assert(offsetof(context_config, wxn) == offsetof(context_config, affd) + 
               offsetof(context_config, a) == offsetof(context_config, affd) + 7);
 }  // namespace cd_flags_checks
 
+// A context_config as nine words, its object representation in layout order (little-endian;
+// padding 0 but byte 7 of a walk word): the fast path computes them in registers, after every
+// load, and stores them at once.
+struct context_words {
+  range_words tt[2];
+  std::uint64_t mair = 0;
+  std::uint64_t flags = 0;  // affd, wxn, pan, hd, ha, s, r, a
+  std::uint64_t tail = 0;   // asid, ips_bits, el2
+};
+static_assert(sizeof(context_words) == sizeof(context_config));
+
+// Writes the configuration `w` represents into `c`, wholly: nine stores at run time on a
+// little-endian host (the words are its object representation, padding included), member by
+// member in constant evaluation and on big-endian hosts. With `over_defaults` (`c` holds
+// context_config{} already), a disabled range, whose words are tt_range{}'s, is not stored.
+[[gnu::always_inline]] constexpr void store_config(context_config& c, const context_words& w,
+                                                   bool over_defaults = false) noexcept {
+  if (std::is_constant_evaluated() || std::endian::native != std::endian::little) {
+    for (unsigned i = 0; i < 2; ++i) {
+      const std::uint64_t h = w.tt[i].head;
+      c.tt[i].enabled = (h & 1U) != 0;
+      c.tt[i].tbi = ((h >> 8) & 1U) != 0;
+      c.tt[i].e0pd = ((h >> 16) & 1U) != 0;
+      c.tt[i].sh = static_cast<std::uint8_t>(h >> 24);
+      c.tt[i].walk.table_base = w.tt[i].base;
+      store_walk_word(c.tt[i].walk, w.tt[i].walk);
+    }
+    c.mair = w.mair;
+    c.affd = (w.flags & 1U) != 0;
+    c.wxn = ((w.flags >> 8) & 1U) != 0;
+    c.pan = ((w.flags >> 16) & 1U) != 0;
+    c.hd = ((w.flags >> 24) & 1U) != 0;
+    c.ha = ((w.flags >> 32) & 1U) != 0;
+    c.s = ((w.flags >> 40) & 1U) != 0;
+    c.r = ((w.flags >> 48) & 1U) != 0;
+    c.a = ((w.flags >> 56) & 1U) != 0;
+    c.asid = static_cast<std::uint16_t>(w.tail);
+    c.ips_bits = static_cast<std::uint8_t>(w.tail >> 16);
+    c.el2 = ((w.tail >> 24) & 1U) != 0;
+  } else {
+    if (!over_defaults || w.tt[0].head != 0) {
+      store_word<0>(&c, w.tt[0].head);
+      store_word<1>(&c, w.tt[0].base);
+      store_word<2>(&c, w.tt[0].walk);
+    }
+    if (!over_defaults || w.tt[1].head != 0) {
+      store_word<3>(&c, w.tt[1].head);
+      store_word<4>(&c, w.tt[1].base);
+      store_word<5>(&c, w.tt[1].walk);
+    }
+    store_word<6>(&c, w.mair);
+    store_word<7>(&c, w.flags);
+    store_word<8>(&c, w.tail);
+  }
+}
+
 // The fast path: the CD checked against decode_limits' masks and tables, conservatively (a
 // legal CD may fail the check and take the rule-by-rule decoder, which names the error of an
-// ILLEGAL one). True with `c`, default-constructed, written as decode_cd would write it (the
-// fields that differ from the defaults, each once; nothing for a disabled range) when the CD
-// passes; false when it does not, with range 0 of `c` possibly written: the callers reset `c`
-// before the rule-by-rule decoder. Always inlined, as decode_ste_fast.
+// ILLEGAL one). True with `w` the words of its decode, as decode_cd would write it into a
+// default-constructed configuration; false when it does not pass. Computed in registers,
+// after every load: the caller stores the words at once (store_config).
 template <class X>
-[[nodiscard, gnu::always_inline]] constexpr bool decode_cd_fast(const X& raw,
-                                                                const stream_config& ste,
-                                                                const decode_limits& lim,
-                                                                context_config& c) noexcept {
+[[nodiscard, gnu::always_inline]] constexpr bool cd_fast_words(const X& raw,
+                                                               const stream_config& ste,
+                                                               const decode_limits& lim,
+                                                               context_words& w) noexcept {
   namespace C = smmuv3::cd;
   const std::uint64_t w0 = static_cast<std::uint64_t>(raw.word(0));
   // V and every rule on dword 0 alone (S, A, ENDI, AA64, HA/HD, ASID), S with S1STALLD.
@@ -398,33 +479,28 @@ template <class X>
        (w0 & (std::uint64_t{ste.s1stalld} << C::S::lsb))) != 0) {
     return false;
   }
-  // Each range checked and written in one go: a failure of range 1 leaves range 0 written, and
-  // the callers reset `c` before the rule-by-rule decoder runs.
-  if (!field_at<C::EPD0>(raw) && !cd_fast_range<0>(raw, lim, c.tt[0])) return false;
-  // EffectiveCDEPD1: 1 in the EL2 StreamWorld.
-  if (!ste.el2 && !field_at<C::EPD1>(raw) && !cd_fast_range<1>(raw, lim, c.tt[1])) return false;
-  // {MAIR1, MAIR0}: the whole of dword 3.
-  c.mair = static_cast<std::uint64_t>(raw.word(3));
-  c.ips_bits =
-      static_cast<std::uint8_t>(lim.ips_bits(static_cast<unsigned>(field_at<C::IPS>(raw))));
   const bool el2 = ste.el2;
-  c.asid = el2 ? 0 : field_at<C::ASID>(raw);  // no ASID in the EL2 StreamWorld
-  c.el2 = el2;
-  const std::uint64_t flags = cd_flags(static_cast<std::uint64_t>(raw.word(0)));
-  if (std::is_constant_evaluated() || std::endian::native != std::endian::little) {
-    c.affd = (flags & 1U) != 0;
-    c.wxn = ((flags >> 8) & 1U) != 0;
-    c.pan = ((flags >> 16) & 1U) != 0;
-    c.hd = ((flags >> 24) & 1U) != 0;
-    c.ha = ((flags >> 32) & 1U) != 0;
-    c.s = ((flags >> 40) & 1U) != 0;
-    c.r = ((flags >> 48) & 1U) != 0;
-    c.a = ((flags >> 56) & 1U) != 0;
-  } else {
-    // The eight bools' object representation (0 or 1 each), in one store.
-    std::memcpy(reinterpret_cast<unsigned char*>(&c) + offsetof(context_config, affd), &flags,
-                sizeof flags);
-  }
+  // A disabled range's fields are IGNORED; EffectiveCDEPD1 is 1 in the EL2 StreamWorld.
+  if (!field_at<C::EPD0>(raw) && !cd_range_words<0>(raw, lim, w.tt[0])) return false;
+  if (!el2 && !field_at<C::EPD1>(raw) && !cd_range_words<1>(raw, lim, w.tt[1])) return false;
+  w.mair = static_cast<std::uint64_t>(raw.word(3));  // {MAIR1, MAIR0}
+  w.flags = cd_flags(w0);
+  // asid (none in the EL2 StreamWorld), ips_bits and el2.
+  w.tail = (el2 ? 0U : std::uint64_t{field_at<C::ASID>(raw)}) |
+           std::uint64_t{lim.ips_bits(static_cast<unsigned>(field_at<C::IPS>(raw)))} << 16 |
+           std::uint64_t{el2} << 24;
+  return true;
+}
+
+// The fast path as one call: true with `c` the decode, false with `c` untouched.
+template <class X>
+[[nodiscard, gnu::always_inline]] constexpr bool decode_cd_fast(const X& raw,
+                                                                const stream_config& ste,
+                                                                const decode_limits& lim,
+                                                                context_config& c) noexcept {
+  context_words w;
+  if (!cd_fast_words(raw, ste, lim, w)) return false;
+  store_config(c, w, true);
   return true;
 }
 
@@ -436,16 +512,28 @@ template <class X, class Limits>
                                                                 context_config& c) noexcept {
   return decode_cd(raw, ste, lim, c);
 }
+
+// decode_cd's rule-by-rule path, as ste_decode_by_rules.
+template <class X, class Limits>
+[[nodiscard, gnu::noinline]] constexpr cd_decode cd_decode_by_rules(const X& raw,
+                                                                   const stream_config& ste,
+                                                                   const Limits& lim) noexcept {
+  cd_decode out;
+  out.error = decode_cd(raw, ste, lim, out.config);
+  return out;
+}
 }  // namespace detail
+
+constexpr cd_decode::cd_decode(const detail::context_words& w) noexcept {
+  detail::store_config(config, w);
+}
 
 // Decodes a CD reached through `ste` into `c` (which must start default-constructed) and
 // applies every CdIllegal rule the model has; in place, as decode_ste_into.
 template <class X>
-[[nodiscard]] constexpr cd_error decode_cd_into(const X& raw, const stream_config& ste,
-                                                const decode_limits& lim,
-                                                context_config& c) noexcept {
+[[nodiscard, gnu::always_inline]] constexpr cd_error decode_cd_into(
+    const X& raw, const stream_config& ste, const decode_limits& lim, context_config& c) noexcept {
   if (detail::decode_cd_fast(raw, ste, lim, c)) return cd_error::none;
-  c = context_config{};
   return detail::decode_cd_rules(raw, ste, lim, c);
 }
 
@@ -464,12 +552,9 @@ template <class X>
 [[nodiscard, gnu::always_inline]] constexpr cd_decode decode_cd(const X& raw,
                                                                 const stream_config& ste,
                                                                 const decode_limits& lim) noexcept {
-  cd_decode out;  // built in place
-  if (!detail::decode_cd_fast(raw, ste, lim, out.config)) {
-    out.config = context_config{};
-    out.error = detail::decode_cd_rules(raw, ste, lim, out.config);
-  }
-  return out;
+  detail::context_words w;
+  if (detail::cd_fast_words(raw, ste, lim, w)) return cd_decode(w);
+  return detail::cd_decode_by_rules(raw, ste, lim);
 }
 
 // Decodes a CD reached through `ste` and applies every CdIllegal rule the model has.
