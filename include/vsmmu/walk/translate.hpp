@@ -61,9 +61,14 @@ struct planned_context_lookup : context_lookup {
   vmsa::walk_plan tt_plans[2]{};
 
   constexpr planned_context_lookup() noexcept = default;
-  constexpr explicit planned_context_lookup(const context_lookup& l) noexcept : context_lookup(l) {
-    if (l.config.tt[0].enabled) tt_plans[0] = vmsa::walk_plan(l.config.tt[0].walk);
-    if (l.config.tt[1].enabled) tt_plans[1] = vmsa::walk_plan(l.config.tt[1].walk);
+  // Each plan initialised once (not zeroed, then overwritten).
+  constexpr explicit planned_context_lookup(const context_lookup& l) noexcept
+      : context_lookup(l), tt_plans{plan_of(l.config.tt[0]), plan_of(l.config.tt[1])} {}
+
+ private:
+  [[nodiscard, gnu::always_inline]] static constexpr vmsa::walk_plan plan_of(
+      const tt_range& r) noexcept {
+    return r.enabled ? vmsa::walk_plan(r.walk) : vmsa::walk_plan{};
   }
 };
 
