@@ -46,8 +46,19 @@ struct tt_range {
   vmsa::walk_params walk{};
 };
 
+namespace detail {
+struct context_words;
+}
+
 // The decoded, validated CD.
 struct context_config {
+  constexpr context_config() noexcept = default;
+  // The fast path's decode (detail::context_words), stored where the configuration is built: a
+  // constructor's object is the caller's (a member initialised from it too), where a local
+  // returned from an inlined function was copied (16-byte loads of 8-byte stores:
+  // store-forwarding stalls). The default members, wholly overwritten at once, are dropped.
+  constexpr explicit context_config(const detail::context_words& w) noexcept;
+
   std::array<tt_range, 2> tt{tt_range{}, tt_range{}};  // (not a loop over the array)
   std::uint64_t mair = 0;
   // CD dword 0 bits 35-46, in the order of the bits: the fast path writes the eight in one
@@ -65,21 +76,9 @@ struct context_config {
   bool el2 = false;  // single VA range, no unprivileged accesses (StreamWorld NS-EL2)
 };
 
-namespace detail {
-struct context_words;
-}
-
 struct cd_decode {
   cd_error error = cd_error::none;
   context_config config{};
-
-  constexpr cd_decode() noexcept = default;
-  // The fast path's decode (detail::context_words), stored where the result is: a
-  // constructor's object is the caller's, where a local returned from an inlined function was
-  // copied (16-byte loads of 8-byte stores: store-forwarding stalls). Its default
-  // configuration, wholly overwritten at once, is dropped.
-  constexpr explicit cd_decode(const detail::context_words& w) noexcept;
-
   [[nodiscard]] constexpr bool illegal() const noexcept { return error != cd_error::none; }
 };
 
@@ -524,8 +523,8 @@ template <class X, class Limits>
 }
 }  // namespace detail
 
-constexpr cd_decode::cd_decode(const detail::context_words& w) noexcept {
-  detail::store_config(config, w);
+constexpr context_config::context_config(const detail::context_words& w) noexcept {
+  detail::store_config(*this, w);
 }
 
 // Decodes a CD reached through `ste` into `c` (which must start default-constructed) and
@@ -553,7 +552,7 @@ template <class X>
                                                                 const stream_config& ste,
                                                                 const decode_limits& lim) noexcept {
   detail::context_words w;
-  if (detail::cd_fast_words(raw, ste, lim, w)) return cd_decode(w);
+  if (detail::cd_fast_words(raw, ste, lim, w)) return {cd_error::none, context_config(w)};
   return detail::cd_decode_by_rules(raw, ste, lim);
 }
 

@@ -164,8 +164,13 @@ struct uncached {
                                                  const stream_config& ste, std::uint32_t /*sid*/,
                                                  std::uint32_t cd_index,
                                                  StructurePa&& structure_pa) const noexcept {
-    context_lookup out;  // built in place
     const cd_fetch cdf = fetch_cd(mem, ste, st.features, cd_index, structure_pa);
+    detail::context_words w;  // the fast path's decode: built in place, once
+    if (cdf.status == cd_locate_status::ok && limits != nullptr &&
+        detail::cd_fast_words(cdf.cd, ste, *limits, w)) {
+      return {cdf.status, cdf.fault, false, context_config(w)};
+    }
+    context_lookup out;
     out.status = cdf.status;
     out.fault = cdf.fault;
     if (cdf.status == cd_locate_status::ok) {
