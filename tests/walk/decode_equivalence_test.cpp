@@ -163,6 +163,7 @@ template <class X>
   w.oa_bits = ps;
   w.big_endian = endi;
   w.stage2 = true;
+  w.pa52_64k = *g == 16 && f.oas_bits() >= 52;
   // Bits of S2TTB below the start table's alignment are ignored (AArch64.S2TTBaseAddress).
   w.table_base = ttb & ~vmsa::mask_below(vmsa::start_table_shift(*g, ia_bits, level, ps >= 52));
   c.s2.affd = ste.template get<S::S2AFFD>();
@@ -207,6 +208,7 @@ constexpr cd_error decode_range(const X& cd, const smmu_features& f, unsigned ip
   w.big_endian = big_endian;
   w.stage2 = false;
   w.ds = ds;
+  w.pa52_64k = *g == 16 && f.oas_bits() >= 52;
   w.table_base =
       ttb & ~vmsa::mask_below(vmsa::start_table_shift(*g, w.ia_bits, w.start_level, ips >= 52));
   return cd_error::none;
@@ -375,6 +377,7 @@ void check_same(const vsmmu::walk::vmsa::walk_params& a, const vsmmu::walk::vmsa
   CHECK(a.big_endian == b.big_endian);
   CHECK(a.stage2 == b.stage2);
   CHECK(a.ds == b.ds);
+  CHECK(a.pa52_64k == b.pa52_64k);
 }
 
 void check_same(const vw::stream_config& a, const vw::stream_config& b) {
@@ -789,11 +792,13 @@ TEST_CASE("decode_limits: fast-path tables against the rules, exhaustively", "[w
           }
           if (g == 0) continue;
           CHECK(k.granule() == g);
+          CHECK(k.pa52_64k() == (g == 16 && f.oas_bits() >= 52));
           for (unsigned ps = 0; ps < 8; ++ps) {
             CHECK(k.oa(ps) ==
                   vw::effective_output_bits(static_cast<smmuv3::address_size>(ps), g, f, lpa2));
             CHECK(k.geometry(ps) == g - 12 + (k.oa(ps) >= 52 ? 1U : 0U));
-            CHECK(k.beyond_oa[ps] == ~vsmmu::walk::vmsa::mask_below(k.oa(ps)));
+            CHECK((k.beyond_oa[ps] & ~std::uint64_t{k.geometry_bits}) ==
+                  ~vsmmu::walk::vmsa::mask_below(k.oa(ps)));
           }
         }
       }

@@ -477,29 +477,140 @@ TEST_CASE("audit: CD TxSZ minimum with 52-bit VAs", "[walk][audit][txsz]") {
   }
 }
 
-// DDI 0487 J1.1.4.9 AArch64.NextTableBase (and AArch64.S1LeafBase alike): "elsif tgx ==
-// TGx_64KB && (AArch64.PAMax() >= 52 || ...) then tablebase<51:48> = descriptor<15:12>", and the
-// Address size check (AArch64.OAOutOfRange) is against the configured PS. With the 64KB granule
-// on an SMMU whose OAS is 52 bits, descriptor bits [15:12] are OA[51:48] even when the effective
-// S2PS (or IPS) is 48: a table descriptor with them set outputs an address beyond S2PS, a stage 2
-// Address Size fault (IHI 0070 §3.4 stage 2 check 2).
-// KNOWN DEPARTURE, not yet fixed: the walk takes bits [15:12] as OA[51:48] only when the
-// effective output size is 52 (vmsa::walk_plan: pa52 = g == 16 && oa_bits >= 52), and ignores
-// them otherwise, so this walk translates. The fix needs the OAS in walk_params (a field the
-// decoders and their fast path fill); until then the test is expected to fail ([!shouldfail]:
-// Catch2 reports it passing while it fails, and failing once the walk is fixed: remove the tag).
+// DDI 0487 J1.1.4.9 AArch64.NextTableBase, AArch64.S1LeafBase and AArch64.S2LeafBase: "elsif
+// tgx == TGx_64KB && (AArch64.PAMax() >= 52 || ...) then tablebase<51:48> = descriptor<15:12>"
+// (leafbase alike), whatever the configured PS; the Address size check (AArch64.OAOutOfRange)
+// is then against the effective IPS / S2PS. An SMMU's PAMax is its OAS (IHI 0070 §3.4: the OAS
+// "must match the system physical address size", translation "consistent with Armv8-A"). So
+// with the 64KB granule and an OAS of 52 bits, descriptor bits [15:12] set are an output beyond
+// an effective IPS / S2PS of 48: a stage 1 / stage 2 Address Size fault (§3.4 check 2 of each
+// stage), in a table descriptor or a leaf. With an OAS of 48 bits the model takes the
+// IMPLEMENTATION DEFINED choice "descriptor[15:12] for 64KB granule are OA[51:48]" as FALSE:
+// the bits are not part of the address.
 TEST_CASE("audit: 64KB with OAS 52 and S2PS 48: descriptor bits [15:12] are OA[51:48]",
-          "[walk][audit][addr_size][!shouldfail]") {
+          "[walk][audit][addr_size]") {
   auto w = make_world();
   w->st.features.oas = address_size::bits52;
   const auto fmt = vt::s2_format(16, 42, 2);
   const auto root = w->b.new_root(fmt);
-  w->b.map(fmt, root, 0x1'0000, 0x2'0000, 3);
+  const auto leaf = w->b.map(fmt, root, 0x1'0000, 0x2'0000, 3);
   w->put_ste(s2_only(root, 42, 1, granule::size_64k, address_size::bits48));
-  REQUIRE(w->run(access(0x1'0010)).output_address() == 0x2'0010);
-  const auto desc = w->b.descriptor_address(fmt, root, 0x1'0000, 2);
+  REQUIRE(run_both(*w, access(0x1'0010)).output_address() == 0x2'0010);
+  const auto table = w->b.descriptor_address(fmt, root, 0x1'0000, 2);
+  const auto desc = GENERATE_COPY(table, leaf);
   w->b.write64(desc, w->b.read64(desc) | std::uint64_t{1} << 12);  // OA[48]
-  const auto r = run_both(*w, access(0x1'0010));
-  CHECK(r.kind == outcome::fault);
-  CHECK(r.event.type() == E::type::f_addr_size);
+  SECTION("OAS 52: an output beyond S2PS, stage 2 F_ADDR_SIZE") {
+    const auto r = run_both(*w, access(0x1'0010));
+    CHECK(r.kind == outcome::fault);
+    const auto e = fault_of(r, E::type::f_addr_size, true, E::fault_class::in);
+    CHECK(e.get<E::IPA>() == 0x1'0000);
+  }
+  SECTION("OAS 48: the bits are not OA[51:48]") {
+    w->st.features.oas = address_size::bits48;
+    CHECK(run_both(*w, access(0x1'0010)).output_address() == 0x2'0010);
+  }
+}
+
+TEST_CASE("audit: 64KB with OAS 52 and IPS 48: descriptor bits [15:12] are OA[51:48]",
+          "[walk][audit][addr_size]") {
+  auto w = make_world();
+  w->st.features.oas = address_size::bits52;
+  const auto fmt = vt::s1_format(16, 48);
+  const auto root = w->stage1(fmt, s1_cd(0, 48, granule::size_64k, address_size::bits48));
+  // A 512MB level 2 block under a level 1 table descriptor.
+  const auto leaf = w->b.map(fmt, root, 0x2000'0000, 0x4000'0000, 2);
+  REQUIRE(run_both(*w, access(0x2000'0010)).output_address() == 0x4000'0010);
+  const auto table = w->b.descriptor_address(fmt, root, 0x2000'0000, 1);
+  const auto desc = GENERATE_COPY(table, leaf);
+  const int bit = GENERATE(12, 15);  // OA[48], OA[51]
+  w->b.write64(desc, w->b.read64(desc) | std::uint64_t{1} << bit);
+  SECTION("OAS 52: an output beyond IPS, stage 1 F_ADDR_SIZE") {
+    fault_of(run_both(*w, access(0x2000'0010)), E::type::f_addr_size, false, E::fault_class::in);
+  }
+  SECTION("OAS 52, IPS 52: OA[51:48] is the output's") {
+    w->put_cd(s1_cd(root, 48, granule::size_64k, address_size::bits52));
+    if (desc == leaf) {
+      CHECK(run_both(*w, access(0x2000'0010)).output_address() ==
+            (std::uint64_t{1} << (bit + 36) | 0x4000'0010));
+    } else {  // the level 2 table at a PA beyond memory: an abort on the walk (CLASS TT)
+      fault_of(run_both(*w, access(0x2000'0010)), E::type::f_walk_eabt, false,
+               E::fault_class::tt);
+    }
+  }
+  SECTION("OAS 48: the bits are not OA[51:48]") {
+    w->st.features.oas = address_size::bits48;
+    CHECK(run_both(*w, access(0x2000'0010)).output_address() == 0x4000'0010);
+  }
+}
+
+// The same in a nested walk: stage 2 (64KB, S2PS 48) translates the CD address (CLASS CD), the
+// stage 1 table addresses (CLASS TT) and the output (CLASS IN) through a descriptor with bit
+// [12] set; stage 1 (64KB, IPS 48) outputs beyond its IPS before stage 2 sees the address.
+TEST_CASE("audit: nested, 64KB with OAS 52: descriptor bits [15:12] against S2PS and IPS",
+          "[walk][audit][addr_size][nested]") {
+  auto w = make_world();
+  w->st.features.oas = address_size::bits52;
+  // Stage 2: IPA 0-512MB identity-mapped by a level 2 block (the CD and stage 1 tables), IPA
+  // 0x40'0000'0000 -> PA 0x7'0000'0000 by another.
+  const auto s2fmt = vt::s2_format(16, 40, 2);
+  const auto s2root = w->b.new_root(s2fmt);
+  const auto low = w->b.map(s2fmt, s2root, 0, 0, 2);
+  const auto out = w->b.map(s2fmt, s2root, 0x40'0000'0000, 0x7'0000'0000, 2);
+  const auto s1fmt = vt::s1_format(16, 48);
+  const auto s1root = w->b.new_root(s1fmt);
+  const auto s1leaf = w->b.map(s1fmt, s1root, 0x2000'0000, 0x40'0000'0000, 2);
+  w->put_ste(with_s2(s1_ste().with<S::Config>(ste_config::nested), s2root, 40, 1,
+                     granule::size_64k, address_size::bits48));
+  w->put_cd(s1_cd(s1root, 48, granule::size_64k, address_size::bits48));
+  REQUIRE(run_both(*w, access(0x2000'0010)).output_address() == 0x7'0000'0010);
+  SECTION("stage 2, the output: CLASS IN") {
+    w->b.write64(out, w->b.read64(out) | std::uint64_t{1} << 12);
+    const auto e =
+        fault_of(run_both(*w, access(0x2000'0010)), E::type::f_addr_size, true, E::fault_class::in);
+    CHECK(e.get<E::IPA>() == 0x40'0000'0000);
+  }
+  SECTION("stage 2, the CD address: CLASS CD") {
+    w->b.write64(low, w->b.read64(low) | std::uint64_t{1} << 12);
+    const auto e =
+        fault_of(run_both(*w, access(0x2000'0010)), E::type::f_addr_size, true, E::fault_class::cd);
+    CHECK(e.get<E::IPA>() == (cd_ptr & ~std::uint64_t{0xfff}));  // IPA[51:12]
+  }
+  SECTION("stage 1 output beyond IPS: stage 1 F_ADDR_SIZE") {
+    w->b.write64(s1leaf, w->b.read64(s1leaf) | std::uint64_t{1} << 12);
+    fault_of(run_both(*w, access(0x2000'0010)), E::type::f_addr_size, false, E::fault_class::in);
+  }
+}
+
+// DDI 0487 J1.1.4.65 AArch64.BlockDescSupported: "when TGx_64KB return ((level == 1 && (d128 ==
+// '1' || AArch64.PAMax() >= 52)) || level == 2)": a 4TB level 1 block with the 64KB granule is
+// valid on an SMMU whose OAS is 52 bits, whatever the effective IPS / S2PS; with an OAS of 48
+// bits it is an invalid descriptor, a Translation fault at level 1.
+TEST_CASE("audit: 64KB level 1 block with OAS 52 and IPS / S2PS 48", "[walk][audit][blocks]") {
+  constexpr std::uint64_t va = 0x0400'0000'1234;  // in the 4TB block at 2^42
+  constexpr std::uint64_t oa = 0x0800'0000'0000;
+  auto w = make_world();
+  w->st.features.oas = address_size::bits52;
+  const bool stage2 = GENERATE(false, true);
+  CAPTURE(stage2);
+  const auto fmt = stage2 ? vt::s2_format(16, 48, 1) : vt::s1_format(16, 48);
+  REQUIRE(fmt.start_level == 1);
+  std::uint64_t root = 0;
+  if (stage2) {
+    root = w->b.new_root(fmt);
+    w->put_ste(s2_only(root, 48, 2, granule::size_64k, address_size::bits48));
+  } else {
+    root = w->stage1(fmt, s1_cd(0, 48, granule::size_64k, address_size::bits48));
+  }
+  w->b.map(fmt, root, va, oa, 1);
+  SECTION("OAS 52: translated by the block") {
+    const auto r = run_both(*w, access(va));
+    REQUIRE(r.kind == outcome::translated);
+    CHECK(r.output_address() == (oa | (va & 0x3ff'ffff'ffff)));
+    CHECK(r.xlat.size_shift == 42);
+    CHECK((stage2 ? r.xlat.s2_level : r.xlat.s1_level) == 1);
+  }
+  SECTION("OAS 48: not a block, a level 1 Translation fault") {
+    w->st.features.oas = address_size::bits48;
+    fault_of(run_both(*w, access(va)), E::type::f_translation, stage2, E::fault_class::in);
+  }
 }

@@ -111,6 +111,10 @@ constexpr cd_error decode_range(const dwords4& cd, const Limits& lim, unsigned i
   w.big_endian = big_endian;
   w.stage2 = false;
   w.ds = ds;
+  // Whatever the IPS (AArch64.S1LeafBase); `out` starts default-constructed (false), so that
+  // the common case is one compare.
+  if (g == 16 && lim.oas_bits() >= 52) w.pa52_64k = true;
+  // The 64-byte minimum follows the effective IPS (§5.4 TTB0).
   w.table_base = ttb & ~vmsa::mask_below(vmsa::start_table_shift(g, ia_bits, level, ips >= 52));
   return cd_error::none;
 }
@@ -217,48 +221,6 @@ static_assert(cd_bits::epd0 == bit_of<C::EPD0> && cd_bits::endi == bit_of<C::END
               cd_bits::sh1 == (low_mask(2) << C::SH1::lsb) && C::SH1::msb == C::SH1::lsb + 1);
 }  // namespace cd_fast_checks
 
-namespace walk_word_checks {
-namespace W = walk_word_bytes;
-using P = vmsa::walk_params;
-constexpr std::size_t at = offsetof(P, granule_shift);
-static_assert(std::is_trivially_copyable_v<P> && std::is_standard_layout_v<P> &&
-              sizeof(P) == at + 8);
-static_assert(offsetof(P, ia_bits) == at + W::ia_bits / 8 &&
-              offsetof(P, start_level) == at + W::start_level / 8 &&
-              offsetof(P, oa_bits) == at + W::oa_bits / 8 &&
-              offsetof(P, big_endian) == at + W::big_endian / 8 &&
-              offsetof(P, stage2) == at + W::stage2 / 8 && offsetof(P, ds) == at + W::ds / 8);
-}  // namespace walk_word_checks
-
-// A default walk_params' walk word (the fast paths store it for a range or stage not in use).
-inline constexpr std::uint64_t default_walk_word =
-    std::uint64_t{vmsa::walk_params{}.granule_shift} << walk_word_bytes::granule_shift |
-    std::uint64_t{vmsa::walk_params{}.ia_bits} << walk_word_bytes::ia_bits |
-    std::uint64_t{static_cast<std::uint8_t>(vmsa::walk_params{}.start_level)}
-        << walk_word_bytes::start_level |
-    std::uint64_t{vmsa::walk_params{}.oa_bits} << walk_word_bytes::oa_bits |
-    std::uint64_t{vmsa::walk_params{}.big_endian} << walk_word_bytes::big_endian |
-    std::uint64_t{vmsa::walk_params{}.stage2} << walk_word_bytes::stage2 |
-    std::uint64_t{vmsa::walk_params{}.ds} << walk_word_bytes::ds;
-
-// Stores a walk word (walk_word_bytes) into `w`: every field but table_base, in one store at
-// run time on a little-endian host (byte 7 into the padding).
-constexpr void store_walk_word(vmsa::walk_params& w, std::uint64_t word) noexcept {
-  namespace W = walk_word_bytes;
-  if (std::is_constant_evaluated() || std::endian::native != std::endian::little) {
-    w.granule_shift = static_cast<std::uint8_t>(word >> W::granule_shift);
-    w.ia_bits = static_cast<std::uint8_t>(word >> W::ia_bits);
-    w.start_level = static_cast<std::int8_t>(static_cast<std::uint8_t>(word >> W::start_level));
-    w.oa_bits = static_cast<std::uint8_t>(word >> W::oa_bits);
-    w.big_endian = ((word >> W::big_endian) & 1U) != 0;
-    w.stage2 = ((word >> W::stage2) & 1U) != 0;
-    w.ds = ((word >> W::ds) & 1U) != 0;
-  } else {
-    std::memcpy(reinterpret_cast<unsigned char*>(&w) + offsetof(vmsa::walk_params, granule_shift),
-                &word, sizeof word);
-  }
-}
-
 // Stores word `v` as the object representation of bytes [8 * i, 8 * i + 8) of `to`.
 template <std::size_t I>
 [[gnu::always_inline]] inline void store_word(void* to, std::uint64_t v) noexcept {
@@ -332,12 +294,13 @@ template <unsigned R, class X>
   const unsigned txsz = field_at<TSZ>(cd) & 63U;
   const cd_range_check& k = lim.cd_range(R, ds, tg);
   const std::uint64_t ttb = bits_55_4(field_at<TTB>(cd));
-  if (((lim.cd_txsz_ok(R, ds, tg) >> txsz) & 1U) == 0 || (ttb & k.beyond_oa[ips]) != 0) {
+  const std::uint64_t beyond_oa = k.beyond_oa[ips];  // bits [3:0], never in ttb: the geometry
+  if (((lim.cd_txsz_ok(R, ds, tg) >> txsz) & 1U) == 0 || (ttb & beyond_oa) != 0) {
     return false;
   }
   const std::uint64_t walk = k.walk[ips];
   // The geometry index is below 6 (decode_limits::init_cd_checks), TxSZ legal (below 40) here.
-  const unsigned at = static_cast<unsigned>(walk >> W::geometry);
+  const unsigned at = static_cast<unsigned>(beyond_oa) & cd_range_check::geometry_bits;
   // enabled, tbi, e0pd and sh (the leaves' shareability under DS only: walk.ds; 0 otherwise).
   out.head = 1U | unsigned{field_at<E0PD>(cd)} << 16 |
              cd_head<R>(static_cast<std::uint64_t>(cd.word(0)) & lim.cd_head_bits(R, ds, tg));
@@ -406,8 +369,8 @@ static_assert(offsetof(context_config, wxn) == offsetof(context_config, affd) + 
 }  // namespace cd_flags_checks
 
 // A context_config as nine words, its object representation in layout order (little-endian;
-// padding 0 but byte 7 of a walk word): the fast path computes them in registers, after every
-// load, and stores them at once.
+// padding 0): the fast path computes them in registers, after every load, and stores them at
+// once.
 struct context_words {
   range_words tt[2];
   std::uint64_t mair = 0;

@@ -259,13 +259,15 @@ class decode_limits {
           // path indexes with CD.DS as it is.
           const bool ds_in_effect = ds != 0 && feat.ds && g != 0 && g != 16;
           const unsigned geometry = g == 0 ? 0 : g - 12;  // 2 * (g - 12) / 2
+          // Descriptors hold OA[51:48] whatever the IPS (vmsa::walk_params::pa52_64k).
+          const bool pa52_64k = g == 16 && oas_ >= 52;
           for (unsigned ps = 0; ps < 8; ++ps) {
             namespace W = detail::walk_word_bytes;
             const unsigned oa = output_bits(ps, g, ds_in_effect);
             k.walk[ps] = std::uint64_t{g} << W::granule_shift | std::uint64_t{oa} << W::oa_bits |
                          std::uint64_t{ds_in_effect} << W::ds |
-                         std::uint64_t{geometry + (oa >= 52 ? 1U : 0U)} << W::geometry;
-            k.beyond_oa[ps] = ~detail::low_mask(oa);
+                         std::uint64_t{pa52_64k} << W::pa52_64k;
+            k.beyond_oa[ps] = ~detail::low_mask(oa) | (geometry + (oa >= 52 ? 1U : 0U));
           }
           cd_head_bits_[r][ds][tg] =
               (r == 0 ? B::tbi0 : B::tbi1) | (ds_in_effect ? (r == 0 ? B::sh0 : B::sh1) : 0);

@@ -8,7 +8,11 @@
 #include <vsmmu/walk/vmsa.hpp>
 
 #include <algorithm>
+#include <bit>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 
 // STE decode and validation (IHI 0070 §5.2, pseudocode SteIllegal in §5.2.2) into the
 // configuration a translation uses. The model is a Non-secure SMMUv3.1+ with VMSAv8-64 only
@@ -88,6 +92,51 @@ struct ste_decode {
 namespace detail {
 [[nodiscard]] constexpr std::uint64_t bits_55_4(std::uint64_t a) noexcept {
   return a & vmsa::mask_below(56) & ~vmsa::mask_below(4);
+}
+
+namespace walk_word_checks {
+namespace W = walk_word_bytes;
+using P = vmsa::walk_params;
+constexpr std::size_t at = offsetof(P, granule_shift);
+static_assert(std::is_trivially_copyable_v<P> && std::is_standard_layout_v<P> &&
+              sizeof(P) == at + 8);
+static_assert(offsetof(P, ia_bits) == at + W::ia_bits / 8 &&
+              offsetof(P, start_level) == at + W::start_level / 8 &&
+              offsetof(P, oa_bits) == at + W::oa_bits / 8 &&
+              offsetof(P, big_endian) == at + W::big_endian / 8 &&
+              offsetof(P, stage2) == at + W::stage2 / 8 && offsetof(P, ds) == at + W::ds / 8 &&
+              offsetof(P, pa52_64k) == at + W::pa52_64k / 8);
+}  // namespace walk_word_checks
+
+// A default walk_params' walk word (the fast paths store it for a range or stage not in use).
+inline constexpr std::uint64_t default_walk_word =
+    std::uint64_t{vmsa::walk_params{}.granule_shift} << walk_word_bytes::granule_shift |
+    std::uint64_t{vmsa::walk_params{}.ia_bits} << walk_word_bytes::ia_bits |
+    std::uint64_t{static_cast<std::uint8_t>(vmsa::walk_params{}.start_level)}
+        << walk_word_bytes::start_level |
+    std::uint64_t{vmsa::walk_params{}.oa_bits} << walk_word_bytes::oa_bits |
+    std::uint64_t{vmsa::walk_params{}.big_endian} << walk_word_bytes::big_endian |
+    std::uint64_t{vmsa::walk_params{}.stage2} << walk_word_bytes::stage2 |
+    std::uint64_t{vmsa::walk_params{}.ds} << walk_word_bytes::ds |
+    std::uint64_t{vmsa::walk_params{}.pa52_64k} << walk_word_bytes::pa52_64k;
+
+// Stores a walk word (walk_word_bytes) into `w`: every field but table_base, in one store at
+// run time on a little-endian host.
+constexpr void store_walk_word(vmsa::walk_params& w, std::uint64_t word) noexcept {
+  namespace W = walk_word_bytes;
+  if (std::is_constant_evaluated() || std::endian::native != std::endian::little) {
+    w.granule_shift = static_cast<std::uint8_t>(word >> W::granule_shift);
+    w.ia_bits = static_cast<std::uint8_t>(word >> W::ia_bits);
+    w.start_level = static_cast<std::int8_t>(static_cast<std::uint8_t>(word >> W::start_level));
+    w.oa_bits = static_cast<std::uint8_t>(word >> W::oa_bits);
+    w.big_endian = ((word >> W::big_endian) & 1U) != 0;
+    w.stage2 = ((word >> W::stage2) & 1U) != 0;
+    w.ds = ((word >> W::ds) & 1U) != 0;
+    w.pa52_64k = ((word >> W::pa52_64k) & 1U) != 0;
+  } else {
+    std::memcpy(reinterpret_cast<unsigned char*>(&w) + offsetof(vmsa::walk_params, granule_shift),
+                &word, sizeof word);
+  }
 }
 }  // namespace detail
 
@@ -256,7 +305,11 @@ template <class X, class Limits>
   w.oa_bits = ps;
   w.big_endian = endi;
   w.stage2 = true;
-  // Bits of S2TTB below the start table's alignment are ignored (AArch64.S2TTBaseAddress).
+  // Whatever the S2PS (AArch64.S2LeafBase); `c` starts default-constructed (false), so that
+  // the common case is one compare.
+  if (g == 16 && lim.oas_bits() >= 52) w.pa52_64k = true;
+  // Bits of S2TTB below the start table's alignment are ignored (AArch64.S2TTBaseAddress); the
+  // 64-byte minimum follows the effective S2PS (§5.2 S2TTB).
   w.table_base = ttb & ~vmsa::mask_below(vmsa::start_table_shift(g, ia_bits, level, ps >= 52));
   c.s2.affd = ste.get<S::S2AFFD>();
   c.s2.ptw = ste.get<S::S2PTW>();
@@ -330,18 +383,21 @@ template <class X>
       return false;
     }
     // Every check passed: from here on `c` is written.
-    const unsigned oa = r.oa(ps);
+    namespace W = walk_word_bytes;
+    // granule_shift, oa_bits and pa52_64k (ds 0: the entries for TG0 without DS).
+    const std::uint64_t walk = r.walk[ps];
+    const unsigned oa = static_cast<unsigned>(walk >> W::oa_bits) & 0xffU;
     const unsigned ia_bits = 64 - t0sz;
     const unsigned shift = ia_bits - s2_geometry.lsb[tg][sl0] + 3;
     vmsa::walk_params& w = c.s2.walk;
     // Bits of S2TTB below the start table's alignment are ignored (AArch64.S2TTBaseAddress).
     w.table_base = ttb & (~std::uint64_t{0} << (shift < 6 && oa >= 52 ? 6U : shift));
-    w.granule_shift = static_cast<std::uint8_t>(r.granule());
-    w.ia_bits = static_cast<std::uint8_t>(ia_bits);
-    w.start_level = s2_geometry.level[tg][sl0];
-    w.oa_bits = static_cast<std::uint8_t>(oa);
-    w.big_endian = field_at<S::S2ENDI>(raw);
-    w.stage2 = true;
+    store_walk_word(
+        w, walk | std::uint64_t{ia_bits} << W::ia_bits |
+               std::uint64_t{static_cast<std::uint8_t>(s2_geometry.level[tg][sl0])}
+                   << W::start_level |
+               std::uint64_t{field_at<S::S2ENDI>(raw)} << W::big_endian |
+               std::uint64_t{1} << W::stage2);
     c.s2.affd = field_at<S::S2AFFD>(raw);
     c.s2.ptw = field_at<S::S2PTW>(raw);
     c.s2.ha = field_at<S::S2HA>(raw);

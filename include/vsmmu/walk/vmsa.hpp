@@ -51,6 +51,12 @@ struct walk_params {
   bool big_endian = false;    // CD.ENDI / STE.S2ENDI
   bool stage2 = false;        // descriptors carry stage 2 attributes (no table attributes)
   bool ds = false;  // FEAT_LPA2 with 4KB/16KB: OA[51:50] in descriptor bits [9:8], no SH there
+  // The 64KB granule on an SMMU whose OAS is 52 bits or more: descriptor bits [15:12] are
+  // OA[51:48] and a level 1 block is valid, whatever the effective IPS / S2PS (oa_bits), which
+  // only bounds the output. AArch64.NextTableBase, AArch64.S1LeafBase/S2LeafBase and
+  // AArch64.BlockDescSupported test AArch64.PAMax() >= 52; an SMMU's PAMax is its OAS
+  // (IHI 0070 §3.4: translation consistent with Armv8-A, the OAS the system's PA size).
+  bool pa52_64k = false;
 };
 
 [[nodiscard]] constexpr unsigned stride(unsigned granule_shift) noexcept {
@@ -82,8 +88,9 @@ struct walk_params {
 }
 
 // AArch64.BlockDescSupported without D128: DS adds 512GB blocks (4KB, level 0) and 64GB blocks
-// (16KB, level 1).
-[[nodiscard]] constexpr bool block_supported(unsigned granule_shift, int level, unsigned oa_bits,
+// (16KB, level 1); a PA size (AArch64.PAMax(), the SMMU's OAS: not the effective IPS / S2PS) of
+// 52 bits or more adds 4TB blocks (64KB, level 1).
+[[nodiscard]] constexpr bool block_supported(unsigned granule_shift, int level, unsigned pa_max,
                                              bool ds = false) noexcept {
   switch (granule_shift) {
     case 12:
@@ -91,23 +98,24 @@ struct walk_params {
     case 14:
       return level == 2 || (level == 1 && ds);
     case 16:
-      return level == 2 || (level == 1 && oa_bits >= 52);
+      return level == 2 || (level == 1 && pa_max >= 52);
     default:
       return false;
   }
 }
 
 // The output address a table, block or page descriptor holds: bits [47:lsb], plus OA[51:48]
-// from descriptor bits [15:12] with the 64KB granule when 52-bit addresses are in use; with DS
-// (4KB/16KB) bits [49:lsb] and OA[51:50] from bits [9:8].
+// from descriptor bits [15:12] with the 64KB granule when the PA size (AArch64.PAMax(), the
+// SMMU's OAS: not the effective IPS / S2PS) is 52 bits or more; with DS (4KB/16KB) bits
+// [49:lsb] and OA[51:50] from bits [9:8].
 [[nodiscard]] constexpr std::uint64_t output_address(std::uint64_t desc, unsigned lsb,
-                                                     unsigned granule_shift, unsigned oa_bits,
+                                                     unsigned granule_shift, unsigned pa_max,
                                                      bool ds = false) noexcept {
   if (ds && granule_shift != 16) {
     return (desc & mask_below(50) & ~mask_below(lsb)) | (((desc >> 8) & 3) << 50);
   }
   std::uint64_t oa = desc & mask_below(48) & ~mask_below(lsb);
-  if (granule_shift == 16 && oa_bits >= 52) oa |= ((desc >> 12) & 0xf) << 48;
+  if (granule_shift == 16 && pa_max >= 52) oa |= ((desc >> 12) & 0xf) << 48;
   return oa;
 }
 
@@ -128,7 +136,7 @@ namespace detail {
 // Where a descriptor keeps the output address bits above the in-place ones.
 enum class oa_format : std::uint8_t {
   bits48,    // OA[47:low] in place
-  pa52_64k,  // 64KB granule, 52-bit output: OA[51:48] in bits [15:12]
+  pa52_64k,  // 64KB granule, OAS >= 52 (walk_params::pa52_64k): OA[51:48] in bits [15:12]
   lpa2,      // DS with 4KB/16KB: OA[49:low] in place, OA[51:50] in bits [9:8]
   invalid,   // parameters no walk can take (see walk_plan)
 };
@@ -148,12 +156,12 @@ namespace detail {
 struct granule_constants {
   std::uint8_t stride;
   std::uint8_t blocks;       // block_supported as a set: bit (level + 1)
-  std::uint8_t blocks_more;  // the same with DS (4KB/16KB) or a 52-bit output (64KB)
+  std::uint8_t blocks_more;  // the same with DS (4KB/16KB) or walk_params::pa52_64k (64KB)
   std::uint64_t table_oa48;  // a table descriptor's next-level address bits: OA[47:granule]
   std::uint64_t table_oa50;  // the same with DS: OA[49:granule]
 };
 // Blocks: level 1 and 2 with 4KB (DS adds level 0); level 2 with 16KB (DS adds level 1); level 2
-// with 64KB (a 52-bit output adds level 1). AArch64.BlockDescSupported; see block_supported.
+// with 64KB (an OAS of 52 bits adds level 1). AArch64.BlockDescSupported; see block_supported.
 inline constexpr granule_constants granules[3] = {
     {9, 0b01100, 0b01110, mask_below(48) & ~mask_below(12), mask_below(50) & ~mask_below(12)},
     {11, 0b01000, 0b01100, mask_below(48) & ~mask_below(14), mask_below(50) & ~mask_below(14)},
@@ -172,9 +180,11 @@ inline constexpr granule_constants granules[3] = {
     for (int level = -1; level <= 2; ++level) {
       for (const bool more : {false, true}) {
         const bool ds = more && g != 16;
-        const unsigned oa = more && g == 16 ? 52 : 48;
+        const unsigned pa_max = more && g == 16 ? 52 : 48;
         const unsigned set = more ? k.blocks_more : k.blocks;
-        if ((((set >> (level + 1)) & 1U) != 0) != block_supported(g, level, oa, ds)) return false;
+        if ((((set >> (level + 1)) & 1U) != 0) != block_supported(g, level, pa_max, ds)) {
+          return false;
+        }
       }
     }
   }
@@ -222,7 +232,7 @@ struct walk_plan {
     level_stride = k.stride;
     start_lsb = g + static_cast<unsigned>(3 - start_level) * level_stride;
     const bool lpa2 = p.ds && g != 16;
-    const bool pa52 = g == 16 && p.oa_bits >= 52;
+    const bool pa52 = p.pa52_64k && g == 16;
     format = !(granule_ok && level_ok && start_lsb < 64) ? oa_format::invalid
              : lpa2                                      ? oa_format::lpa2
              : pa52                                      ? oa_format::pa52_64k

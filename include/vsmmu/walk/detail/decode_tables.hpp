@@ -69,8 +69,8 @@ struct start_table {
   std::uint8_t shift = 0;
 };
 
-// Stage 1 (AArch64.S1StartLevel), per TxSZ and walk word geometry index
-// (walk_word_bytes::geometry: the granule shift - 12, plus 1 when the effective IPS is 52 bits);
+// Stage 1 (AArch64.S1StartLevel), per TxSZ and geometry index (cd_range_check::geometry: the
+// granule shift - 12, plus 1 when the effective IPS is 52 bits);
 // filled for the TxSZ a valid CD can hold (12..39), zero elsewhere. Two arrays of words with the
 // same index, [TxSZ][geometry]: the fast path addresses both from one index register.
 inline constexpr unsigned s1_txsz_end = 40;
@@ -167,8 +167,7 @@ struct ste_mode_check {
 static_assert(sizeof(ste_mode_check) == 64);
 
 // The bytes of vmsa::walk_params from granule_shift on, little-endian, as one word (the CD
-// fast path stores a range's in one go; cd_config.hpp checks the layout). Byte 7, padding in
-// walk_params, holds the s1_geometry index in cd_range_check.
+// fast path stores a range's in one go; cd_config.hpp checks the layout).
 namespace walk_word_bytes {
 inline constexpr unsigned granule_shift = 0;
 inline constexpr unsigned ia_bits = 8;
@@ -177,17 +176,21 @@ inline constexpr unsigned oa_bits = 24;
 inline constexpr unsigned big_endian = 32;
 inline constexpr unsigned stage2 = 40;
 inline constexpr unsigned ds = 48;
-inline constexpr unsigned geometry = 56;
+inline constexpr unsigned pa52_64k = 56;
 }  // namespace walk_word_bytes
 
 // One VA range of a CD under one TGx encoding and one value of IDR5.DS && CD.DS: per IPS
-// encoding, the walk word's granule_shift, oa_bits (the effective IPS) and ds (DS in effect for
-// the range: a 4KB or 16KB granule), and the s1_geometry index (granule and 52-bit output); and
-// the bits of a table address beyond that output size. 128 bytes: the index into
+// encoding, the walk word's granule_shift, oa_bits (the effective IPS), ds (DS in effect for
+// the range: a 4KB or 16KB granule) and pa52_64k (64KB with an OAS of 52 bits); and the bits
+// of a table address beyond that output size, with the s1_geometry index (granule and 52-bit
+// output) in bits [2:0], below bit 4: a table address (TTBx, S2TTB) has bits [3:0] zero, so
+// that the index is free in the word the range check loads anyway. 128 bytes: the index into
 // decode_limits' table is a shift.
 struct cd_range_check {
   std::uint64_t walk[8] = {};
-  std::uint64_t beyond_oa[8] = {};  // ~low_mask(oa(ips)): TTBx / S2TTB must have none set
+  // ~low_mask(oa(ips)): TTBx / S2TTB must have none of those bits set; the geometry index in
+  // bits [2:0], which a table address never has.
+  std::uint64_t beyond_oa[8] = {};
 
   [[nodiscard]] constexpr unsigned granule() const noexcept {
     return static_cast<unsigned>(walk[0] >> walk_word_bytes::granule_shift) & 0xffU;
@@ -198,9 +201,14 @@ struct cd_range_check {
   [[nodiscard]] constexpr bool ds() const noexcept {
     return ((walk[0] >> walk_word_bytes::ds) & 1U) != 0;
   }
-  [[nodiscard]] constexpr unsigned geometry(unsigned ips) const noexcept {
-    return static_cast<unsigned>(walk[ips & 7U] >> walk_word_bytes::geometry) & 0xffU;
+  [[nodiscard]] constexpr bool pa52_64k() const noexcept {
+    return ((walk[0] >> walk_word_bytes::pa52_64k) & 1U) != 0;
   }
+  [[nodiscard]] constexpr unsigned geometry(unsigned ips) const noexcept {
+    return static_cast<unsigned>(beyond_oa[ips & 7U]) & geometry_bits;
+  }
+  static constexpr unsigned geometry_bits = 7;
+
 };
 
 }  // namespace vsmmu::walk::detail
