@@ -122,6 +122,12 @@ inline constexpr s1_permission_table s1_permissions = make_s1_permission_table()
   return s1_permissions.set[i];
 }
 
+// The share of a perm_set (result.hpp) of one privilege.
+[[nodiscard]] constexpr permissions permissions_of(unsigned set, bool privileged) noexcept {
+  const unsigned bits = set >> (privileged ? 0U : 3U);
+  return {(bits & 1U) != 0, (bits & 2U) != 0, (bits & 4U) != 0};
+}
+
 // What one privilege may do (r = 1, w = 2, x = 4).
 [[nodiscard]] constexpr unsigned s1_permission_bits(const vmsa::leaf& l, const context_config& c,
                                                     bool privileged) noexcept {
@@ -131,16 +137,27 @@ inline constexpr s1_permission_table s1_permissions = make_s1_permission_table()
 }  // namespace detail
 
 namespace detail {
-// Stage 1 of req.va into `out`; false with `f` filled on a fault. `table_pa(ipa)` maps each table
-// descriptor address to a vmsa::table_address (vmsa::identity_pa, or stage 2 with CLASS == TT,
-// which on a fault writes it into `f` and returns ok == false). `out` is complete only on
-// success. `plans` (a const vmsa::walk_plan*) holds walk_plan(c.tt[i].walk) for each enabled
-// range i, derived once for a kept CD (planned_context_lookup); nullptr (the default): the walk
-// derives its plan.
+// What a stage 1 descriptor update (HTTU, IHI 0070 §3.13) needs of the leaf, filled only with HA
+// or HD: the descriptor as read, where it is (an IPA when nested) and how it is stored.
+struct s1_update {
+  std::uint64_t descriptor = 0;
+  std::uint64_t descriptor_address = 0;
+  bool big_endian = false;
+  bool af_update = false;  // AF == 0 with HA == 1 and AFFD == 0: the access sets AF (§3.13.2)
+};
+
+// Stage 1 of req.va; false with `f` filled on a fault. On success the leaf is in `x`, the
+// translation's own (no s1_leaf copied into it field by field): x.ipa (the stage 1 output),
+// asid and the s1_* fields; `u` with HA or HD. The request's permissions are left to the caller
+// (x.s1_perm_set holds both privileges'). On a fault `x` may be partly written. `table_pa(ipa)`
+// maps each table descriptor address to a vmsa::table_address (vmsa::identity_pa, or stage 2
+// with CLASS == TT, which on a fault writes it into `f` and returns ok == false). `plans` (a
+// const vmsa::walk_plan*) holds walk_plan(c.tt[i].walk) for each enabled range i, derived once
+// for a kept CD (planned_context_lookup); nullptr (the default): the walk derives its plan.
 template <memory::readable_memory M, class TablePa, class Plans = std::nullptr_t>
 [[nodiscard]] constexpr bool s1_lookup(const M& mem, const context_config& c, const s1_request& req,
-                                       TablePa&& table_pa, s1_leaf& out, fault_info& f,
-                                       Plans plans = nullptr) noexcept {
+                                       TablePa&& table_pa, translation& x, s1_update& u,
+                                       fault_info& f, Plans plans = nullptr) noexcept {
   // Stage 1 faults: S2 == 0, CLASS == IN (TT for a walk abort).
   auto fail = [&f](smmuv3::evt::type t, int level) {
     f = fault_info{};
@@ -185,29 +202,31 @@ template <memory::readable_memory M, class TablePa, class Plans = std::nullptr_t
   // An Access flag fault takes priority over a Permission fault (DDI 0487 D8.15.5).
   const vmsa::af_action af = vmsa::access_flag(d, c.affd, c.ha);
   if (af == vmsa::af_action::fault) return fail(smmuv3::evt::type::f_access, l.level);
-  out.ipa = l.output_address;
-  out.size_shift = l.size_shift;
-  out.level = l.level;
-  out.granule_shift = range.walk.granule_shift;
+  x.ipa = l.output_address;
+  x.s1_size_shift = l.size_shift;
+  x.s1_level = l.level;
+  x.s1_granule_shift = static_cast<std::uint8_t>(range.walk.granule_shift);
   if (c.ha || c.hd) {  // only HTTU needs them (translate.hpp writes the updates back)
-    out.descriptor = d;
-    out.descriptor_address = l.descriptor_address;
-    out.big_endian = range.walk.big_endian;
-    out.af_update = af == vmsa::af_action::set;
+    u.descriptor = d;
+    u.descriptor_address = l.descriptor_address;
+    u.big_endian = range.walk.big_endian;
+    u.af_update = af == vmsa::af_action::set;
   }
   // Both privileges (perm_set layout), computed together; caches need both, and walks fill both
   // so that results do not depend on caching. An unprivileged access to an E0PD range faults
   // before the walk, so the unprivileged half is nothing there.
   unsigned set = s1_permission_set_fast(l, c);
   if (req.privileged && range.e0pd && !c.el2) set &= 7U;
-  out.perm_set = static_cast<std::uint8_t>(set);
+  x.s1_perm_set = static_cast<std::uint8_t>(set);
   const unsigned bits = req.privileged ? set & 7U : set >> 3;
-  out.dbm_clean = c.hd && ((d >> 51) & 1) != 0 && ((d >> 7) & 1) != 0;
-  out.perm = {(bits & 1) != 0, (bits & 2) != 0, (bits & 4) != 0};
-  out.attr_index = static_cast<std::uint8_t>((d >> 2) & 7);
+  x.s1_dbm_clean = c.hd && ((d >> 51) & 1) != 0 && ((d >> 7) & 1) != 0;
+  const unsigned attr_index = static_cast<unsigned>((d >> 2) & 7);
+  x.asid = c.asid;
+  x.s1_attr_index = static_cast<std::uint8_t>(attr_index);
+  x.s1_mem_attr = static_cast<std::uint8_t>(c.mair >> (8 * attr_index));
   // Under DS descriptor bits [9:8] are OA[51:50]; the shareability is CD.SHx (FEAT_LPA2).
-  out.sh = range.walk.ds ? range.sh : static_cast<std::uint8_t>((d >> 8) & 3);
-  out.global = c.el2 || ((d >> 11) & 1) == 0;
+  x.s1_sh = range.walk.ds ? range.sh : static_cast<std::uint8_t>((d >> 8) & 3);
+  x.global = c.el2 || ((d >> 11) & 1) == 0;
   if ((bits & (req.exec ? 4U : req.write ? 2U : 1U)) == 0) {
     return fail(smmuv3::evt::type::f_permission, l.level);
   }
@@ -233,7 +252,26 @@ template <memory::readable_memory M, class TablePa>
     }
     return vmsa::table_address{r.value, r.ok()};
   };
-  res.failed = !detail::s1_lookup(mem, c, req, to_pa, res.value, res.fault);
+  translation x;
+  detail::s1_update u;
+  res.failed = !detail::s1_lookup(mem, c, req, to_pa, x, u, res.fault);
+  if (!res.failed) {
+    s1_leaf& out = res.value;
+    out.ipa = x.ipa;
+    out.size_shift = x.s1_size_shift;
+    out.level = x.s1_level;
+    out.perm = detail::permissions_of(x.s1_perm_set, req.privileged);
+    out.perm_set = x.s1_perm_set;
+    out.dbm_clean = x.s1_dbm_clean;
+    out.granule_shift = x.s1_granule_shift;
+    out.descriptor = u.descriptor;
+    out.descriptor_address = u.descriptor_address;
+    out.big_endian = u.big_endian;
+    out.af_update = u.af_update;
+    out.attr_index = x.s1_attr_index;
+    out.sh = x.s1_sh;
+    out.global = x.global;
+  }
   return res;
 }
 

@@ -253,8 +253,7 @@ struct cd_selection {
   const unsigned granted = x.s1_perm_set & x.s2_perm_set;
   if ((granted & perm_set::needed(a.rnw, a.ind, a.pnu)) == 0) return false;
   if (!a.rnw && (x.s1_dbm_clean || x.s2_dbm_clean)) return false;
-  const unsigned p = granted >> (a.pnu ? 0U : 3U);
-  x.perm = {(p & 1U) != 0, (p & 2U) != 0, (p & 4U) != 0};
+  x.perm = permissions_of(granted, a.pnu);
   return true;
 }
 
@@ -516,7 +515,6 @@ template <class Mem, class P, bool WalkCache = true>
   };
 
   std::uint64_t ipa = t.address;
-  permissions perm{true, true, true};
   if (cfg.mode == stream_mode::bypass || !use_s1) {
     // Stage 1 bypassed: the input must fit the OAS (Config bypass) or IAS (§3.4); the
     // resulting F_ADDR_SIZE is stage 1, CLASS == IN, and always aborts and records.
@@ -555,7 +553,7 @@ template <class Mem, class P, bool WalkCache = true>
     const fault_policy s1_policy{c.a, c.r, c.s};
     // Both privileges' permissions, cached or not: results do not depend on the policy.
     const s1_request req{t.address, !attrs.rnw, attrs.ind, attrs.pnu, true};
-    s1_leaf s1;
+    detail::s1_update s1u;  // the leaf itself goes straight into `x`
     fault_info s1f;
     // Stage 1 table addresses: IPAs translated by stage 2 (CLASS TT) when it is enabled; its
     // fault is the stage 1 walk's.
@@ -581,20 +579,20 @@ template <class Mem, class P, bool WalkCache = true>
     // Without stage 2 the walk has no call per level (identity_pa inlines to nothing).
     const auto s1_plans = detail::tt_plans_of(cdf);
     auto s1_walk = [&] {
-      return s2_on ? detail::s1_lookup(mem, c, req, tt_pa, s1, s1f, s1_plans)
-                   : detail::s1_lookup(mem, c, req, vmsa::identity_pa{}, s1, s1f, s1_plans);
+      return s2_on ? detail::s1_lookup(mem, c, req, tt_pa, x, s1u, s1f, s1_plans)
+                   : detail::s1_lookup(mem, c, req, vmsa::identity_pa{}, x, s1u, s1f, s1_plans);
     };
     bool s1_ok = s1_walk();
     if constexpr (httu_writes) {
       // The access sets AF, a write dirties a writable-clean descriptor (clears AP[2]). When
       // nested the descriptor is at an IPA: the update is a stage 2 write (CLASS TT, TTRnW 0).
       for (unsigned attempt = 1; s1_ok; ++attempt) {
-        const std::uint64_t d = s1.descriptor;
-        std::uint64_t nd = s1.af_update ? d | vmsa::desc_af : d;
-        const bool dirty = req.write && s1.dbm_clean;
+        const std::uint64_t d = s1u.descriptor;
+        std::uint64_t nd = s1u.af_update ? d | vmsa::desc_af : d;
+        const bool dirty = req.write && x.s1_dbm_clean;
         if (dirty) nd = (nd & ~vmsa::desc_ap2) | vmsa::desc_af;
         if (nd == d) break;
-        std::uint64_t at = s1.descriptor_address;
+        std::uint64_t at = s1u.descriptor_address;
         if (s2_on) {
           s2_leaf w;
           if (!stage2(std::false_type{}, at, true, false, smmuv3::evt::fault_class::tt, w, s1f,
@@ -605,9 +603,9 @@ template <class Mem, class P, bool WalkCache = true>
           }
           at = w.pa;
         }
-        const update_status u = swap_descriptor(mem, at, d, nd, s1.big_endian);
+        const update_status u = swap_descriptor(mem, at, d, nd, s1u.big_endian);
         if (u == update_status::done) {
-          if (dirty) s1.dbm_clean = false;
+          if (dirty) x.s1_dbm_clean = false;
           break;
         }
         if (u == update_status::abort || attempt == max_update_attempts) {
@@ -618,7 +616,7 @@ template <class Mem, class P, bool WalkCache = true>
           s1_ok = false;
           break;
         }
-        s1 = s1_leaf{};
+        s1u = detail::s1_update{};
         if constexpr (WalkCache) s2_walks.clear();  // a retry reads every level again
         s1_ok = s1_walk();
       }
@@ -627,18 +625,7 @@ template <class Mem, class P, bool WalkCache = true>
       r = fault_result(t, s1f, attrs, s1f.s2 ? &s2_policy : &s1_policy);
       return r;
     }
-    ipa = s1.ipa;
-    perm = s1.perm;
-    x.asid = c.asid;
-    x.global = s1.global;
-    x.s1_attr_index = s1.attr_index;
-    x.s1_mem_attr = static_cast<std::uint8_t>(c.mair >> (8 * s1.attr_index));
-    x.s1_sh = s1.sh;
-    x.s1_level = s1.level;
-    x.s1_size_shift = s1.size_shift;
-    x.s1_perm_set = s1.perm_set;
-    x.s1_dbm_clean = s1.dbm_clean;
-    x.s1_granule_shift = static_cast<std::uint8_t>(s1.granule_shift);
+    ipa = x.ipa;
   }
 
   std::uint64_t pa = ipa;
@@ -657,7 +644,6 @@ template <class Mem, class P, bool WalkCache = true>
       return r;
     }
     pa = s2.pa;
-    perm = {perm.r && s2.perm.r, perm.w && s2.perm.w, perm.x && s2.perm.x};
     x.s2_mem_attr = s2.mem_attr;
     x.s2_sh = s2.sh;
     x.s2_level = s2.level;
@@ -671,7 +657,9 @@ template <class Mem, class P, bool WalkCache = true>
   x.output_address = pa;
   x.ipa = ipa;
   x.size_shift = size_shift;
-  x.perm = perm;
+  // The access's privilege's share of what every enabled stage grants (a stage that did not
+  // apply grants all).
+  x.perm = permissions_of(x.s1_perm_set & x.s2_perm_set, attrs.pnu);
   if constexpr (detail::caches_leaves<std::remove_const_t<P>>) {
     policy.record_leaf(key, t.address, x);
   }
