@@ -397,3 +397,36 @@ TEST_CASE("fault recording: CD.A, R and S (IHI 0070 §5.5)", "[walk][fault]") {
     CHECK(bytes[17] == std::byte{0x10});
   }
 }
+
+TEST_CASE("stage 1: s1_translate answers as translate() does", "[walk][s1]") {
+  // The public stage 1 entry point is built from the same lookup as translate(); its leaf must
+  // carry what the translation says (address, size, level, permissions, attributes).
+  auto w = make_world();
+  const auto fmt = vt::s1_format(12, 48);
+  const auto root = w->stage1(fmt);
+  w->b.map(fmt, root, 0x1000'0000, 0x8'0000'0000, 3, {.write = false, .exec = false});
+  w->b.map(fmt, root, 0x4020'0000, 0x9'0020'0000, 2);
+  vw::stream_config ste;
+  ste.mode = vw::stream_mode::s1;
+  const auto cd = vw::decode_cd(s1_cd(root), ste, vw::smmu_features{});
+  REQUIRE_FALSE(cd.illegal());
+  auto identity = [](std::uint64_t ipa) { return vw::or_fault<std::uint64_t>{ipa}; };
+
+  for (const std::uint64_t va : {0x1000'0123ULL, 0x4021'2345ULL}) {
+    for (const bool write : {false, true}) {
+      const vw::result r = w->run(at(va, write ? access_kind::write : access_kind::read));
+      const auto leaf = vw::s1_translate(w->mem, cd.config, {va, write, false, false}, identity);
+      REQUIRE(leaf.failed == (r.kind != outcome::translated));
+      if (leaf.failed) {
+        CHECK(leaf.fault.type == r.event.type());
+        continue;
+      }
+      CHECK(leaf.value.ipa == r.xlat.ipa);
+      CHECK(leaf.value.size_shift == r.xlat.size_shift);
+      CHECK(leaf.value.level == r.xlat.s1_level);
+      CHECK(leaf.value.perm == r.xlat.perm);
+      CHECK(leaf.value.attr_index == r.xlat.s1_attr_index);
+      CHECK(leaf.value.global == r.xlat.global);
+    }
+  }
+}
