@@ -122,6 +122,59 @@ TEST_CASE("audit: a stage 1 table descriptor beyond the effective IPS is F_ADDR_
   }
 }
 
+// IHI 0070 §3.4, stage 1 check 2, is on the walk's output: DDI 0487 J1 AArch64.S1Walk checks
+// StageOA (the block's base with the input's offset in it, "Detect Address Size Fault by final
+// output"), not only the descriptor's base. With DS a 4KB level 0 block (512GB) or a 16KB level
+// 1 block (64GB) can be larger than the effective IPS (32 or 36 bits): an offset beyond it is
+// F_ADDR_SIZE although the base is within it. Found by the translate fuzzer
+// (fuzz/corpus/translate/s1_ds_block_beyond_ips).
+TEST_CASE("audit: a DS block larger than the effective IPS: its offset is checked too",
+          "[walk][audit][addr_size][lpa2]") {
+  auto w = make_world();
+  w->st.features.ds = true;
+  const unsigned g = GENERATE(12U, 14U);
+  const auto ips = GENERATE(address_size::bits32, address_size::bits36);
+  const unsigned ips_bits = vsmmu::smmuv3::address_bits(ips);
+  const int level = g == 12 ? 0 : 1;
+  const unsigned block_shift = vw::vmsa::level_lsb(g, level);  // 39 or 36
+  const auto fmt = vt::s1_format(g, 48, ips_bits, true);
+  const auto root = w->stage1(fmt, s1_cd(0, 48, tg(g), ips).with<C::DS>(true));
+  const std::uint64_t va = std::uint64_t{3} << block_shift;
+  w->b.map(fmt, root, va, 0, level);
+  const std::uint64_t last_in_ips = (std::uint64_t{1} << ips_bits) - 1;
+  const vw::result in_range = run_both(*w, access(va + last_in_ips));
+  REQUIRE(in_range.kind == outcome::translated);
+  CHECK(in_range.output_address() == last_in_ips);
+  CHECK(in_range.xlat.size_shift == block_shift);
+  if (ips_bits < block_shift) {
+    const std::uint64_t beyond = va + last_in_ips + 1;
+    const auto e = fault_of(run_both(*w, access(beyond)), E::type::f_addr_size, false,
+                            E::fault_class::in);
+    CHECK(e.get<E::InputAddr>() == beyond);
+    const std::uint64_t last_in_block = va + (std::uint64_t{1} << block_shift) - 1;
+    fault_of(run_both(*w, access(last_in_block)), E::type::f_addr_size, false,
+             E::fault_class::in);
+  }
+}
+
+// Nested, the same stage 1 check comes before stage 2 sees the IPA (§7.3.22, nested order:
+// stage 1's F_ADDR_SIZE, S2 == 0, rather than a stage 2 fault on an IPA beyond the IPS).
+TEST_CASE("audit: nested, a DS block's offset beyond the IPS is a stage 1 F_ADDR_SIZE",
+          "[walk][audit][addr_size][lpa2]") {
+  nested_world n;
+  auto& w = *n.w;
+  w.st.features.ds = true;
+  const auto fmt = vt::s1_format(12, 48, 32, true);
+  const auto root = w.b.new_root(fmt);
+  w.put_cd(s1_cd(root, 48, granule::size_4k, address_size::bits32).with<C::DS>(true));
+  const std::uint64_t va = std::uint64_t{1} << 39;
+  w.b.map(fmt, root, va, 0, 0);  // IPA 0 - 512GB; stage 2 maps IPA 0 - 1GB
+  CHECK(run_both(w, access(va + 0x5abc)).output_address() == 0x5abc);
+  const auto e = fault_of(run_both(w, access(va + 0x1'0000'5abc)), E::type::f_addr_size, false,
+                          E::fault_class::in);
+  CHECK(e.get<E::InputAddr>() == va + 0x1'0000'5abc);
+}
+
 // The same rules in a nested walk (IHI 0070 §3.4; CLASS per §7.3.13): stage 2's table
 // descriptors are checked against the effective S2PS whatever stage 2 translates (the CD, a stage
 // 1 table descriptor, the stage 1 output), and stage 1's against the effective IPS before its

@@ -395,13 +395,17 @@ template <oa_format F, class M, class TablePa, class Cache = no_walk_cache>
   }
   const unsigned lsb = shift + 3;
   const std::uint64_t in_block = (std::uint64_t{1} << lsb) - 1;
-  const std::uint64_t base = oa_of<F>(d, in_place & ~in_block);
-  if ((base & p.beyond_oa) != 0) return walk_stop::addr_size;
+  // The Address size check is on the final output, the block's offset included (DDI 0487 J1
+  // AArch64.S1Walk/S2Walk, "Detect Address Size Fault by final output"; IHI 0070 §3.4 check 2):
+  // a DS block (512GB at 4KB level 0, 64GB at 16KB level 1) is larger than a 32- or 36-bit
+  // output range, and the input's offset in it can exceed the range where the base does not.
+  const std::uint64_t output = oa_of<F>(d, in_place & ~in_block) | (ia & in_block);
+  if ((output & p.beyond_oa) != 0) return walk_stop::addr_size;
   out.descriptor = d;
   out.descriptor_address = at;
   out.descriptor_pa = pa;
   out.size_shift = lsb;
-  out.output_address = base | (ia & in_block);
+  out.output_address = output;
   if (!p.stage2) {
     out.ap_table = static_cast<std::uint8_t>((tables >> 61) & 3);
     out.uxn_table = ((tables >> 60) & 1) != 0;
