@@ -436,3 +436,33 @@ TEST_CASE("engine: a CD shared by two StreamIDs is cached once per StreamID", "[
   CHECK(e.execute(cfgi_cd(2, 0)) == command_status::ok);
   CHECK(e.translate(txn(2, 0x4000'0000)).output_address() == 0xd000'0000);
 }
+
+// A DS block larger than the effective IPS (4KB level 0, 512GB, with IPS 32) translates only the
+// part of it within the IPS (IHI 0070 §3.4 stage 1 check 2 on the final output; DDI 0487 J1
+// AArch64.S1Walk): a cached leaf must not give the rest of the block an output the walk faults.
+// The translate fuzzer's finding fuzz/corpus/translate/s1_ds_block_beyond_ips, through the caches.
+TEST_CASE("engine: a cached DS block larger than the IPS answers as the walk beyond the IPS",
+          "[engine]") {
+  world w;
+  w.st.features.ds = true;
+  const auto fmt = vt::s1_format(12, 48, 32, true);
+  const auto root = w.b.new_root(fmt);
+  w.put_cd(1, 0, 0,
+           s1_cd(root, 5).with<C::T0SZ>(16).with<C::IPS>(address_size::bits32).with<C::DS>(true));
+  w.put_ste(1, s1_ste(cd_table(1)));
+  const std::uint64_t block = std::uint64_t{1} << 39;
+  w.b.map(fmt, root, block, 0, 0);
+  engine e(*w.mem, w.st);
+  ve::micro_tlb<4> u;
+  const auto in_ips = txn(1, block + 0x1234'5678);
+  const auto beyond_ips = txn(1, block + 0x3'1234'5678);
+  REQUIRE(w.walk(in_ips).output_address() == 0x1234'5678);
+  REQUIRE(w.walk(beyond_ips).event.type() == vsmmu::smmuv3::evt::type::f_addr_size);
+  for (int round = 0; round < 2; ++round) {  // the second from the caches
+    CHECK(same_result(e.translate(in_ips), w.walk(in_ips)));
+    CHECK(same_result(e.translate(beyond_ips), w.walk(beyond_ips)));
+    CHECK(same_result(e.translate(in_ips, u), w.walk(in_ips)));
+    CHECK(same_result(e.translate(beyond_ips, u), w.walk(beyond_ips)));
+  }
+  CHECK(e.stats().leaf_hits >= 1);
+}

@@ -4,6 +4,7 @@
 #include <vsmmu/memory/adapter.hpp>
 #include <vsmmu/walk/result.hpp>
 
+#include <bit>
 #include <cstdint>
 #include <initializer_list>
 #include <type_traits>
@@ -126,7 +127,7 @@ struct leaf {
   std::uint64_t descriptor_pa = 0;       // the PA it was read from
   std::uint64_t output_address = 0;      // block/page base | input offset
   int level = 0;
-  unsigned size_shift = 0;
+  unsigned size_shift = 0;    // the block or page, capped to the output range (walk_levels)
   std::uint8_t ap_table = 0;  // APTable, ORed over the table descriptors
   bool uxn_table = false;     // UXNTable / XNTable
   bool pxn_table = false;
@@ -404,7 +405,10 @@ template <oa_format F, class M, class TablePa, class Cache = no_walk_cache>
   out.descriptor = d;
   out.descriptor_address = at;
   out.descriptor_pa = pa;
-  out.size_shift = lsb;
+  // Such a block (its base then 0) translates only its first 2^oa_bits bytes: the size a cache
+  // may give the rest of the input range.
+  const auto oa_bits = static_cast<unsigned>(std::countr_zero(p.beyond_oa));
+  out.size_shift = lsb < oa_bits ? lsb : oa_bits;
   out.output_address = output;
   if (!p.stage2) {
     out.ap_table = static_cast<std::uint8_t>((tables >> 61) & 3);
