@@ -14,7 +14,8 @@
 //   - the event record survives encode/decode: the 32 bytes rebuilt field by field from the
 //     catalogue layout of its type equal the record (no bit outside a named field);
 //   - the same translation through a policy that caches the leaf it recorded gives the same
-//     answer on the hit path as the walk, for every access kind and privilege.
+//     answer on the hit path as the walk, for every access kind and privilege, at the input
+//     address and at the last address of the recorded block.
 //
 // Build VSMMU_TRANSLATE_FUZZER_SEEDS with a main that writes the seed corpus:
 //   clang++ -std=c++20 -Iinclude -DVSMMU_TRANSLATE_FUZZER_SEEDS fuzz/translate_fuzzer.cpp \
@@ -310,14 +311,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const vw::result first = vw::translate(ro, d.st, d.t, p);
   VSMMU_FUZZ_CHECK(same(first, r), "a policy translation differs from the plain one");
   if (p.have) {
-    for (const auto k : {vw::access_kind::read, vw::access_kind::write, vw::access_kind::exec}) {
-      for (const bool priv : {false, true}) {
-        vw::transaction t = d.t;
-        t.access = k;
-        t.privileged = priv;
-        const vw::result walked = vw::translate(ro, d.st, t);
-        const vw::result cached = vw::translate(ro, d.st, t, p);
-        VSMMU_FUZZ_CHECK(same(walked, cached), "the hit path differs from the walk");
+    // At the far end of the recorded block too: the size must be all the walk translates (a DS
+    // block larger than the IPS translates only its start: fuzz/corpus/translate/
+    // s1_ds_block_beyond_ips).
+    const std::uint64_t last = d.t.address | ((std::uint64_t{1} << p.x.size_shift) - 1);
+    for (const std::uint64_t a : {d.t.address, last}) {
+      for (const auto k : {vw::access_kind::read, vw::access_kind::write, vw::access_kind::exec}) {
+        for (const bool priv : {false, true}) {
+          vw::transaction t = d.t;
+          t.address = a;
+          t.access = k;
+          t.privileged = priv;
+          const vw::result walked = vw::translate(ro, d.st, t);
+          const vw::result cached = vw::translate(ro, d.st, t, p);
+          VSMMU_FUZZ_CHECK(same(walked, cached), "the hit path differs from the walk");
+        }
       }
     }
   }
