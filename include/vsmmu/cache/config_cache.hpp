@@ -256,12 +256,11 @@ class basic_config_cache {
   }
 
   [[nodiscard]] std::uint32_t find_stream_id(std::uint32_t sid) const noexcept {
-    return stream_index_.find(sid, [this](std::uint32_t id) { return streams_[id].sid; });
+    return stream_index_.find(sid);
   }
   [[nodiscard]] std::uint32_t find_context_id(std::uint32_t sid,
                                               std::uint32_t index) const noexcept {
-    return context_index_.find(context_key(sid, index),
-                               [this](std::uint32_t id) { return contexts_[id].key; });
+    return context_index_.find(context_key(sid, index));
   }
 
   void push_live(std::uint32_t id) noexcept {
