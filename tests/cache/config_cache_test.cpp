@@ -71,6 +71,31 @@ TEST_CASE("config cache: replacing an STE drops the CDs decoded against the old 
   CHECK(c.stream_count() == 1);
 }
 
+TEST_CASE("config cache: the embedder's word lives and dies with its entry", "[cache]") {
+  config_cache c;
+  const vw::planned_stream_lookup ste(vw::stream_lookup{vw::ste_fetch_status::ok, 0, false,
+                                                         ste_for(1)});
+  const vw::planned_context_lookup cd(vw::context_lookup{vw::cd_locate_status::ok, {}, false,
+                                                          cd_for(1, 2)});
+  CHECK(c.find_stream_entry(1).lookup == nullptr);
+  c.insert_stream(1, ste, 0x1234);
+  CHECK(c.find_stream_entry(1).word == 0x1234);
+  CHECK(c.find_stream_entry(1).lookup == c.find_stream_lookup(1));
+  // A CD's word is computed from the STE it is cached through.
+  REQUIRE(c.insert_context(1, 2, cd, [](const vw::stream_config& parent) {
+    return parent.s1_context_ptr | 7;
+  }));
+  CHECK(c.find_context_entry(1, 2).word == ((1U << 6) | 7));
+  CHECK(c.find_context_entry(1, 2).lookup == c.find_context_lookup(1, 2));
+  CHECK(c.find_context_entry(1, 3).lookup == nullptr);
+  // Replaced with its STE (whose CDs go), dropped with it.
+  c.insert_stream(1, ste, 0x99);
+  CHECK(c.find_stream_entry(1).word == 0x99);
+  CHECK(c.find_context_entry(1, 2).lookup == nullptr);
+  c.invalidate_ste(1);
+  CHECK(c.find_stream_entry(1).lookup == nullptr);
+}
+
 TEST_CASE("config cache: CD index of a transaction (IHI 0070 §4.3.3, S1DSS)", "[cache]") {
   vw::transaction with{};
   with.ssv = true;

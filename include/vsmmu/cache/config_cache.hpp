@@ -78,13 +78,24 @@ class basic_config_cache {
   // ---- Lookup (marks the entry as recently used). The pointer stays valid until the next
   // non-const call.
 
+  // A cached lookup and the embedder's word stored with it (see insert_stream); lookup is null
+  // when nothing is cached.
+  template <class Lookup>
+  struct found {
+    const Lookup* lookup;
+    std::uint64_t word;
+  };
+
   // The cached STE with its stage 2 plan, as walk::translate() takes it from a policy (status ok,
   // not illegal).
-  [[nodiscard]] const walk::planned_stream_lookup* find_stream_lookup(std::uint32_t sid) noexcept {
+  [[nodiscard]] found<walk::planned_stream_lookup> find_stream_entry(std::uint32_t sid) noexcept {
     const std::uint32_t id = find_stream_id(sid);
-    if (id == detail::npos) return nullptr;
+    if (id == detail::npos) return {nullptr, 0};
     stream_ref_[id] = 1;
-    return &streams_[id].lookup;
+    return {&streams_[id].lookup, streams_[id].word};
+  }
+  [[nodiscard]] const walk::planned_stream_lookup* find_stream_lookup(std::uint32_t sid) noexcept {
+    return find_stream_entry(sid).lookup;
   }
   [[nodiscard]] const walk::stream_config* find_stream(std::uint32_t sid) noexcept {
     const walk::planned_stream_lookup* l = find_stream_lookup(sid);
@@ -92,12 +103,16 @@ class basic_config_cache {
   }
 
   // The cached CD with the plans of its enabled TTB ranges.
-  [[nodiscard]] const walk::planned_context_lookup* find_context_lookup(
+  [[nodiscard]] found<walk::planned_context_lookup> find_context_entry(
       std::uint32_t sid, std::uint32_t index) noexcept {
     const std::uint32_t id = find_context_id(sid, index);
-    if (id == detail::npos) return nullptr;
+    if (id == detail::npos) return {nullptr, 0};
     context_ref_[id] = 1;
-    return &contexts_[id].lookup;
+    return {&contexts_[id].lookup, contexts_[id].word};
+  }
+  [[nodiscard]] const walk::planned_context_lookup* find_context_lookup(
+      std::uint32_t sid, std::uint32_t index) noexcept {
+    return find_context_entry(sid, index).lookup;
   }
   [[nodiscard]] const walk::context_config* find_context(std::uint32_t sid,
                                                          std::uint32_t index) noexcept {
@@ -123,7 +138,11 @@ class basic_config_cache {
   }
   // The same with the plans already derived (a walk that decoded the STE planned it): `l` must be
   // a complete lookup (status ok, not illegal) built by planned_stream_lookup's constructor.
-  void insert_stream(std::uint32_t sid, const walk::planned_stream_lookup& l) noexcept {
+  // `word` is the embedder's, kept with the entry and returned by find_stream_entry: something
+  // derived from the STE alone (the engine keeps the STE's IOTLB tag there), which lives and dies
+  // with the entry as its plans do.
+  void insert_stream(std::uint32_t sid, const walk::planned_stream_lookup& l,
+                     std::uint64_t word = 0) noexcept {
     std::uint32_t id = find_stream_id(sid);
     if (id != detail::npos) {
       drop_contexts_of(id);
@@ -140,6 +159,7 @@ class basic_config_cache {
       stream_ref_[id] = 0;  // a new entry earns its second chance
     }
     streams_[id].lookup = l;
+    streams_[id].word = word;
   }
 
   // Caches the CD at `index` of sid's CD table, planning its walks. Refused (false) when sid's STE
@@ -154,6 +174,15 @@ class basic_config_cache {
   // planned_context_lookup's constructor.
   bool insert_context(std::uint32_t sid, std::uint32_t index,
                       const walk::planned_context_lookup& l) noexcept {
+    return insert_context(sid, index, l, [](const walk::stream_config&) { return 0; });
+  }
+  // The same with the embedder's word returned by find_context_entry: word_of(stream_config)
+  // computes it from the STE the CD is cached through (the cached one, whatever the caller
+  // decoded the CD against), since a CD is cached only while that STE is: the engine keeps the
+  // IOTLB tag of the CD's ASID and the STE's VMID there.
+  template <class WordOf>
+  bool insert_context(std::uint32_t sid, std::uint32_t index,
+                      const walk::planned_context_lookup& l, WordOf&& word_of) noexcept {
     const std::uint32_t parent = find_stream_id(sid);
     if (parent == detail::npos) return false;
     std::uint32_t id = find_context_id(sid, index);
@@ -174,6 +203,7 @@ class basic_config_cache {
       context_ref_[id] = 0;
     }
     contexts_[id].lookup = l;
+    contexts_[id].word = static_cast<std::uint64_t>(word_of(streams_[parent].lookup.config));
     return true;
   }
 
@@ -233,6 +263,7 @@ class basic_config_cache {
     std::uint32_t cd_count = 0;
     std::uint32_t prev = detail::npos;  // live list, or the free list (next only)
     std::uint32_t next = detail::npos;
+    std::uint64_t word = 0;  // the embedder's (insert_stream)
     walk::planned_stream_lookup lookup{};
   };
 
@@ -242,6 +273,7 @@ class basic_config_cache {
     std::uint32_t stream = detail::npos;  // the STE node it was cached through
     std::uint32_t prev = detail::npos;    // in that STE's list, or the free list (next only)
     std::uint32_t next = detail::npos;
+    std::uint64_t word = 0;  // the embedder's (insert_context)
     walk::planned_context_lookup lookup{};
   };
 

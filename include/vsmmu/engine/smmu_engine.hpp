@@ -432,6 +432,27 @@ class smmu_engine {
     T value;
   };
 
+  // The packed IOTLB tags a hit looks up with, kept with the cached STE (stage 2 alone: S1DSS
+  // bypass or a stage 2-only STE) and CD (stage 1 or nested), so that a hit neither builds the
+  // tlb::context nor packs it: the leaf key hit() builds from the same STE and CD, through
+  // tlb_context(). Both change only with the STE or CD they are cached with, which CMD_CFGI_*
+  // drop; the IOTLB's tag widths are fixed at construction.
+  [[nodiscard]] std::uint64_t tag_of_stage2(const walk::stream_config& ste) const noexcept {
+    walk::leaf_key k;
+    k.s1 = false;
+    k.vmid = ste.s2.vmid;
+    return iotlb_.tag_for(detail::tlb_context(k)).bits;
+  }
+  [[nodiscard]] std::uint64_t tag_of_stage1(const walk::stream_config& ste,
+                                            const walk::context_config& cd) const noexcept {
+    walk::leaf_key k;
+    k.s1 = true;
+    k.el2 = ste.el2;
+    k.vmid = ste.s2.vmid;
+    k.asid = cd.asid;
+    return iotlb_.tag_for(detail::tlb_context(k)).bits;
+  }
+
   // A micro-TLB miss: out of line, so that the micro-TLB's hit path stays small.
   [[gnu::noinline]] void translate_filling(const walk::transaction& t, walk::result& r,
                                            detail::micro_entry& fill) noexcept {
@@ -518,7 +539,7 @@ class smmu_engine {
            hit_memo& m) noexcept {
     m.ste = nullptr;
     if (!state_.smmuen) return false;
-    const walk::planned_stream_lookup* ste = config_.find_stream_lookup(t.sid);
+    const auto [ste, stage2_tag] = config_.find_stream_entry(t.sid);
     if (ste == nullptr) return false;
     m.ste = ste;
     m.cd = nullptr;
@@ -534,16 +555,19 @@ class smmu_engine {
     key.vmid = cfg->s2.vmid;
     key.sid = t.sid;
     key.el2 = sel.use_s1 && cfg->el2;
+    // The IOTLB tag of tlb_context(key), packed when the STE and CD were cached (tag_of_*).
+    std::uint64_t tag = stage2_tag;
     if (sel.use_s1) {
-      const walk::planned_context_lookup* c = config_.find_context_lookup(t.sid, sel.ssid);
+      const auto [c, stage1_tag] = config_.find_context_entry(t.sid, sel.ssid);
       if (c == nullptr) return false;
       m.cd = c;
       key.asid = c->config.asid;
+      tag = stage1_tag;
     } else {
       // Stage 1 bypassed by S1DSS: stage 2 alone, for inputs within the IAS (else F_ADDR_SIZE).
       if (!key.s2 || (t.address >> state_.features.ias_bits()) != 0) return false;
     }
-    const tlb::entry* e = iotlb_.lookup(detail::tlb_context(key), t.address);
+    const tlb::entry* e = iotlb_.lookup(typename iotlb_type::packed_tag{tag}, t.address);
     if (e == nullptr) {
       m.leaf_missed = true;
       return false;
@@ -607,7 +631,7 @@ class smmu_engine {
         return out;
       }
       const walk::planned_stream_lookup& out = ste_.make(l);  // planned once: walk and cache
-      if (fill()) e_.config_.insert_stream(sid, out);
+      if (fill()) e_.config_.insert_stream(sid, out, e_.tag_of_stage2(out.config));
       return out;
     }
 
@@ -635,7 +659,11 @@ class smmu_engine {
         return out;
       }
       const walk::planned_context_lookup& out = cd_.make(l);
-      if (fill()) (void)e_.config_.insert_context(sid, cd_index, out);
+      if (fill()) {
+        (void)e_.config_.insert_context(sid, cd_index, out, [&](const walk::stream_config& p) {
+          return e_.tag_of_stage1(p, out.config);
+        });
+      }
       return out;
     }
 
