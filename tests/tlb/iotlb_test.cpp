@@ -335,3 +335,39 @@ TEST_CASE("lookup finds every entry of key sets that collide on fingerprint or c
   }
   check_all_found<4096>(mixed);
 }
+
+// An emptied context is kept (parked) for the next insert of its tag; the pool of context records
+// is only Capacity long, so a new tag must still find one when every other record is in use.
+TEST_CASE("emptied contexts: reused, and never short of records", "[tlb][context]") {
+  auto t = std::make_unique<iotlb<4>>();
+  for (std::uint16_t a = 0; a < 4; ++a) t->insert(s1(1, a, 0x1000));
+  t->nh_va(1, 0, address_range::single(0x1000));  // ASID 0 empties: parked
+  CHECK(t->size() == 3);
+  t->insert(s1(1, 0, 0x2000));  // its context again
+  CHECK(hits(*t, context::stage1(1, 0), 0x2000));
+  t->nh_asid(1, 0);  // parked again
+  t->insert(s1(1, 9, 0x3000));  // a fifth tag: the parked record is freed for it
+  CHECK(hits(*t, context::stage1(1, 9), 0x3000));
+  t->nh_asid(1, 9);
+  t->nh_asid(1, 3);  // frees 9's parked context, parks 3's
+  for (std::uint16_t a = 10; a < 20; ++a) {  // evicting, new tags
+    t->insert(s1(2, a, 0x4000));
+    CHECK(hits(*t, context::stage1(2, a), 0x4000));
+  }
+  CHECK(t->size() == 4);
+  std::size_t found = 0;
+  t->for_each([&](const entry& e) { found += hits(*t, e.tag, e.input) ? 1U : 0U; });
+  CHECK(found == 4);
+  // VM-wide and regime-wide scopes free every context, parked ones too, and terminate.
+  t->nh_va(2, 19, address_range::single(0x4000));
+  t->nh_all(2);
+  CHECK(t->size() == 0);
+  t->insert(s1(1, 1, 0x1000));
+  t->insert(s2(3, 0x5000));
+  t->nh_asid(1, 1);
+  t->invalidate_all();
+  CHECK(t->size() == 0);
+  t->insert(s1(1, 1, 0x1000));
+  CHECK(hits(*t, context::stage1(1, 1), 0x1000));
+  CHECK_FALSE(hits(*t, context::stage2(3), 0x5000));
+}

@@ -763,6 +763,9 @@ class iotlb {
     if (const auto id = find_group(context_index_, contexts_.data(), tag); id != detail::npos) {
       return id;
     }
+    // Every record taken: the only empty context is the parked one (contexts with entries are
+    // at most the entries, fewer than Capacity before this one).
+    if (free_context_ == detail::npos) unpark();
     const std::uint32_t vm = vm_for(tag & detail::vm_mask);
     const std::uint32_t id = free_context_;
     free_context_ = contexts_[id].next;
@@ -789,10 +792,27 @@ class iotlb {
 
   // ---- removal
 
-  // Frees an empty context, and its VM when that empties too.
+  // Parks an emptied context (see parked_), freeing the one parked before if it is still empty.
   void release_if_empty(std::uint32_t ctx_id) noexcept {
+    if (contexts_[ctx_id].count != 0) return;
+    if (!parking_) {
+      free_context(ctx_id);
+      return;
+    }
+    if (ctx_id == parked_) return;
+    unpark();
+    parked_ = ctx_id;
+  }
+  void unpark() noexcept {
+    const std::uint32_t id = parked_;
+    parked_ = detail::npos;
+    if (id != detail::npos && contexts_[id].count == 0) free_context(id);
+  }
+
+  // Frees an empty context, and its VM when that empties too.
+  void free_context(std::uint32_t ctx_id) noexcept {
     group& ctx = contexts_[ctx_id];
-    if (ctx.count != 0) return;
+    if (ctx_id == parked_) parked_ = detail::npos;
     const std::uint32_t vm_id = find_group(vm_index_, vms_.data(), ctx.key & detail::vm_mask);
     group& vm = vms_[vm_id];
     unlink(vm, ctx_id, [this](std::uint32_t i) -> group& { return contexts_[i]; });
@@ -878,6 +898,9 @@ class iotlb {
     const std::uint32_t vm_id = find_group(vm_index_, vms_.data(), key);
     if (vm_id == detail::npos) return;
     // Releasing the VM's last context frees the VM: stop on the count, not on a freed list.
+    // Emptied contexts are freed, not parked: parking one frees the one parked before, which
+    // may be the next in this list (and drop_regime needs every VM freed, parked ones included).
+    parking_ = false;
     for (std::uint32_t id = vms_[vm_id].head; id != detail::npos;) {
       const std::uint32_t next = contexts_[id].next;
       const bool last = next == detail::npos;
@@ -886,6 +909,7 @@ class iotlb {
       if (last) break;
       id = next;
     }
+    parking_ = true;
   }
 
   void drop_regime(regime rg) noexcept {
@@ -911,6 +935,7 @@ class iotlb {
       vms_[i].next = next;
     }
     free_context_ = free_vm_ = 0;
+    parked_ = detail::npos;
     context_index_.clear();
     vm_index_.clear();
     regimes_ = {};
@@ -946,6 +971,14 @@ class iotlb {
   std::uint32_t free_record_ = 0;
   std::uint32_t free_context_ = 0;
   std::uint32_t free_vm_ = 0;
+  // The context an invalidation or eviction emptied last, kept (indexed, in its VM's list, with
+  // its VM) rather than freed: dropping a context's only entries and inserting them again (an
+  // unmap and map of one buffer) found it freed and re-created it, ~200 instructions of a
+  // 580-instruction NH_VA + re-insert of one page. At most one: a second empty context frees the
+  // first, and so does taking the last free record (context_for). VM-wide scopes (drop_vm) free
+  // what they empty, the parked context included when they visit it.
+  std::uint32_t parked_ = detail::npos;
+  bool parking_ = true;
   // Last: a hit reads its regime and space entries only, and the members above stay together.
   std::array<std::uint64_t, tag_mask_count> tag_masks_;  // by mask_index
 };
