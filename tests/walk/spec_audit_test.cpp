@@ -669,3 +669,53 @@ TEST_CASE("audit: 64KB level 1 block with OAS 52 and IPS / S2PS 48", "[walk][aud
     fault_of(run_both(*w, access(va)), E::type::f_translation, stage2, E::fault_class::in);
   }
 }
+
+// A walk plan is a row of a table computed at compile time: every field of every row against
+// the primitives it stands for (level_lsb, AArch64.BlockDescSupported, the output formats), for
+// every granule encoding and start level a walk_params can hold, valid or not.
+TEST_CASE("walk plans agree with the granule primitives", "[walk][audit]") {
+  namespace vm = vw::vmsa;
+  using vm::detail::oa_format;
+  for (unsigned g = 10; g <= 18; ++g) {
+    for (int level = -3; level <= 5; ++level) {
+      for (const bool ds : {false, true}) {
+        for (const bool pa52 : {false, true}) {
+          vm::walk_params p;
+          p.table_base = 0x4000;
+          p.granule_shift = static_cast<std::uint8_t>(g);
+          p.start_level = static_cast<std::int8_t>(level);
+          p.ia_bits = 40;
+          p.oa_bits = 44;
+          p.ds = ds;
+          p.pa52_64k = pa52;
+          const vm::walk_plan plan(p);
+          INFO("granule " << g << " level " << level << " ds " << ds << " pa52 " << pa52);
+          const bool granule_ok = g == 12 || g == 14 || g == 16;
+          const bool level_ok = level >= -1 && level <= 3;
+          if (!granule_ok || !level_ok || vm::level_lsb(g, level) >= 64) {
+            CHECK(plan.format == oa_format::invalid);
+            continue;
+          }
+          const bool lpa2 = ds && g != 16;
+          const bool more = g == 16 ? pa52 : ds;
+          CHECK(plan.format == (lpa2                ? oa_format::lpa2
+                                : more && g == 16 ? oa_format::pa52_64k
+                                                  : oa_format::bits48));
+          CHECK(plan.start_level == level);
+          CHECK(plan.level_stride == vm::stride(g));
+          CHECK(plan.start_lsb == vm::level_lsb(g, level));
+          CHECK(plan.index_mask == (vm::mask_below(vm::stride(g)) << 3));
+          CHECK(plan.first_index_mask == (vm::mask_below(40 - vm::level_lsb(g, level)) << 3));
+          CHECK(plan.table_oa_mask == (vm::mask_below(lpa2 ? 50 : 48) & ~vm::mask_below(g)));
+          CHECK(plan.beyond_oa == ~vm::mask_below(44));
+          CHECK(plan.table_beyond_oa == (plan.table_oa_mask & ~vm::mask_below(44)));
+          CHECK(plan.table_base == 0x4000);
+          for (int l = -1; l <= 3; ++l) {
+            const bool block = l < 3 && vm::block_supported(g, l, more && g == 16 ? 52 : 48, lpa2);
+            CHECK((((plan.block_levels >> (l + 1)) & 1U) != 0) == block);
+          }
+        }
+      }
+    }
+  }
+}

@@ -4,6 +4,7 @@
 #include <vsmmu/memory/adapter.hpp>
 #include <vsmmu/walk/result.hpp>
 
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <initializer_list>
@@ -194,6 +195,65 @@ inline constexpr granule_constants granules[3] = {
 static_assert(granules_agree());
 }  // namespace detail
 
+namespace detail {
+// The part of a walk plan that follows from the granule, the start level and whether the
+// descriptors carry more than 48 output bits (DS with 4KB/16KB, walk_params::pa52_64k with
+// 64KB): a plan is a row of this table plus the few fields that depend on the addresses.
+struct plan_shape {
+  std::uint64_t index_mask = 0;
+  std::uint64_t table_oa_mask = 0;
+  std::uint8_t start_lsb = 0;
+  std::uint8_t level_stride = 9;
+  std::int8_t start_level = 3;
+  std::uint8_t block_levels = 0;
+  oa_format format = oa_format::invalid;
+};
+
+// Rows (granule 4KB/16KB/64KB) x (start level -1..3) x (more bits), then one row for the
+// parameters no walk can take: a granule other than those three, a start level outside -1..3.
+inline constexpr unsigned plan_shape_levels = 5;
+inline constexpr unsigned plan_shape_invalid = 3 * plan_shape_levels * 2;
+
+[[nodiscard]] consteval plan_shape shape_for(unsigned gi, int start_level, bool more) noexcept {
+  const granule_constants& k = granules[gi];
+  const unsigned g = 12 + 2 * gi;
+  plan_shape s;
+  s.level_stride = k.stride;
+  s.start_level = static_cast<std::int8_t>(start_level);
+  const unsigned lsb = g + static_cast<unsigned>(3 - start_level) * k.stride;
+  s.start_lsb = static_cast<std::uint8_t>(lsb);
+  const bool lpa2 = more && g != 16;
+  const bool pa52 = more && g == 16;
+  // A level shift beyond 64 bits (64KB from level -1) is no walk.
+  s.format = lsb >= 64 ? oa_format::invalid
+             : lpa2    ? oa_format::lpa2
+             : pa52    ? oa_format::pa52_64k
+                       : oa_format::bits48;
+  s.index_mask = (std::uint64_t{1} << (k.stride + 3)) - 8;
+  s.table_oa_mask = lpa2 ? k.table_oa50 : k.table_oa48;
+  s.block_levels = more ? k.blocks_more : k.blocks;
+  return s;
+}
+
+[[nodiscard]] consteval std::array<plan_shape, plan_shape_invalid + 1> make_plan_shapes() noexcept {
+  std::array<plan_shape, plan_shape_invalid + 1> t{};
+  for (unsigned gi = 0; gi < 3; ++gi) {
+    for (unsigned li = 0; li < plan_shape_levels; ++li) {
+      for (unsigned more = 0; more < 2; ++more) {
+        t[(gi * plan_shape_levels + li) * 2 + more] =
+            shape_for(gi, static_cast<int>(li) - 1, more != 0);
+      }
+    }
+  }
+  t[plan_shape_invalid] = plan_shape{};  // start level 3, format invalid
+  t[plan_shape_invalid].index_mask = (std::uint64_t{1} << (granules[0].stride + 3)) - 8;
+  t[plan_shape_invalid].table_oa_mask = granules[0].table_oa48;
+  t[plan_shape_invalid].start_lsb = 12;
+  return t;
+}
+inline constexpr std::array<plan_shape, plan_shape_invalid + 1> plan_shapes = make_plan_shapes();
+}  // namespace detail
+
 // What a walk of `walk_params` needs at every level, derived once: a translation derives the
 // stage 2 plan once and every stage 2 lookup it makes (the CD fetch, each stage 1 table
 // descriptor, the output) shares it, so that a level costs its read and a few masks.
@@ -216,33 +276,31 @@ struct walk_plan {
   bool stage2 = false;
 
   constexpr walk_plan() noexcept = default;
-  // Branch-light (a translation derives one or two of these): no loops, no early returns, the
-  // per-granule constants from a table. Inlined, so that a plan used once lives in registers.
+  // A translation derives one or two of these: one row of detail::plan_shapes (computed at
+  // compile time from the granule constants) and the fields that depend on the addresses, with
+  // no branches. Inlined, so that a plan used once lives in registers.
   [[gnu::always_inline]] constexpr explicit walk_plan(const walk_params& p) noexcept
       : table_base(p.table_base),
         beyond_oa(~mask_below(p.oa_bits)),
         big_endian(p.big_endian),
         stage2(p.stage2) {
-    using detail::oa_format;
     const unsigned g = p.granule_shift;
     const unsigned gi = (g - 12) >> 1;  // 4KB, 16KB, 64KB: 0, 1, 2
-    const bool granule_ok = gi < 3 && (g & 1) == 0;
-    const detail::granule_constants& k = detail::granules[granule_ok ? gi : 0];
-    const bool level_ok = p.start_level >= -1 && p.start_level <= 3;
-    start_level = level_ok ? p.start_level : 3;
-    level_stride = k.stride;
-    start_lsb = g + static_cast<unsigned>(3 - start_level) * level_stride;
-    const bool lpa2 = p.ds && g != 16;
-    const bool pa52 = p.pa52_64k && g == 16;
-    format = !(granule_ok && level_ok && start_lsb < 64) ? oa_format::invalid
-             : lpa2                                      ? oa_format::lpa2
-             : pa52                                      ? oa_format::pa52_64k
-                                                         : oa_format::bits48;
+    const unsigned li = static_cast<unsigned>(p.start_level + 1);
+    const bool more = g == 16 ? p.pa52_64k : p.ds;
+    const bool ok = gi < 3 && (g & 1) == 0 && li < detail::plan_shape_levels;
+    const detail::plan_shape& s =
+        detail::plan_shapes[ok ? (gi * detail::plan_shape_levels + li) * 2 + (more ? 1U : 0U)
+                               : detail::plan_shape_invalid];
+    start_lsb = s.start_lsb;
+    level_stride = s.level_stride;
+    start_level = s.start_level;
+    format = s.format;
+    index_mask = s.index_mask;
+    table_oa_mask = s.table_oa_mask;
+    block_levels = s.block_levels;
     first_index_mask = mask_below(p.ia_bits - start_lsb) << 3;
-    index_mask = (std::uint64_t{1} << (level_stride + 3)) - 8;  // stride < 61: no UB
-    table_oa_mask = lpa2 ? k.table_oa50 : k.table_oa48;
     table_beyond_oa = table_oa_mask & beyond_oa;
-    block_levels = lpa2 || pa52 ? k.blocks_more : k.blocks;
   }
 };
 
