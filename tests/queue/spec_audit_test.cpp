@@ -637,3 +637,28 @@ TEST_CASE("audit: MSIs to Device or Normal iNC-oNC memory are Outer Shareable",
   REQUIRE(s.records().size() == 2);
   CHECK(s.records()[1].message.sh == 0b00);
 }
+
+TEST_CASE("audit: queue configurations from registers truncate IRQ_CFG0 MSI addresses to the OAS",
+          "[queue][audit][signals]") {
+  // §6.3.21 (SMMU_GERROR_IRQ_CFG0.ADDR; §6.3.27 EVENTQ_IRQ_CFG0 likewise): "Bits above the
+  // implemented OA size, reported in SMMU_IDR5.OAS, are RES0"; §3.4.3 table, MSI write
+  // configured by IRQ_CFG0: "Truncate to OAS". (Before: only smmu_device truncated them; an
+  // embedder building the queue configurations with from_registers got the full address.)
+  const auto idr =
+      vsmmu::smmuv3::default_id_registers.with<regs::idr5::OAS>(vsmmu::smmuv3::address_size::bits40);
+  const irq_config wide{true, (1ULL << 50) | 0x9000, 3, 0xf, 0b11};
+  const auto e = event_queue_config::from_registers(0x4000'0000, idr, true, wide, wide);
+  CHECK(e.irq.msi_address == 0x9000);
+  CHECK(e.gerror_irq.msi_address == 0x9000);
+  CHECK(e.irq.msi_data == 3);
+  const auto q = command_queue_config::from_registers(0x4000'0000, idr, true, true, wide);
+  CHECK(q.gerror_irq.msi_address == 0x9000);
+  // What notify() then sends.
+  recording_signals s;
+  REQUIRE(notify(s, signal::eventq, e.irq, true) == vsmmu::memory::access_status::ok);
+  REQUIRE(s.records().size() == 2);
+  CHECK(s.records()[1].message.address == 0x9000);
+  // A 56-bit OAS keeps every ADDR bit; truncated_to(64) changes nothing.
+  CHECK(wide.truncated_to(56).msi_address == wide.msi_address);
+  CHECK(wide.truncated_to(64).msi_address == wide.msi_address);
+}

@@ -753,20 +753,24 @@ class smmu_device {
   [[nodiscard]] queue::irq_config gerror_irq() const noexcept {
     namespace R = smmuv3::regs;
     const auto& s = regs_;
-    return {get<R::irq_ctrlack::GERROR_IRQEN>(s.irq_ctrlack),
-            get<R::gerror_irq_cfg0::ADDR>(s.gerror_irq_cfg0) & msi_address_mask_,
-            static_cast<std::uint32_t>(s.gerror_irq_cfg1),
-            get<R::gerror_irq_cfg2::MemAttr>(s.gerror_irq_cfg2),
-            static_cast<std::uint8_t>(get<R::gerror_irq_cfg2::SH>(s.gerror_irq_cfg2))};
+    return queue::irq_config{
+        get<R::irq_ctrlack::GERROR_IRQEN>(s.irq_ctrlack),
+        get<R::gerror_irq_cfg0::ADDR>(s.gerror_irq_cfg0),
+        static_cast<std::uint32_t>(s.gerror_irq_cfg1),
+        get<R::gerror_irq_cfg2::MemAttr>(s.gerror_irq_cfg2),
+        static_cast<std::uint8_t>(get<R::gerror_irq_cfg2::SH>(s.gerror_irq_cfg2))}
+        .truncated_to(oas_bits_);
   }
   [[nodiscard]] queue::irq_config eventq_irq() const noexcept {
     namespace R = smmuv3::regs;
     const auto& s = regs_;
-    return {get<R::irq_ctrlack::EVENTQ_IRQEN>(s.irq_ctrlack),
-            get<R::eventq_irq_cfg0::ADDR>(s.eventq_irq_cfg0) & msi_address_mask_,
-            static_cast<std::uint32_t>(s.eventq_irq_cfg1),
-            get<R::eventq_irq_cfg2::MemAttr>(s.eventq_irq_cfg2),
-            static_cast<std::uint8_t>(get<R::eventq_irq_cfg2::SH>(s.eventq_irq_cfg2))};
+    return queue::irq_config{
+        get<R::irq_ctrlack::EVENTQ_IRQEN>(s.irq_ctrlack),
+        get<R::eventq_irq_cfg0::ADDR>(s.eventq_irq_cfg0),
+        static_cast<std::uint32_t>(s.eventq_irq_cfg1),
+        get<R::eventq_irq_cfg2::MemAttr>(s.eventq_irq_cfg2),
+        static_cast<std::uint8_t>(get<R::eventq_irq_cfg2::SH>(s.eventq_irq_cfg2))}
+        .truncated_to(oas_bits_);
   }
 
   void diagnose(const diagnostic_record& d) noexcept {
@@ -799,11 +803,9 @@ class smmu_device {
   }
 
   static constexpr detail::register_masks masks_ = detail::masks_for(id_registers);
-  // IRQ_CFG0.ADDR bits above IDR5.OAS are RES0 (§6.3.21) and an MSI address too large for the
-  // OAS is truncated to it (§3.4.3 table, "MSI write"): the MSI goes to the truncated address.
+  // IRQ_CFG0.ADDR is used truncated to the OAS (irq_config::truncated_to).
   static constexpr unsigned oas_bits_ =
       smmuv3::address_bits(id_registers.get<smmuv3::regs::idr5::OAS>());
-  static constexpr std::uint64_t msi_address_mask_ = (std::uint64_t{1} << oas_bits_) - 1;
 
   // TLBI range decoding as IDR3.RIL and IDR5.DS advertise it.
   [[nodiscard]] static engine::engine_options engine_options() noexcept {

@@ -44,8 +44,9 @@ struct command_queue_config {
   bool enabled = false;    // SMMU_CR0.CMDQEN
   bool smmuen = true;      // SMMU_CR0.SMMUEN
   command_features features{};
-  irq_config
-      gerror_irq{};  // the GERROR interrupt, raised when CMDQ_ERR or MSI_CMDQ_ABT_ERR activate
+  // The GERROR interrupt, raised when CMDQ_ERR or MSI_CMDQ_ABT_ERR activate (from_registers:
+  // its MSI address truncated to the OAS).
+  irq_config gerror_irq{};
   // SMMU_IDR5.OAS in bits. A CMD_SYNC MSI address above it is truncated to it (§3.4.3, §4.7.3);
   // 56, the widest MSIAddress, truncates nothing.
   unsigned oas_bits = 56;
@@ -63,8 +64,8 @@ struct command_queue_config {
     c.enabled = cmdqen;
     c.smmuen = smmuen;
     c.features = command_features::from(idr);
-    c.gerror_irq = gerror_irq;
     c.oas_bits = smmuv3::address_bits(idr.get<regs::idr5::OAS>());
+    c.gerror_irq = gerror_irq.truncated_to(c.oas_bits);
     return c;
   }
 };

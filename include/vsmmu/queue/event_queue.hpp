@@ -54,8 +54,10 @@ struct event_queue_config {
         effective_log2size(b.get<regs::eventq_base::LOG2SIZE>(), idr.get<regs::idr1::EVENTQS>()));
     c.enabled = eventqen;
     c.msi_supported = idr.get<regs::idr0::MSI>();
-    c.irq = irq;
-    c.gerror_irq = gerror_irq;
+    // The MSI addresses as the SMMU uses them: truncated to the OAS (§6.3.21, §3.4.3).
+    const unsigned oas_bits = smmuv3::address_bits(idr.get<regs::idr5::OAS>());
+    c.irq = irq.truncated_to(oas_bits);
+    c.gerror_irq = gerror_irq.truncated_to(oas_bits);
     return c;
   }
 };

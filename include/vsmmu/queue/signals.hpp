@@ -101,6 +101,15 @@ struct irq_config {
   std::uint32_t msi_data = 0;     // IRQ_CFG1.DATA
   std::uint8_t mem_attr = 0;      // IRQ_CFG2.MemAttr
   std::uint8_t sh = 0;            // IRQ_CFG2.SH
+
+  // IRQ_CFG0.ADDR bits at and above the OAS are RES0 (§6.3.21) and an MSI address too large
+  // for the OAS is truncated to it (§3.4.3 table, "MSI write"): the configuration as the SMMU
+  // uses it. The queue configurations' from_registers apply it; notify() sends what it is given.
+  [[nodiscard]] constexpr irq_config truncated_to(unsigned oas_bits) const noexcept {
+    irq_config c = *this;
+    if (oas_bits < 64) c.msi_address &= (std::uint64_t{1} << oas_bits) - 1;
+    return c;
+  }
 };
 
 // Address bits [55:2] of an MSI address field; the rest are treated as zero (§6.3.21, §4.7.3).
