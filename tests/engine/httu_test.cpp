@@ -91,3 +91,27 @@ TEST_CASE("engine HTTU: a const memory reference is only read", "[engine][httu]"
   CHECK(e.stats().epoch == 0);
   CHECK(e.stats().leaf_misses == misses);  // found, declined, walked
 }
+
+TEST_CASE("engine HTTU: an IOTLB miss under a cached STE with S2HA still writes AF back",
+          "[engine][httu]") {
+  // The engine walks a leaf miss whose STE and CD are cached and enable no HTTU over memory it
+  // only reads (smmu_engine::without_httu); with S2HA on the cached STE it must still write.
+  world w;
+  w.st.features.httu = vw::httu::access_flag;
+  const std::uint64_t s2root = w.b.new_root(s2_fmt);
+  vt::leaf_attrs a;
+  a.af = false;
+  const std::uint64_t first = w.b.map(s2_fmt, s2root, 0x4000'0000, 0x8000'0000, 3, a);
+  const std::uint64_t second = w.b.map(s2_fmt, s2root, 0x4000'1000, 0x8000'1000, 3, a);
+  w.put_ste(2, with_s2(S::value{}.with<S::V>(true).with<S::Config>(ste_config::s2_trans), s2root, 9)
+                   .with<S::S2HA>(true));
+  engine e(*w.mem, w.st);
+  REQUIRE(e.translate(txn(2, 0x4000'0010)).kind == outcome::translated);  // the STE is cached
+  CHECK((w.b.read64(first) & af) != 0);
+  const auto misses = e.stats().stream_misses;
+  const auto r = e.translate(txn(2, 0x4000'1010));
+  REQUIRE(r.kind == outcome::translated);
+  CHECK(r.output_address() == 0x8000'1010);
+  CHECK(e.stats().stream_misses == misses);  // the walk used the cached STE
+  CHECK((w.b.read64(second) & af) != 0);
+}

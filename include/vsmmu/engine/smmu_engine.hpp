@@ -503,7 +503,7 @@ class smmu_engine {
       const walk::smmu_state st = state_;  // a consistent snapshot for the whole walk
       if (caching_) {
         cached_policy p(*this, lk, memo);
-        r = translate_with(st, t, p);
+        r = without_httu(memo) ? walk::translate(mem_, st, t, p) : translate_with(st, t, p);
         // Kept under the epoch the translation began in: if anything was invalidated since, the
         // entry is dead on arrival, exactly as the caches refuse the fill (cached_policy::fill).
         keep = Fill && (r.kind == walk::outcome::translated || r.kind == walk::outcome::bypass);
@@ -723,6 +723,19 @@ class smmu_engine {
     kept_lookup<walk::planned_stream_lookup> ste_;
     kept_lookup<walk::planned_context_lookup> cd_;
   };
+
+  // Whether the walk of a transaction whose hit() left `m` reads guest memory only: its STE and
+  // the CD it uses were cached (the walk uses those very lookups, under the same mutex hold) and
+  // neither enables HTTU (STE.S2HA/S2HD, CD.HA/HD), so that nothing would be written back. The
+  // read-only walk is the same translation without the descriptor updates' retry loops (an
+  // IOTLB miss under a cached configuration: nested 2430 -> 2299 instructions).
+  [[nodiscard]] static bool without_httu(const hit_memo& m) noexcept {
+    if (m.ste == nullptr) return false;
+    const walk::stream_config& s = m.ste->config;
+    if (s.s2.ha || s.s2.hd) return false;
+    if (!s.s1()) return true;
+    return m.cd != nullptr && !m.cd->config.ha && !m.cd->config.hd;
+  }
 
   template <class Policy>
   walk::result translate_with(const walk::smmu_state& st, const walk::transaction& t,
