@@ -6,13 +6,17 @@
 
 #include <catch2/catch.hpp>
 
+#include <vsmmu/memory/flat.hpp>
 #include <vsmmu/smmuv3/cd.hpp>
 #include <vsmmu/smmuv3/ste.hpp>
+#include <vsmmu/testing/table_builder.hpp>
 #include <vsmmu/walk/cd_config.hpp>
 #include <vsmmu/walk/ste_config.hpp>
+#include <vsmmu/walk/translate.hpp>
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <random>
 
@@ -645,6 +649,14 @@ vw::ste_error check_ste(const S::value& ste, const vw::decode_limits& lim, unsig
     REQUIRE(e == vw::ste_error::none);  // the fast path never accepts an ILLEGAL STE
     check_same(via_fast, slow);
   }
+  // The fast path's words, stored by the constructor (what uncached::stream builds).
+  vw::detail::stream_words w;
+  if (vw::detail::ste_fast_words(ste, lim, w)) {
+    REQUIRE(e == vw::ste_error::none);
+    check_same(vw::stream_config(w), slow);
+  } else {
+    CHECK_FALSE(vw::detail::decode_ste_fast(ste, lim, via_fast));
+  }
   return e;
 }
 
@@ -722,6 +734,86 @@ TEST_CASE("decode fast path: same verdict and configuration as the rule-by-rule 
   CHECK(cd_fast * 10 > cd_valid * 7);
   CHECK(ste_corrupt_fast > ste_valid * 5);
   CHECK(cd_corrupt_fast > cd_valid * 5);
+}
+
+// Every member, for constant evaluation (check_same's CHECKs are run-time only).
+constexpr bool same_stream(const vw::stream_config& a, const vw::stream_config& b) {
+  const auto& x = a.s2.walk;
+  const auto& y = b.s2.walk;
+  return a.mode == b.mode && a.s1fmt == b.s1fmt && a.s1dss == b.s1dss &&
+         a.s1stalld == b.s1stalld && a.el2 == b.el2 && a.privcfg == b.privcfg &&
+         a.instcfg == b.instcfg && a.s1cdmax == b.s1cdmax &&
+         a.s1_context_ptr == b.s1_context_ptr && x.table_base == y.table_base &&
+         x.granule_shift == y.granule_shift && x.ia_bits == y.ia_bits &&
+         x.start_level == y.start_level && x.oa_bits == y.oa_bits &&
+         x.big_endian == y.big_endian && x.stage2 == y.stage2 && x.ds == y.ds &&
+         x.pa52_64k == y.pa52_64k && a.s2.vmid == b.s2.vmid && a.s2.affd == b.s2.affd &&
+         a.s2.ptw == b.s2.ptw && a.s2.ha == b.s2.ha && a.s2.hd == b.s2.hd && a.s2.s == b.s2.s &&
+         a.s2.r == b.s2.r;
+}
+
+// The fast path under constant evaluation (member by member) against the rule-by-rule decoder:
+// whether it took the fast path, and that it set every member the rules set.
+constexpr bool fast_as_rules(const S::value& s, const vw::smmu_features& f) {
+  const vw::decode_limits lim(f);
+  vw::stream_config rules{};
+  const vw::ste_error e = vw::detail::decode_ste(s, lim, rules);
+  vw::detail::stream_words w;
+  return e == vw::ste_error::none && vw::detail::ste_fast_words(s, lim, w) &&
+         same_stream(vw::stream_config(w), rules) && same_stream(vw::decode_ste(s, lim).config, rules);
+}
+
+TEST_CASE("decode fast path: every member under constant evaluation", "[walk][decode]") {
+  static constexpr vw::smmu_features hyp_httu = [] {
+    vw::smmu_features f;
+    f.hyp = true;
+    f.httu = vw::httu::access_and_dirty;
+    f.oas = smmuv3::address_size::bits52;
+    return f;
+  }();
+  static constexpr S::value nested = [] {
+    S::value s;
+    s.set<S::V>(true)
+        .set<S::Config>(smmuv3::ste_config::nested)
+        .set<S::S1Fmt>(smmuv3::s1_fmt::two_level_64k)
+        .set<S::S1ContextPtr>(0x12'3456'7840)
+        .set<S::S1CDMax>(7)
+        .set<S::S1DSS>(smmuv3::s1_dss::substream0)
+        .set<S::S1STALLD>(true)
+        .set<S::PRIVCFG>(2)
+        .set<S::INSTCFG>(3)
+        .set<S::S2VMID>(0xbeef)
+        .set<S::S2AA64>(true)
+        .set<S::S2T0SZ>(20)
+        .set<S::S2SL0>(2)
+        .set<S::S2TG>(smmuv3::granule::size_64k)
+        .set<S::S2PS>(smmuv3::address_size::bits52)
+        .set<S::S2ENDI>(true)
+        .set<S::S2AFFD>(true)
+        .set<S::S2PTW>(true)
+        .set<S::S2HA>(true)
+        .set<S::S2S>(true)
+        .set<S::S2R>(true)
+        .set<S::S2TTB>(0x8'0000'0000'0000);
+    return s;
+  }();
+  static_assert(fast_as_rules(nested, hyp_httu));
+  static_assert(fast_as_rules(nested.with<S::S2HA>(false).with<S::S2HD>(true), hyp_httu));
+  static_assert(fast_as_rules(nested.with<S::S2AFFD>(false).with<S::S2PTW>(false), hyp_httu));
+  // The reserved S1Fmt and S1DSS 0b11 behave as 0b00.
+  static_assert(fast_as_rules(nested.with<S::S1Fmt>(static_cast<smmuv3::s1_fmt>(3))
+                                  .with<S::S1DSS>(static_cast<smmuv3::s1_dss>(3)),
+                              hyp_httu));
+  // Stage 1 only: NS-EL2 (no VMID) and EL1 (the VMID tags stage 1); stage 2 only; bypass;
+  // abort.
+  constexpr S::value s1 = nested.with<S::Config>(smmuv3::ste_config::s1_trans);
+  static_assert(fast_as_rules(s1.with<S::STRW>(smmuv3::strw::el2), hyp_httu));
+  static_assert(fast_as_rules(s1, hyp_httu));
+  static_assert(fast_as_rules(s1, vw::smmu_features{}));
+  static_assert(fast_as_rules(nested.with<S::Config>(smmuv3::ste_config::s2_trans), hyp_httu));
+  static_assert(fast_as_rules(nested.with<S::Config>(smmuv3::ste_config::bypass), hyp_httu));
+  static_assert(fast_as_rules(nested.with<S::Config>(smmuv3::ste_config::abort), hyp_httu));
+  SUCCEED();
 }
 
 TEST_CASE("decode fast path: constant evaluation", "[walk][decode]") {
@@ -823,3 +915,48 @@ TEST_CASE("decode fast path: stage 1 geometry table against the walk's rules", "
     }
   }
 }
+
+// uncached::stream locates, reads and decodes the STE in place (the fast path's words stored
+// where the lookup is built): the same lookup as fetch_ste and the rule-by-rule decoder, for
+// legal and ILLEGAL STEs, linear and 2-level tables, and every fetch outcome.
+TEST_CASE("uncached::stream: as fetch_ste and the decoders", "[walk][decode][equivalence]") {
+  using mem_type = vsmmu::memory::flat_memory<0x20000>;
+  const auto mem = std::make_unique<mem_type>();
+  vsmmu::testing::table_builder<mem_type> b(*mem, 0x8000, 0x18000);
+  const vw::stream_table_config linear{0x1000, false, 6, 5};
+  const vw::stream_table_config two_level{0x2000, true, 6, 10};
+  std::mt19937_64 rng(0x57e'a11ULL);
+  unsigned fast = 0;
+  for (unsigned n = 0; n < 4000; ++n) {
+    vw::smmu_state st;
+    st.features = n % 2 == 0 ? vw::smmu_features{} : random_features(rng);
+    const vw::decode_limits lim(st.features);
+    const unsigned table = pick(rng, 8);
+    st.strtab = table < 4 ? linear : two_level;
+    const std::uint32_t sid = static_cast<std::uint32_t>(
+        pick(rng, 8) == 0 ? pick(rng, 2048) : pick(rng, st.strtab.two_level ? 256 : 32));
+    S::value ste = plausible_ste(rng, st.features);
+    if (pick(rng, 4) == 0) ste_corruptions[pick(rng, std::size(ste_corruptions))](ste, rng());
+    if (sid < (st.strtab.two_level ? 256U : 32U)) (void)b.install_ste(st.strtab, sid, ste);
+    if (table == 7) st.strtab.base = 0x10'0000'0000 + 0x1000 * pick(rng, 2);  // aborts, or beyond
+                                                                             // a small OAS
+    const vw::stream_lookup got = vw::uncached{&lim}.stream(*mem, st, sid);
+    const vw::stream_lookup live = vw::uncached{}.stream(*mem, st, sid);
+    const vw::ste_fetch f = vw::fetch_ste(*mem, st.features, st.strtab, sid);
+    REQUIRE(got.status == f.status);
+    REQUIRE(live.status == f.status);
+    CHECK(got.fetch_addr == f.fetch_addr);
+    CHECK(live.fetch_addr == f.fetch_addr);
+    vw::stream_config rules{};
+    const bool illegal = f.status == vw::ste_fetch_status::ok &&
+                         vw::detail::decode_ste(f.ste, lim, rules) != vw::ste_error::none;
+    CHECK(got.illegal == illegal);
+    CHECK(live.illegal == illegal);
+    check_same(got.config, rules);
+    check_same(live.config, rules);
+    vw::detail::stream_words w;
+    if (f.status == vw::ste_fetch_status::ok && vw::detail::ste_fast_words(f.ste, lim, w)) ++fast;
+  }
+  CHECK(fast > 1000);
+}
+

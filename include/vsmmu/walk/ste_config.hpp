@@ -47,9 +47,19 @@ enum class ste_error : std::uint8_t {
   s2vmid,            // 16-bit VMID without IDR0.VMID16
 };
 
-// The decoded, validated STE. The one-byte fields first, in eight bytes: the fast path writes
-// them in one store.
+namespace detail {
+struct stream_words;
+}
+
+// The decoded, validated STE. The one-byte fields first, in eight bytes: with s1_context_ptr
+// and s2 five words, which the fast path computes in registers and stores at once
+// (detail::stream_words).
 struct stream_config {
+  constexpr stream_config() noexcept = default;
+  // The fast path's decode, stored where the configuration is built (as context_config's): no
+  // default members stored first, no copy of a local written byte by byte.
+  constexpr explicit stream_config(const detail::stream_words& w) noexcept;
+
   stream_mode mode = stream_mode::abort;
   // stage 1 (mode s1 / nested)
   smmuv3::s1_fmt s1fmt = smmuv3::s1_fmt::linear;
@@ -340,36 +350,145 @@ static_assert(ste_bits::s2ha == bits_of<S::S2HA> && S::S2HA::lsb / 64 == 2);
 static_assert(ste_bits::s2s == bits_of<S::S2S> && S::S2S::lsb / 64 == 2);
 }  // namespace ste_fast_checks
 
+// Where each field of stream_config is in its words (stream_words), in bits: the head word's
+// bytes and the tail word's (s2.vmid, then the one-byte members of s2_config).
+namespace stream_word_bits {
+inline constexpr unsigned mode = 0, s1fmt = 8, s1dss = 16, s1stalld = 24, el2 = 32, privcfg = 40,
+                          instcfg = 48, s1cdmax = 56;
+inline constexpr unsigned vmid = 0, affd = 16, ptw = 24, ha = 32, hd = 40, s = 48, r = 56;
+}  // namespace stream_word_bits
+
+// A stream_config as five words, its object representation in layout order (little-endian; the
+// structure has no padding): the fast path computes them in registers, after every load, and
+// stores them at once. The defaults are stream_config{}'s (Config abort).
+struct stream_words {
+  std::uint64_t head = 0;                     // mode .. s1cdmax (stream_word_bits)
+  std::uint64_t context_ptr = 0;              // s1_context_ptr
+  std::uint64_t s2_base = 0;                  // s2.walk.table_base
+  std::uint64_t s2_walk = default_walk_word;  // s2.walk from granule_shift on (walk_word_bytes)
+  std::uint64_t s2_tail = 0;                  // s2.vmid .. s2.r (stream_word_bits)
+};
+
+namespace stream_words_checks {
+namespace B = stream_word_bits;
+using C = stream_config;
+using T = s2_config;
+static_assert(std::is_trivially_copyable_v<C> && std::is_standard_layout_v<C> &&
+              sizeof(C) == sizeof(stream_words) && sizeof(T) == 24);
+static_assert(offsetof(C, mode) == B::mode / 8 && offsetof(C, s1fmt) == B::s1fmt / 8 &&
+              offsetof(C, s1dss) == B::s1dss / 8 && offsetof(C, s1stalld) == B::s1stalld / 8 &&
+              offsetof(C, el2) == B::el2 / 8 && offsetof(C, privcfg) == B::privcfg / 8 &&
+              offsetof(C, instcfg) == B::instcfg / 8 && offsetof(C, s1cdmax) == B::s1cdmax / 8 &&
+              offsetof(C, s1_context_ptr) == 8 && offsetof(C, s2) == 16);
+static_assert(offsetof(T, walk) == 0 && offsetof(vmsa::walk_params, table_base) == 0 &&
+              sizeof(vmsa::walk_params) == 16 && offsetof(T, vmid) == 16 + B::vmid / 8 &&
+              offsetof(T, affd) == 16 + B::affd / 8 && offsetof(T, ptw) == 16 + B::ptw / 8 &&
+              offsetof(T, ha) == 16 + B::ha / 8 && offsetof(T, hd) == 16 + B::hd / 8 &&
+              offsetof(T, s) == 16 + B::s / 8 && offsetof(T, r) == 16 + B::r / 8);
+}  // namespace stream_words_checks
+
+// Writes the configuration `w` represents into `c`, wholly: five stores at run time on a
+// little-endian host, member by member in constant evaluation and on big-endian hosts.
+[[gnu::always_inline]] constexpr void store_stream(stream_config& c,
+                                                   const stream_words& w) noexcept {
+  if (std::is_constant_evaluated() || std::endian::native != std::endian::little) {
+    namespace B = stream_word_bits;
+    const auto byte = [](std::uint64_t word, unsigned at) {
+      return static_cast<std::uint8_t>(word >> at);
+    };
+    c.mode = static_cast<stream_mode>(byte(w.head, B::mode));
+    c.s1fmt = static_cast<smmuv3::s1_fmt>(byte(w.head, B::s1fmt));
+    c.s1dss = static_cast<smmuv3::s1_dss>(byte(w.head, B::s1dss));
+    c.s1stalld = byte(w.head, B::s1stalld) != 0;
+    c.el2 = byte(w.head, B::el2) != 0;
+    c.privcfg = byte(w.head, B::privcfg);
+    c.instcfg = byte(w.head, B::instcfg);
+    c.s1cdmax = byte(w.head, B::s1cdmax);
+    c.s1_context_ptr = w.context_ptr;
+    c.s2.walk.table_base = w.s2_base;
+    store_walk_word(c.s2.walk, w.s2_walk);
+    c.s2.vmid = static_cast<std::uint16_t>(w.s2_tail >> B::vmid);
+    c.s2.affd = byte(w.s2_tail, B::affd) != 0;
+    c.s2.ptw = byte(w.s2_tail, B::ptw) != 0;
+    c.s2.ha = byte(w.s2_tail, B::ha) != 0;
+    c.s2.hd = byte(w.s2_tail, B::hd) != 0;
+    c.s2.s = byte(w.s2_tail, B::s) != 0;
+    c.s2.r = byte(w.s2_tail, B::r) != 0;
+  } else {
+    // Word by word from registers: one copy of the structure would be made on the stack and
+    // read back in wider loads than its stores (store-forwarding stalls).
+    unsigned char* const to = reinterpret_cast<unsigned char*>(&c);
+    std::memcpy(to, &w.head, 8);
+    std::memcpy(to + 8, &w.context_ptr, 8);
+    std::memcpy(to + 16, &w.s2_base, 8);
+    std::memcpy(to + 24, &w.s2_walk, 8);
+    std::memcpy(to + 32, &w.s2_tail, 8);
+  }
+}
+
+namespace ste_s2_flags {
+namespace S = smmuv3::ste;
+namespace B = stream_word_bits;
+// S2AFFD, S2PTW, S2HD, S2HA, S2S and S2R are consecutive STE bits; s2_config has HA before HD.
+inline constexpr unsigned lsb = S::S2AFFD::lsb % 64;
+static_assert(S::S2AFFD::lsb / 64 == 2 && S::S2PTW::lsb == S::S2AFFD::lsb + 1 &&
+              S::S2HD::lsb == S::S2AFFD::lsb + 2 && S::S2HA::lsb == S::S2AFFD::lsb + 3 &&
+              S::S2S::lsb == S::S2AFFD::lsb + 4 && S::S2R::lsb == S::S2AFFD::lsb + 5);
+// Bit i of the six goes to its byte of the tail word by its own shift of the multiplier: the
+// partial products (6 bits each at 16, 23, 29, 38, 44 and 51) never overlap, so never carry.
+inline constexpr std::uint64_t spread = std::uint64_t{1} << (B::affd - 0) |
+                                        std::uint64_t{1} << (B::ptw - 1) |
+                                        std::uint64_t{1} << (B::hd - 2) |
+                                        std::uint64_t{1} << (B::ha - 3) |
+                                        std::uint64_t{1} << (B::s - 4) | std::uint64_t{1} << (B::r - 5);
+inline constexpr std::uint64_t keep = std::uint64_t{1} << B::affd | std::uint64_t{1} << B::ptw |
+                                      std::uint64_t{1} << B::ha | std::uint64_t{1} << B::hd |
+                                      std::uint64_t{1} << B::s | std::uint64_t{1} << B::r;
+[[nodiscard]] constexpr std::uint64_t of(std::uint64_t dword2) noexcept {
+  return ((dword2 >> lsb) & 0x3fU) * spread & keep;
+}
+static_assert([] {
+  for (std::uint64_t x = 0; x < 64; ++x) {
+    const auto bit = [x](unsigned i, unsigned at) { return ((x >> i) & 1U) << at; };
+    if (of(x << lsb) != (bit(0, B::affd) | bit(1, B::ptw) | bit(2, B::hd) | bit(3, B::ha) |
+                         bit(4, B::s) | bit(5, B::r)))
+      return false;
+  }
+  return true;
+}());
+}  // namespace ste_s2_flags
+
 // The fast path: the STE checked against decode_limits' per-mode masks and tables. True with
-// `c`, default-constructed, written as decode_ste would write it (the fields that differ from
-// the defaults, each once) when the STE passes; false with `c` untouched when it does not,
-// which does not make it ILLEGAL (ste_mode_check is conservative).
-// Always inlined, into the decode_limits overloads, themselves always inlined: a caller pays a
-// call only for the rule-by-rule decoder.
+// `w` the words of its decode, as decode_ste would write it into a default-constructed
+// configuration, when the STE passes; false when it does not, which does not make it ILLEGAL
+// (ste_mode_check is conservative). Computed in registers, after every load: the caller stores
+// the words at once (store_stream, stream_config(const stream_words&)).
 template <class X>
-[[nodiscard, gnu::always_inline]] constexpr bool decode_ste_fast(const X& raw,
-                                                                 const decode_limits& lim,
-                                                                 stream_config& c) noexcept {
+[[nodiscard, gnu::always_inline]] constexpr bool ste_fast_words(const X& raw,
+                                                                const decode_limits& lim,
+                                                                stream_words& w) noexcept {
   namespace S = smmuv3::ste;
+  namespace B = stream_word_bits;
   const std::uint64_t w0 = static_cast<std::uint64_t>(raw.word(0));
   if ((w0 & 1U) == 0) return false;  // V == 0: the decoder names it
   const unsigned config = static_cast<unsigned>(w0 >> 1) & 7U;
   if ((config & 4U) == 0) {
-    c.mode = stream_mode::abort;  // 0b001-0b011 reserved, behave as abort
+    w = stream_words{};  // abort; 0b001-0b011 reserved, behave as abort
     return true;
   }
   const unsigned m = config & 3U;
   const ste_mode_check& k = lim.ste_check(m);
+  const std::uint64_t w1 = static_cast<std::uint64_t>(raw.word(1));
+  const std::uint64_t w2 = static_cast<std::uint64_t>(raw.word(2));
   const unsigned cdmax = field_at<S::S1CDMax>(raw);
-  if ((((w0 ^ k.expect[0]) & k.mask[0]) |
-       ((static_cast<std::uint64_t>(raw.word(1)) ^ k.expect[1]) & k.mask[1]) |
-       ((static_cast<std::uint64_t>(raw.word(2)) ^ k.expect[2]) & k.mask[2])) != 0 ||
+  if ((((w0 ^ k.expect[0]) & k.mask[0]) | ((w1 ^ k.expect[1]) & k.mask[1]) |
+       ((w2 ^ k.expect[2]) & k.mask[2])) != 0 ||
       ((k.cdmax_ok >> cdmax) & 1U) == 0) {
     return false;
   }
-  // From here on, fields are read from `raw` and `k` where they are used rather than kept in
-  // registers across the stores into `c` (whose bool and uint8_t members may alias both, so
-  // that a later use is a load again: cheaper than the spills g++ made of the copies).
+  std::uint64_t s2_base = 0;
+  std::uint64_t s2_walk = default_walk_word;
+  std::uint64_t s2_flags = 0;
   if ((m & 2U) != 0) {
     const unsigned tg = static_cast<unsigned>(field_at<S::S2TG>(raw));
     const unsigned sl0 = field_at<S::S2SL0>(raw);
@@ -382,48 +501,53 @@ template <class X>
     if (((lim.s2_t0sz_ok(tg, sl0) >> t0sz) & 1U) == 0 || (ttb & r.beyond_oa[ps]) != 0) {
       return false;
     }
-    // Every check passed: from here on `c` is written.
     namespace W = walk_word_bytes;
     // granule_shift, oa_bits and pa52_64k (ds 0: the entries for TG0 without DS).
     const std::uint64_t walk = r.walk[ps];
     const unsigned oa = static_cast<unsigned>(walk >> W::oa_bits) & 0xffU;
     const unsigned ia_bits = 64 - t0sz;
     const unsigned shift = ia_bits - s2_geometry.lsb[tg][sl0] + 3;
-    vmsa::walk_params& w = c.s2.walk;
     // Bits of S2TTB below the start table's alignment are ignored (AArch64.S2TTBaseAddress).
-    w.table_base = ttb & (~std::uint64_t{0} << (shift < 6 && oa >= 52 ? 6U : shift));
-    store_walk_word(
-        w, walk | std::uint64_t{ia_bits} << W::ia_bits |
-               std::uint64_t{static_cast<std::uint8_t>(s2_geometry.level[tg][sl0])}
-                   << W::start_level |
-               std::uint64_t{field_at<S::S2ENDI>(raw)} << W::big_endian |
-               std::uint64_t{1} << W::stage2);
-    c.s2.affd = field_at<S::S2AFFD>(raw);
-    c.s2.ptw = field_at<S::S2PTW>(raw);
-    c.s2.ha = field_at<S::S2HA>(raw);
-    c.s2.hd = field_at<S::S2HD>(raw);
-    c.s2.s = field_at<S::S2S>(raw);
-    c.s2.r = field_at<S::S2R>(raw);
+    s2_base = ttb & (~std::uint64_t{0} << (shift < 6 && oa >= 52 ? 6U : shift));
+    s2_walk = walk | std::uint64_t{ia_bits} << W::ia_bits |
+              std::uint64_t{static_cast<std::uint8_t>(s2_geometry.level[tg][sl0])}
+                  << W::start_level |
+              std::uint64_t{field_at<S::S2ENDI>(raw)} << W::big_endian |
+              std::uint64_t{1} << W::stage2;
+    s2_flags = ste_s2_flags::of(w2);
   }
-  c.mode = static_cast<stream_mode>(static_cast<unsigned>(stream_mode::bypass) + m);
-  // STRW is 0b00 or 0b10 when used (k.mask).
-  const bool strw_el2 = static_cast<unsigned>(field_at<S::STRW>(raw)) != 0;
-  c.el2 = k.strw_used && strw_el2;
-  c.privcfg = field_at<S::PRIVCFG>(raw);
-  c.instcfg = field_at<S::INSTCFG>(raw);
+  // STRW is 0b00 or 0b10 when used (k.mask): NS-EL2 is its upper bit.
+  const std::uint64_t el2 = (w1 >> (S::STRW::msb % 64)) & std::uint64_t{k.strw_used};
+  std::uint64_t head = std::uint64_t{static_cast<unsigned>(stream_mode::bypass) + m} << B::mode |
+                       el2 << B::el2 |
+                       std::uint64_t{field_at<S::PRIVCFG>(raw)} << B::privcfg |
+                       std::uint64_t{field_at<S::INSTCFG>(raw)} << B::instcfg;
+  std::uint64_t context_ptr = 0;
   if ((m & 1U) != 0) {
-    // S1Fmt and S1DSS 0b11 (reserved) behave as 0b00.
-    const unsigned fmt = static_cast<unsigned>(field_at<S::S1Fmt>(raw));
-    const unsigned dss = static_cast<unsigned>(field_at<S::S1DSS>(raw));
-    c.s1fmt = static_cast<smmuv3::s1_fmt>(fmt == 3 ? 0U : fmt);
-    c.s1dss = static_cast<smmuv3::s1_dss>(dss == 3 ? 0U : dss);
-    c.s1stalld = field_at<S::S1STALLD>(raw);
-    c.s1cdmax = static_cast<std::uint8_t>(field_at<S::S1CDMax>(raw) & k.cdmax_keep);
-    c.s1_context_ptr = field_at<S::S1ContextPtr>(raw);
+    // S1Fmt and S1DSS 0b11 (reserved) behave as 0b00: both cleared at once.
+    std::uint64_t fmt_dss = std::uint64_t{static_cast<unsigned>(field_at<S::S1Fmt>(raw))}
+                                << B::s1fmt |
+                            std::uint64_t{static_cast<unsigned>(field_at<S::S1DSS>(raw))}
+                                << B::s1dss;
+    fmt_dss ^= (fmt_dss & (fmt_dss >> 1) & (std::uint64_t{1} << B::s1fmt | std::uint64_t{1} << B::s1dss)) * 3;
+    head |= fmt_dss | std::uint64_t{field_at<S::S1STALLD>(raw)} << B::s1stalld |
+            std::uint64_t{cdmax & k.cdmax_keep} << B::s1cdmax;
+    context_ptr = field_at<S::S1ContextPtr>(raw);
   }
-  if (k.vmid_used && !(k.strw_used && static_cast<unsigned>(field_at<S::STRW>(raw)) != 0)) {
-    c.s2.vmid = field_at<S::S2VMID>(raw);
-  }
+  // S2VMID unless IGNORED (IgnoreSTES2VMID): unused, or NS-EL2 (STRW != 0b00 when used).
+  const std::uint64_t vmid = k.vmid_used && el2 == 0 ? field_at<S::S2VMID>(raw) : 0U;
+  w = {head, context_ptr, s2_base, s2_walk, vmid << B::vmid | s2_flags};
+  return true;
+}
+
+// The fast path as one call: true with `c` the decode, false with `c` untouched.
+template <class X>
+[[nodiscard, gnu::always_inline]] constexpr bool decode_ste_fast(const X& raw,
+                                                                 const decode_limits& lim,
+                                                                 stream_config& c) noexcept {
+  stream_words w;
+  if (!ste_fast_words(raw, lim, w)) return false;
+  store_stream(c, w);
   return true;
 }
 
@@ -433,7 +557,20 @@ template <class X, class Limits>
                                                                   stream_config& c) noexcept {
   return decode_ste(raw, lim, c);
 }
+
+// decode_ste's rule-by-rule path, out of line, returning its result.
+template <class X, class Limits>
+[[nodiscard, gnu::noinline]] constexpr ste_decode ste_decode_by_rules(const X& raw,
+                                                                     const Limits& lim) noexcept {
+  ste_decode out;
+  out.error = decode_ste(raw, lim, out.config);
+  return out;
+}
 }  // namespace detail
+
+constexpr stream_config::stream_config(const detail::stream_words& w) noexcept {
+  detail::store_stream(*this, w);
+}
 
 // Decodes an STE into `c` (which must start default-constructed) and applies every SteIllegal
 // rule the modelled SMMU has, with the limits derived once from the features. Writes the
@@ -459,11 +596,9 @@ template <class X>
 template <class X>
 [[nodiscard, gnu::always_inline]] constexpr ste_decode decode_ste(
     const X& raw, const decode_limits& lim) noexcept {
-  ste_decode out;  // built in place
-  if (!detail::decode_ste_fast(raw, lim, out.config)) {
-    out.error = detail::decode_ste_rules(raw, lim, out.config);
-  }
-  return out;
+  detail::stream_words w;
+  if (detail::ste_fast_words(raw, lim, w)) return {ste_error::none, stream_config(w)};
+  return detail::ste_decode_by_rules(raw, lim);
 }
 
 // Decodes an STE and applies every SteIllegal rule the modelled SMMU has.

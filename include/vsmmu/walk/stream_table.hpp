@@ -52,58 +52,100 @@ inline constexpr std::uint64_t addr_55_6 = low_bits(56) & ~low_bits(6);
   return split == 8 || split == 10 ? split : 6;
 }
 
-// The result of each path is built where that path returns, not zeroed at the start and
-// overwritten: g++ zeroed the 88-byte result with `rep stos` (tens of cycles to start).
-template <memory::readable_memory M>
-[[nodiscard]] constexpr ste_fetch read_ste(const M& mem, std::uint64_t pa, unsigned oas) noexcept {
-  // §3.4.3 (5): an STE address beyond the OAS is reported as F_STE_FETCH (the alternative,
-  // truncation, would silently read another structure).
-  smmuv3::ste::value::storage_type words;  // written whole by read_words before any use
-  if ((pa >> oas) == 0 && memory::read_words(mem, pa, words)) {
-    return {ste_fetch_status::ok, smmuv3::ste::value(words), pa, 0};
+// Where the STE of a StreamID is, or why it cannot be fetched: `addr` is the STE's PA (ok) or
+// the PA whose fetch aborted, as F_STE_FETCH reports it (fetch_abort).
+struct ste_location {
+  ste_fetch_status status = ste_fetch_status::ok;
+  std::uint64_t addr = 0;
+};
+
+// An STE's eight dwords as read, with the word(i) the decoders read through: not zeroed
+// before the read, and decoded where it was read (an smmuv3::ste::value in a returned
+// ste_fetch was copied: 16-byte loads of 8-byte stores, store-forwarding stalls).
+struct ste_words {
+  smmuv3::ste::value::storage_type w;
+
+  [[nodiscard]] constexpr std::uint64_t word(unsigned i) const noexcept { return w[i]; }
+  [[nodiscard]] constexpr smmuv3::ste::value value() const noexcept {
+    return smmuv3::ste::value(w);
   }
-  return fetch_aborted(pa, oas);
+};
+
+// Reads the STE at `pa` into `out`; false for F_STE_FETCH. §3.4.3 (5): an STE address beyond
+// the OAS is reported as F_STE_FETCH (the alternative, truncation, would silently read another
+// structure).
+template <memory::readable_memory M>
+[[nodiscard, gnu::always_inline]] constexpr bool read_ste_words(const M& mem, std::uint64_t pa,
+                                                                unsigned oas,
+                                                                ste_words& out) noexcept {
+  return (pa >> oas) == 0 && memory::read_words(mem, pa, out.w);
 }
-}  // namespace detail
 
-// Locates and reads the STE of `sid`. The table base is aligned as §6.3 STRTAB_BASE.ADDR says
-// (to the literal LOG2SIZE); the range check uses the effective LOG2SIZE, MIN(LOG2SIZE, SIDSIZE).
+// The 2-level table's lookup, out of line: the linear table's path stays small enough to
+// inline. L1STD at StreamID[LOG2SIZE-1:SPLIT], STE at StreamID[SPLIT-1:0] of its span.
 template <memory::readable_memory M>
-[[nodiscard]] constexpr ste_fetch fetch_ste(const M& mem, const smmu_features& features,
-                                            const stream_table_config& st,
-                                            std::uint32_t sid) noexcept {
-  constexpr ste_fetch bad_streamid{ste_fetch_status::bad_streamid, smmuv3::ste::value{}, 0, 0};
-  const unsigned log2size = st.log2size & 0x3f;
-  const unsigned eff_log2size = std::min(log2size, std::min(features.sidsize, 32U));
-  const unsigned oas = features.oas_bits();
-  if (std::uint64_t{sid} >= (std::uint64_t{1} << eff_log2size)) return bad_streamid;
-  const std::uint64_t addr = st.base & detail::addr_55_6;
-  if (!st.two_level || !features.two_level_stream_table) {
-    const std::uint64_t base = addr & ~detail::low_bits(log2size + 6);
-    return detail::read_ste(mem, base + std::uint64_t{sid} * smmuv3::ste::size_bytes, oas);
-  }
-
-  // 2-level: L1STD at StreamID[LOG2SIZE-1:SPLIT], STE at StreamID[SPLIT-1:0] of its span.
-  const unsigned split = detail::effective_split(st.split);
+[[nodiscard, gnu::noinline]] constexpr ste_location locate_ste_two_level(
+    const M& mem, std::uint64_t addr, unsigned log2size, unsigned split_field, unsigned oas,
+    std::uint32_t sid) noexcept {
+  const unsigned split = effective_split(split_field);
   const unsigned l1_bits = log2size > split ? log2size - split : 0;
-  const std::uint64_t l1_base = addr & ~detail::low_bits(std::max(6U, l1_bits + 3));
+  const std::uint64_t l1_base = addr & ~low_bits(std::max(6U, l1_bits + 3));
   const std::uint64_t l1_addr = l1_base + (std::uint64_t{sid} >> split) * smmuv3::l1std::size_bytes;
   const auto l1 = (l1_addr >> oas) != 0
                       ? memory::read_result{0, memory::access_status::external_abort}
                       : mem.read64(l1_addr);
-  if (!l1.ok()) return detail::fetch_aborted(l1_addr, oas);
+  if (!l1.ok()) return {ste_fetch_status::fetch_abort, l1_addr & low_bits(oas)};
   const smmuv3::l1std::value desc({l1.value});
   const unsigned span = desc.get<smmuv3::l1std::Span>();
-  const std::uint64_t index = sid & detail::low_bits(split);
+  const std::uint64_t index = sid & low_bits(split);
   // §5.1.1: Span 0, a reserved Span (12-31) and a Span beyond SPLIT + 1 make the StreamIDs
   // of the descriptor invalid, as does a StreamID beyond the level 2 array.
   if (span == 0 || span > 11 || span > split + 1 ||
       index >= smmuv3::l1std::ste_count(static_cast<std::uint8_t>(span))) {
-    return bad_streamid;
+    return {ste_fetch_status::bad_streamid, 0};
   }
   // L2Ptr[5 + Span - 1:0] are treated as 0: the array is aligned to its size.
-  const std::uint64_t l2 = desc.get<smmuv3::l1std::L2Ptr>() & ~detail::low_bits(5 + span);
-  return detail::read_ste(mem, l2 + index * smmuv3::ste::size_bytes, oas);
+  const std::uint64_t l2 = desc.get<smmuv3::l1std::L2Ptr>() & ~low_bits(5 + span);
+  return {ste_fetch_status::ok, l2 + index * smmuv3::ste::size_bytes};
+}
+
+// Locates the STE of `sid`. The table base is aligned as §6.3 STRTAB_BASE.ADDR says (to the
+// literal LOG2SIZE); the range check uses the effective LOG2SIZE, MIN(LOG2SIZE, SIDSIZE).
+template <memory::readable_memory M>
+[[nodiscard, gnu::always_inline]] constexpr ste_location locate_ste(
+    const M& mem, const smmu_features& features, const stream_table_config& st,
+    std::uint32_t sid) noexcept {
+  const unsigned log2size = st.log2size & 0x3f;
+  const unsigned eff_log2size = std::min(log2size, std::min(features.sidsize, 32U));
+  if ((std::uint64_t{sid} >> eff_log2size) != 0) return {ste_fetch_status::bad_streamid, 0};
+  const std::uint64_t addr = st.base & addr_55_6;
+  if (st.two_level && features.two_level_stream_table) {
+    return locate_ste_two_level(mem, addr, log2size, st.split, features.oas_bits(), sid);
+  }
+  // ADDR is bits [55:6]: aligned to 2^63 it is 0, as aligned to any size beyond 55 bits.
+  const std::uint64_t base = addr & (~std::uint64_t{0} << std::min(log2size + 6, 63U));
+  return {ste_fetch_status::ok, base + std::uint64_t{sid} * smmuv3::ste::size_bytes};
+}
+}  // namespace detail
+
+// Locates and reads the STE of `sid`.
+template <memory::readable_memory M>
+[[nodiscard]] constexpr ste_fetch fetch_ste(const M& mem, const smmu_features& features,
+                                            const stream_table_config& st,
+                                            std::uint32_t sid) noexcept {
+  const detail::ste_location at = detail::locate_ste(mem, features, st, sid);
+  const unsigned oas = features.oas_bits();
+  // The result of each path is built where that path returns, not zeroed at the start and
+  // overwritten: g++ zeroed the 88-byte result with `rep stos` (tens of cycles to start).
+  if (at.status == ste_fetch_status::bad_streamid) {
+    return {ste_fetch_status::bad_streamid, smmuv3::ste::value{}, 0, 0};
+  }
+  if (at.status == ste_fetch_status::fetch_abort) return detail::fetch_aborted(at.addr, oas);
+  detail::ste_words words;  // written whole by read_ste_words before any use
+  if (detail::read_ste_words(mem, at.addr, oas, words)) {
+    return {ste_fetch_status::ok, words.value(), at.addr, 0};
+  }
+  return detail::fetch_aborted(at.addr, oas);
 }
 
 }  // namespace vsmmu::walk

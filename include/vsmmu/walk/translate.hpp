@@ -145,17 +145,25 @@ struct uncached {
   const decode_limits* limits = nullptr;
 
   template <memory::readable_memory M>
-  [[nodiscard]] constexpr stream_lookup stream(const M& mem, const smmu_state& st,
+  [[nodiscard, gnu::always_inline]] constexpr stream_lookup stream(const M& mem, const smmu_state& st,
                                                std::uint32_t sid) const noexcept {
-    stream_lookup out;  // built in place
-    const ste_fetch ste = fetch_ste(mem, st.features, st.strtab, sid);
-    out.status = ste.status;
-    out.fetch_addr = ste.fetch_addr;
-    if (ste.status == ste_fetch_status::ok) {
-      out.illegal = (limits != nullptr
-                         ? decode_ste_into(ste.ste, *limits, out.config)
-                         : decode_ste_into(ste.ste, st.features, out.config)) != ste_error::none;
+    // Located, read and decoded in place: each path builds its result where it returns, the
+    // fast path's from the words of its decode.
+    const detail::ste_location at = detail::locate_ste(mem, st.features, st.strtab, sid);
+    if (at.status != ste_fetch_status::ok) return {at.status, at.addr, false, stream_config{}};
+    detail::ste_words ste;  // written whole by read_ste_words before any use
+    if (!detail::read_ste_words(mem, at.addr, st.features.oas_bits(), ste)) {
+      return {ste_fetch_status::fetch_abort, at.addr & detail::low_bits(st.features.oas_bits()),
+              false, stream_config{}};
     }
+    detail::stream_words w;
+    if (limits != nullptr && detail::ste_fast_words(ste, *limits, w)) {
+      return {ste_fetch_status::ok, 0, false, stream_config(w)};
+    }
+    stream_lookup out;
+    out.illegal = (limits != nullptr
+                       ? detail::decode_ste_rules(ste.value(), *limits, out.config)
+                       : decode_ste_into(ste.value(), st.features, out.config)) != ste_error::none;
     return out;
   }
 
