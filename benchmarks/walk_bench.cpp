@@ -193,6 +193,20 @@ void reads_alone(benchmark::State& state, mode m, bool config_is_cached) {
   state.counters["reads/walk"] = benchmark::Counter(static_cast<double>(addrs.size()));
 }
 
+// The STE part of a full miss alone: uncached::stream (locate, read, decode with the limits'
+// fast path) for the walks' STEs.
+void stream_lookup(benchmark::State& state, mode m) {
+  const setup s(m);
+  const mem_type& mem = *s.mem;
+  const vw::decode_limits limits(s.st.features);
+  const vw::uncached policy{&limits};
+  for (auto _ : state) {
+    auto l = policy.stream(mem, s.st, 1);
+    benchmark::DoNotOptimize(l);
+  }
+  if (policy.stream(mem, s.st, 1).illegal) state.SkipWithError("the STE did not decode");
+}
+
 }  // namespace
 
 BENCHMARK_CAPTURE(walk, stage1_4level, mode::s1);
@@ -207,4 +221,7 @@ BENCHMARK_CAPTURE(reads_alone, nested_4x4, mode::nested, false);
 BENCHMARK_CAPTURE(reads_alone, stage1_4level_config_cached, mode::s1, true);
 BENCHMARK_CAPTURE(reads_alone, stage2_4level_config_cached, mode::s2, true);
 BENCHMARK_CAPTURE(reads_alone, nested_4x4_config_cached, mode::nested, true);
+BENCHMARK_CAPTURE(stream_lookup, stage1, mode::s1);
+BENCHMARK_CAPTURE(stream_lookup, stage2, mode::s2);
+BENCHMARK_CAPTURE(stream_lookup, nested, mode::nested);
 BENCHMARK_MAIN();

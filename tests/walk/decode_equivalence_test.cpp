@@ -740,12 +740,11 @@ TEST_CASE("decode fast path: same verdict and configuration as the rule-by-rule 
 constexpr bool same_stream(const vw::stream_config& a, const vw::stream_config& b) {
   const auto& x = a.s2.walk;
   const auto& y = b.s2.walk;
-  return a.mode == b.mode && a.s1fmt == b.s1fmt && a.s1dss == b.s1dss &&
-         a.s1stalld == b.s1stalld && a.el2 == b.el2 && a.privcfg == b.privcfg &&
-         a.instcfg == b.instcfg && a.s1cdmax == b.s1cdmax &&
-         a.s1_context_ptr == b.s1_context_ptr && x.table_base == y.table_base &&
-         x.granule_shift == y.granule_shift && x.ia_bits == y.ia_bits &&
-         x.start_level == y.start_level && x.oa_bits == y.oa_bits &&
+  return a.mode == b.mode && a.s1fmt == b.s1fmt && a.s1dss == b.s1dss && a.s1stalld == b.s1stalld &&
+         a.el2 == b.el2 && a.privcfg == b.privcfg && a.instcfg == b.instcfg &&
+         a.s1cdmax == b.s1cdmax && a.s1_context_ptr == b.s1_context_ptr &&
+         x.table_base == y.table_base && x.granule_shift == y.granule_shift &&
+         x.ia_bits == y.ia_bits && x.start_level == y.start_level && x.oa_bits == y.oa_bits &&
          x.big_endian == y.big_endian && x.stage2 == y.stage2 && x.ds == y.ds &&
          x.pa52_64k == y.pa52_64k && a.s2.vmid == b.s2.vmid && a.s2.affd == b.s2.affd &&
          a.s2.ptw == b.s2.ptw && a.s2.ha == b.s2.ha && a.s2.hd == b.s2.hd && a.s2.s == b.s2.s &&
@@ -760,7 +759,8 @@ constexpr bool fast_as_rules(const S::value& s, const vw::smmu_features& f) {
   const vw::ste_error e = vw::detail::decode_ste(s, lim, rules);
   vw::detail::stream_words w;
   return e == vw::ste_error::none && vw::detail::ste_fast_words(s, lim, w) &&
-         same_stream(vw::stream_config(w), rules) && same_stream(vw::decode_ste(s, lim).config, rules);
+         same_stream(vw::stream_config(w), rules) &&
+         same_stream(vw::decode_ste(s, lim).config, rules);
 }
 
 TEST_CASE("decode fast path: every member under constant evaluation", "[walk][decode]") {
@@ -938,8 +938,9 @@ TEST_CASE("uncached::stream: as fetch_ste and the decoders", "[walk][decode][equ
     S::value ste = plausible_ste(rng, st.features);
     if (pick(rng, 4) == 0) ste_corruptions[pick(rng, std::size(ste_corruptions))](ste, rng());
     if (sid < (st.strtab.two_level ? 256U : 32U)) (void)b.install_ste(st.strtab, sid, ste);
-    if (table == 7) st.strtab.base = 0x10'0000'0000 + 0x1000 * pick(rng, 2);  // aborts, or beyond
-                                                                             // a small OAS
+    if (table == 7)
+      st.strtab.base = 0x10'0000'0000 + 0x1000 * pick(rng, 2);  // aborts, or beyond
+                                                                // a small OAS
     const vw::stream_lookup got = vw::uncached{&lim}.stream(*mem, st, sid);
     const vw::stream_lookup live = vw::uncached{}.stream(*mem, st, sid);
     const vw::ste_fetch f = vw::fetch_ste(*mem, st.features, st.strtab, sid);
@@ -959,4 +960,3 @@ TEST_CASE("uncached::stream: as fetch_ste and the decoders", "[walk][decode][equ
   }
   CHECK(fast > 1000);
 }
-

@@ -8,6 +8,7 @@
 #include <vsmmu/walk/vmsa.hpp>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -436,11 +437,10 @@ static_assert(S::S2AFFD::lsb / 64 == 2 && S::S2PTW::lsb == S::S2AFFD::lsb + 1 &&
               S::S2S::lsb == S::S2AFFD::lsb + 4 && S::S2R::lsb == S::S2AFFD::lsb + 5);
 // Bit i of the six goes to its byte of the tail word by its own shift of the multiplier: the
 // partial products (6 bits each at 16, 23, 29, 38, 44 and 51) never overlap, so never carry.
-inline constexpr std::uint64_t spread = std::uint64_t{1} << (B::affd - 0) |
-                                        std::uint64_t{1} << (B::ptw - 1) |
-                                        std::uint64_t{1} << (B::hd - 2) |
-                                        std::uint64_t{1} << (B::ha - 3) |
-                                        std::uint64_t{1} << (B::s - 4) | std::uint64_t{1} << (B::r - 5);
+inline constexpr std::uint64_t spread =
+    std::uint64_t{1} << (B::affd - 0) | std::uint64_t{1} << (B::ptw - 1) |
+    std::uint64_t{1} << (B::hd - 2) | std::uint64_t{1} << (B::ha - 3) |
+    std::uint64_t{1} << (B::s - 4) | std::uint64_t{1} << (B::r - 5);
 inline constexpr std::uint64_t keep = std::uint64_t{1} << B::affd | std::uint64_t{1} << B::ptw |
                                       std::uint64_t{1} << B::ha | std::uint64_t{1} << B::hd |
                                       std::uint64_t{1} << B::s | std::uint64_t{1} << B::r;
@@ -457,6 +457,38 @@ static_assert([] {
   return true;
 }());
 }  // namespace ste_s2_flags
+
+// s1fmt and s1dss in the head word per S1Fmt << 2 | S1DSS: 0b11, reserved, behaves as 0b00
+// for each.
+inline constexpr auto s1fmt_s1dss_bytes = [] {
+  std::array<std::uint32_t, 16> t{};
+  for (unsigned i = 0; i < 16; ++i) {
+    const unsigned fmt = i >> 2 == 3 ? 0U : i >> 2;
+    const unsigned dss = (i & 3U) == 3 ? 0U : i & 3U;
+    t[i] = fmt << stream_word_bits::s1fmt | dss << stream_word_bits::s1dss;
+  }
+  return t;
+}();
+
+// Per S2TG and S2SL0 (index S2TG * 4 + S2SL0, as s2_geometry): the walk word's start level and
+// stage2, with 64 in ia_bits' byte (ia_bits is 64 - S2T0SZ); and 67 - the lowest input-address
+// bit the start level resolves (the start table's size is 2^(that - S2T0SZ) bytes,
+// AArch64.S2TTBaseAddress).
+struct s2_start_table {
+  std::uint64_t walk[16];
+  std::uint8_t table_bits[16];
+};
+inline constexpr s2_start_table s2_start = [] {
+  namespace W = walk_word_bytes;
+  s2_start_table t{};
+  for (unsigned i = 0; i < 16; ++i) {
+    const auto level = static_cast<std::uint8_t>(s2_geometry.level[i / 4][i % 4]);
+    t.walk[i] = std::uint64_t{64} << W::ia_bits | std::uint64_t{level} << W::start_level |
+                std::uint64_t{1} << W::stage2;
+    t.table_bits[i] = static_cast<std::uint8_t>(64 + 3 - s2_geometry.lsb[i / 4][i % 4]);
+  }
+  return t;
+}();
 
 // The fast path: the STE checked against decode_limits' per-mode masks and tables. True with
 // `w` the words of its decode, as decode_ste would write it into a default-constructed
@@ -486,9 +518,29 @@ template <class X>
       ((k.cdmax_ok >> cdmax) & 1U) == 0) {
     return false;
   }
+  // The words in the order of the dwords they come from, each dword dead once used. The head
+  // word in two halves of 32 bits (no 64-bit masks).
+  static_assert(B::mode == 0 && B::s1fmt == 8 && B::s1dss == 16 && B::s1stalld == 24 &&
+                B::el2 == 32 && B::privcfg == 40 && B::instcfg == 48 && B::s1cdmax == 56);
+  // STRW is 0b00 or 0b10 when used (k.mask): NS-EL2 is its upper bit.
+  const std::uint32_t el2 =
+      static_cast<std::uint32_t>(w1 >> (S::STRW::msb % 64)) & std::uint32_t{k.strw_used};
+  std::uint32_t lower = static_cast<unsigned>(stream_mode::bypass) + m;
+  std::uint32_t upper = el2 | std::uint32_t{field_at<S::PRIVCFG>(raw)} << 8 |
+                        std::uint32_t{field_at<S::INSTCFG>(raw)} << 16;
+  std::uint64_t context_ptr = 0;
+  if ((m & 1U) != 0) {
+    const unsigned fmt_dss = static_cast<unsigned>(field_at<S::S1Fmt>(raw)) << 2 |
+                             static_cast<unsigned>(field_at<S::S1DSS>(raw));
+    lower |= s1fmt_s1dss_bytes[fmt_dss] | std::uint32_t{field_at<S::S1STALLD>(raw)} << 24;
+    upper |= (cdmax & k.cdmax_keep) << 24;
+    context_ptr = field_at<S::S1ContextPtr>(raw);
+  }
+  // S2VMID unless IGNORED (IgnoreSTES2VMID): unused, or NS-EL2 (STRW != 0b00 when used).
+  std::uint64_t tail =
+      k.vmid_used && el2 == 0 ? std::uint64_t{field_at<S::S2VMID>(raw)} << B::vmid : 0U;
   std::uint64_t s2_base = 0;
   std::uint64_t s2_walk = default_walk_word;
-  std::uint64_t s2_flags = 0;
   if ((m & 2U) != 0) {
     const unsigned tg = static_cast<unsigned>(field_at<S::S2TG>(raw));
     const unsigned sl0 = field_at<S::S2SL0>(raw);
@@ -502,41 +554,19 @@ template <class X>
       return false;
     }
     namespace W = walk_word_bytes;
-    // granule_shift, oa_bits and pa52_64k (ds 0: the entries for TG0 without DS).
+    // granule_shift, oa_bits and pa52_64k (ds 0: the entries for TG0 without DS); the start
+    // level, stage2 and 64 in ia_bits' byte, less S2T0SZ (at most 39 here); S2ENDI.
     const std::uint64_t walk = r.walk[ps];
     const unsigned oa = static_cast<unsigned>(walk >> W::oa_bits) & 0xffU;
-    const unsigned ia_bits = 64 - t0sz;
-    const unsigned shift = ia_bits - s2_geometry.lsb[tg][sl0] + 3;
+    const unsigned at = (tg & 3U) * 4 + (sl0 & 3U);
+    s2_walk = walk + s2_start.walk[at] - (std::uint64_t{t0sz} << W::ia_bits) +
+              (std::uint64_t{field_at<S::S2ENDI>(raw)} << W::big_endian);
+    const unsigned shift = s2_start.table_bits[at] - t0sz;
     // Bits of S2TTB below the start table's alignment are ignored (AArch64.S2TTBaseAddress).
     s2_base = ttb & (~std::uint64_t{0} << (shift < 6 && oa >= 52 ? 6U : shift));
-    s2_walk = walk | std::uint64_t{ia_bits} << W::ia_bits |
-              std::uint64_t{static_cast<std::uint8_t>(s2_geometry.level[tg][sl0])}
-                  << W::start_level |
-              std::uint64_t{field_at<S::S2ENDI>(raw)} << W::big_endian |
-              std::uint64_t{1} << W::stage2;
-    s2_flags = ste_s2_flags::of(w2);
+    tail |= ste_s2_flags::of(w2);
   }
-  // STRW is 0b00 or 0b10 when used (k.mask): NS-EL2 is its upper bit.
-  const std::uint64_t el2 = (w1 >> (S::STRW::msb % 64)) & std::uint64_t{k.strw_used};
-  std::uint64_t head = std::uint64_t{static_cast<unsigned>(stream_mode::bypass) + m} << B::mode |
-                       el2 << B::el2 |
-                       std::uint64_t{field_at<S::PRIVCFG>(raw)} << B::privcfg |
-                       std::uint64_t{field_at<S::INSTCFG>(raw)} << B::instcfg;
-  std::uint64_t context_ptr = 0;
-  if ((m & 1U) != 0) {
-    // S1Fmt and S1DSS 0b11 (reserved) behave as 0b00: both cleared at once.
-    std::uint64_t fmt_dss = std::uint64_t{static_cast<unsigned>(field_at<S::S1Fmt>(raw))}
-                                << B::s1fmt |
-                            std::uint64_t{static_cast<unsigned>(field_at<S::S1DSS>(raw))}
-                                << B::s1dss;
-    fmt_dss ^= (fmt_dss & (fmt_dss >> 1) & (std::uint64_t{1} << B::s1fmt | std::uint64_t{1} << B::s1dss)) * 3;
-    head |= fmt_dss | std::uint64_t{field_at<S::S1STALLD>(raw)} << B::s1stalld |
-            std::uint64_t{cdmax & k.cdmax_keep} << B::s1cdmax;
-    context_ptr = field_at<S::S1ContextPtr>(raw);
-  }
-  // S2VMID unless IGNORED (IgnoreSTES2VMID): unused, or NS-EL2 (STRW != 0b00 when used).
-  const std::uint64_t vmid = k.vmid_used && el2 == 0 ? field_at<S::S2VMID>(raw) : 0U;
-  w = {head, context_ptr, s2_base, s2_walk, vmid << B::vmid | s2_flags};
+  w = {lower | std::uint64_t{upper} << 32, context_ptr, s2_base, s2_walk, tail};
   return true;
 }
 
@@ -561,7 +591,7 @@ template <class X, class Limits>
 // decode_ste's rule-by-rule path, out of line, returning its result.
 template <class X, class Limits>
 [[nodiscard, gnu::noinline]] constexpr ste_decode ste_decode_by_rules(const X& raw,
-                                                                     const Limits& lim) noexcept {
+                                                                      const Limits& lim) noexcept {
   ste_decode out;
   out.error = decode_ste(raw, lim, out.config);
   return out;

@@ -112,19 +112,23 @@ template <memory::readable_memory M>
 // Locates the STE of `sid`. The table base is aligned as §6.3 STRTAB_BASE.ADDR says (to the
 // literal LOG2SIZE); the range check uses the effective LOG2SIZE, MIN(LOG2SIZE, SIDSIZE).
 template <memory::readable_memory M>
-[[nodiscard, gnu::always_inline]] constexpr ste_location locate_ste(
-    const M& mem, const smmu_features& features, const stream_table_config& st,
-    std::uint32_t sid) noexcept {
+[[nodiscard, gnu::always_inline]] constexpr ste_location locate_ste(const M& mem,
+                                                                    const smmu_features& features,
+                                                                    const stream_table_config& st,
+                                                                    std::uint32_t sid) noexcept {
   const unsigned log2size = st.log2size & 0x3f;
-  const unsigned eff_log2size = std::min(log2size, std::min(features.sidsize, 32U));
-  if ((std::uint64_t{sid} >> eff_log2size) != 0) return {ste_fetch_status::bad_streamid, 0};
-  const std::uint64_t addr = st.base & addr_55_6;
-  if (st.two_level && features.two_level_stream_table) {
-    return locate_ste_two_level(mem, addr, log2size, st.split, features.oas_bits(), sid);
+  // A StreamID has 32 bits: beyond 32, SIDSIZE (and LOG2SIZE) limit nothing more.
+  if ((std::uint64_t{sid} >> std::min(log2size, features.sidsize)) != 0) {
+    return {ste_fetch_status::bad_streamid, 0};
   }
-  // ADDR is bits [55:6]: aligned to 2^63 it is 0, as aligned to any size beyond 55 bits.
-  const std::uint64_t base = addr & (~std::uint64_t{0} << std::min(log2size + 6, 63U));
-  return {ste_fetch_status::ok, base + std::uint64_t{sid} * smmuv3::ste::size_bytes};
+  if (st.two_level && features.two_level_stream_table) {
+    return locate_ste_two_level(mem, st.base & addr_55_6, log2size, st.split, features.oas_bits(),
+                                sid);
+  }
+  // ADDR[55:6] aligned to the table's size, 64 << LOG2SIZE (nothing left of it beyond 55 bits),
+  // in units of an STE: two shifts rather than a mask that needs a compare for LOG2SIZE >= 58.
+  const std::uint64_t base_ste = ((st.base >> 6) & low_bits(50)) >> log2size << log2size;
+  return {ste_fetch_status::ok, (base_ste + sid) * smmuv3::ste::size_bytes};
 }
 }  // namespace detail
 

@@ -145,8 +145,8 @@ struct uncached {
   const decode_limits* limits = nullptr;
 
   template <memory::readable_memory M>
-  [[nodiscard, gnu::always_inline]] constexpr stream_lookup stream(const M& mem, const smmu_state& st,
-                                               std::uint32_t sid) const noexcept {
+  [[nodiscard, gnu::always_inline]] constexpr stream_lookup stream(
+      const M& mem, const smmu_state& st, std::uint32_t sid) const noexcept {
     // Located, read and decoded in place: each path builds its result where it returns, the
     // fast path's from the words of its decode.
     const detail::ste_location at = detail::locate_ste(mem, st.features, st.strtab, sid);
