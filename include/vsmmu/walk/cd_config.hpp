@@ -547,16 +547,53 @@ namespace detail {
   return {status, smmuv3::cd::value{}, fault};
 }
 // F_CD_FETCH at `pa`.
-[[nodiscard, gnu::cold, gnu::noinline]] constexpr cd_fetch cd_fetch_abort(
+[[nodiscard, gnu::cold, gnu::noinline]] constexpr fault_info cd_fetch_abort_fault(
     std::uint64_t pa) noexcept {
   fault_info fault;
   fault.type = smmuv3::evt::type::f_cd_fetch;
   fault.fetch_addr = pa;
-  return {cd_locate_status::fault, smmuv3::cd::value{}, fault};
+  return fault;
+}
+[[nodiscard, gnu::cold, gnu::noinline]] constexpr cd_fetch cd_fetch_abort(
+    std::uint64_t pa) noexcept {
+  return {cd_locate_status::fault, smmuv3::cd::value{}, cd_fetch_abort_fault(pa)};
 }
 }  // namespace detail
 
 namespace detail {
+using cd_storage = smmuv3::cd::value::storage_type;
+
+// The words of a CD read into a cd_storage, read as the decoders read a smmuv3::cd::value
+// (word(i)): a fetch that goes straight to the decoder keeps the words where it read them.
+struct cd_words_ref {
+  const cd_storage& words;
+  [[nodiscard]] constexpr std::uint64_t word(unsigned i) const noexcept { return words[i]; }
+};
+
+// Reads the CD at IPA or PA `cd_addr` into `words`, the caller's (whole on success); false with
+// `fault` set (to_pa's fault, or F_CD_FETCH) when there is none. The words go where the caller
+// decodes them: a result holding them was copied, and its fault_info with it, in 8-byte and
+// 16-byte pieces that did not forward.
+template <memory::readable_memory M, class ToPa>
+[[nodiscard, gnu::always_inline]] constexpr bool read_cd_words(const M& mem,
+                                                               const smmu_features& f,
+                                                               std::uint64_t cd_addr, ToPa& to_pa,
+                                                               cd_storage& words,
+                                                               fault_info& fault) noexcept {
+  const auto pa = to_pa(cd_addr);
+  if (!pa.ok()) {
+    fault = pa.fault;
+    return false;
+  }
+  // A PA beyond the OAS is fetched as an abort (§3.4.3).
+  if ((pa.value >> f.oas_bits()) != 0 || !memory::read_words(mem, pa.value, words)) {
+    // IHI 0070 §7.3.10: "FetchAddr bits [55:OAS] are RES0".
+    fault = cd_fetch_abort_fault(pa.value & vmsa::mask_below(f.oas_bits()));
+    return false;
+  }
+  return true;
+}
+
 // Reads the CD at IPA or PA `cd_addr`. Each path builds its result where it returns (guaranteed
 // elision), rather than a result zeroed first and overwritten: g++ zeroed the 104 bytes with
 // `rep stos`, tens of cycles to start.
@@ -564,15 +601,24 @@ template <memory::readable_memory M, class ToPa>
 [[nodiscard, gnu::always_inline]] constexpr cd_fetch read_cd(const M& mem, const smmu_features& f,
                                                              std::uint64_t cd_addr,
                                                              ToPa& to_pa) noexcept {
-  const auto pa = to_pa(cd_addr);
-  if (!pa.ok()) return cd_fetch_failed(cd_locate_status::fault, pa.fault);
-  // A PA beyond the OAS is fetched as an abort (§3.4.3).
-  smmuv3::cd::value::storage_type words;  // written whole by read_words before any use
-  if ((pa.value >> f.oas_bits()) != 0 || !memory::read_words(mem, pa.value, words)) {
-    // IHI 0070 §7.3.10: "FetchAddr bits [55:OAS] are RES0".
-    return cd_fetch_abort(pa.value & vmsa::mask_below(f.oas_bits()));
+  cd_storage words;  // written whole by read_cd_words before any use
+  fault_info fault;
+  if (!read_cd_words(mem, f, cd_addr, to_pa, words, fault)) {
+    return cd_fetch_failed(cd_locate_status::fault, fault);
   }
   return {cd_locate_status::ok, smmuv3::cd::value(words), fault_info{}};
+}
+
+// The address of the CD of `ssid` in a linear table; with substreams disabled (S1CDMax 0) the
+// one CD, whatever `ssid` says.
+[[nodiscard]] constexpr std::uint64_t linear_cd_address(const stream_config& ste,
+                                                        std::uint32_t ssid) noexcept {
+  const std::uint64_t index = ste.s1cdmax != 0 ? ssid : 0U;
+  return ste.s1_context_ptr + index * smmuv3::cd::size_bytes;
+}
+
+[[nodiscard]] constexpr bool two_level_cd_table(const stream_config& ste) noexcept {
+  return ste.s1cdmax != 0 && ste.s1fmt != smmuv3::s1_fmt::linear;
 }
 
 // fetch_cd with a 2-level CD table (S1CDMax != 0), out of line: the linear table's path stays
@@ -612,12 +658,29 @@ template <memory::readable_memory M, class ToPa>
 [[nodiscard]] constexpr cd_fetch fetch_cd(const M& mem, const stream_config& ste,
                                           const smmu_features& f, std::uint32_t ssid,
                                           ToPa&& to_pa) noexcept {
-  if (ste.s1cdmax != 0 && ste.s1fmt != smmuv3::s1_fmt::linear) {
+  if (detail::two_level_cd_table(ste)) {
     return detail::fetch_cd_two_level(mem, ste, f, ssid, to_pa);
   }
-  // A linear table; with substreams disabled (S1CDMax 0) the one CD, whatever `ssid` says.
-  const std::uint64_t index = ste.s1cdmax != 0 ? ssid : 0U;
-  return detail::read_cd(mem, f, ste.s1_context_ptr + index * smmuv3::cd::size_bytes, to_pa);
+  return detail::read_cd(mem, f, detail::linear_cd_address(ste, ssid), to_pa);
 }
+
+namespace detail {
+// fetch_cd into the caller's `words` (whole when the status is ok), `fault` set when the status
+// is cd_locate_status::fault: for a caller that decodes the CD at once (see read_cd_words).
+template <memory::readable_memory M, class ToPa>
+[[nodiscard, gnu::always_inline]] constexpr cd_locate_status fetch_cd_words(
+    const M& mem, const stream_config& ste, const smmu_features& f, std::uint32_t ssid,
+    ToPa& to_pa, cd_storage& words, fault_info& fault) noexcept {
+  if (two_level_cd_table(ste)) {
+    const cd_fetch r = fetch_cd_two_level(mem, ste, f, ssid, to_pa);
+    words = r.cd.words();
+    fault = r.fault;
+    return r.status;
+  }
+  return read_cd_words(mem, f, linear_cd_address(ste, ssid), to_pa, words, fault)
+             ? cd_locate_status::ok
+             : cd_locate_status::fault;
+}
+}  // namespace detail
 
 }  // namespace vsmmu::walk

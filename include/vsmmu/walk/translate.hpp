@@ -172,27 +172,45 @@ struct uncached {
                                                  const stream_config& ste, std::uint32_t /*sid*/,
                                                  std::uint32_t cd_index,
                                                  StructurePa&& structure_pa) const noexcept {
-    const cd_fetch cdf = fetch_cd(mem, ste, st.features, cd_index, structure_pa);
+    // The words stay where they are read, decoded from there (no cd_fetch copied: its fault_info
+    // came back as 16-byte loads of smaller stores, which do not forward).
+    detail::cd_storage words;  // whole when the status is ok
+    fault_info fault;          // set when the status is fault
+    const cd_locate_status status =
+        detail::fetch_cd_words(mem, ste, st.features, cd_index, structure_pa, words, fault);
+    if (status != cd_locate_status::ok) return context_failed(status, fault);
+    const detail::cd_words_ref raw{words};
     detail::context_words w;  // the fast path's decode: built in place, once
-    if (cdf.status == cd_locate_status::ok && limits != nullptr &&
-        detail::cd_fast_words(cdf.cd, ste, *limits, w)) {
-      return {cdf.status, cdf.fault, false, context_config(w)};
+    if (limits != nullptr && detail::cd_fast_words(raw, ste, *limits, w)) {
+      return {cd_locate_status::ok, fault_info{}, false, context_config(w)};
     }
-    context_lookup out;
-    out.status = cdf.status;
-    out.fault = cdf.fault;
-    if (cdf.status == cd_locate_status::ok) {
-      out.illegal = (limits != nullptr
-                         ? decode_cd_into(cdf.cd, ste, *limits, out.config)
-                         : decode_cd_into(cdf.cd, ste, st.features, out.config)) != cd_error::none;
-    }
-    return out;
+    return context_by_rules(raw, ste, st.features);
   }
 
   [[nodiscard]] constexpr leaf_hit find_leaf(const leaf_key&, std::uint64_t) const noexcept {
     return {};
   }
   constexpr void record_leaf(const leaf_key&, std::uint64_t, const translation&) const noexcept {}
+
+ private:
+  [[nodiscard, gnu::cold, gnu::noinline]] static constexpr context_lookup context_failed(
+      cd_locate_status status, const fault_info& fault) noexcept {
+    context_lookup out;
+    out.status = status;
+    out.fault = fault;
+    return out;
+  }
+  // A CD the fast path does not take (or no limits): the rule-by-rule decoder, which names the
+  // error of an ILLEGAL one.
+  [[nodiscard, gnu::noinline]] constexpr context_lookup context_by_rules(
+      const detail::cd_words_ref& raw, const stream_config& ste,
+      const smmu_features& f) const noexcept {
+    context_lookup out;  // built in place
+    out.illegal = (limits != nullptr ? detail::decode_cd(raw, ste, *limits, out.config)
+                                     : detail::decode_cd(raw, ste, detail::live_limits(f),
+                                                         out.config)) != cd_error::none;
+    return out;
+  }
 };
 
 namespace detail {
