@@ -60,10 +60,11 @@ namespace detail {
 struct s2_plan {
   vmsa::walk_plan walk{};
   std::uint64_t beyond_ia = 0;  // IPA bits beyond the S2T0SZ range
+  // In s2_config's order: the four are copied as one word.
   bool affd = false;
+  bool ptw = false;
   bool ha = false;
   bool hd = false;
-  bool ptw = false;
   // A structure lookup whose level 3 table the walk cache holds may take the inline leaf path
   // (s2_structure_leaf): a walk below level 3, 48-bit output, no HTTU.
   bool leaf_path = false;
@@ -73,9 +74,9 @@ struct s2_plan {
       : walk(c.walk),
         beyond_ia(~vmsa::mask_below(c.walk.ia_bits)),
         affd(c.affd),
+        ptw(c.ptw),
         ha(c.ha),
         hd(c.hd),
-        ptw(c.ptw),
         leaf_path(walk.start_level < 3 && walk.format == vmsa::detail::oa_format::bits48 &&
                   !c.ha && !c.hd) {}
 };
