@@ -56,14 +56,16 @@ struct permissions {
 };
 
 // A fault as the walker finds it, before it becomes an event record.
+// The members with a default other than zero share the first 8 bytes: a default one (every
+// translation makes a few, most never written) is an immediate store and a zeroed 16 bytes.
 struct fault_info {
   smmuv3::evt::type type = smmuv3::evt::type::f_translation;
   bool s2 = false;                                              // stage 2 faulted
   smmuv3::evt::fault_class cls = smmuv3::evt::fault_class::in;  // what was being translated
+  bool ttrnw = true;             // F_PERMISSION with CLASS == TT: descriptor read (1) or write
+  int level = 0;                 // lookup level of a walk fault (not in the record)
   std::uint64_t ipa = 0;         // stage 2 faults: the IPA stage 2 was given
   std::uint64_t fetch_addr = 0;  // fetch aborts: the PA fetched
-  int level = 0;                 // lookup level of a walk fault (not in the record)
-  bool ttrnw = true;             // F_PERMISSION with CLASS == TT: descriptor read (1) or write
 };
 
 // A value or a fault; the walker's internal currency.
