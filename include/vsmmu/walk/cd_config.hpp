@@ -546,18 +546,6 @@ namespace detail {
     cd_locate_status status, const fault_info& fault) noexcept {
   return {status, smmuv3::cd::value{}, fault};
 }
-// F_CD_FETCH at `pa`.
-[[nodiscard, gnu::cold, gnu::noinline]] constexpr fault_info cd_fetch_abort_fault(
-    std::uint64_t pa) noexcept {
-  fault_info fault;
-  fault.type = smmuv3::evt::type::f_cd_fetch;
-  fault.fetch_addr = pa;
-  return fault;
-}
-[[nodiscard, gnu::cold, gnu::noinline]] constexpr cd_fetch cd_fetch_abort(
-    std::uint64_t pa) noexcept {
-  return {cd_locate_status::fault, smmuv3::cd::value{}, cd_fetch_abort_fault(pa)};
-}
 }  // namespace detail
 
 namespace detail {
@@ -570,13 +558,31 @@ struct cd_words_ref {
   [[nodiscard]] constexpr std::uint64_t word(unsigned i) const noexcept { return words[i]; }
 };
 
+// Reads the 64 bytes of a CD at PA `pa` into `words`; false when the read aborts, or when `pa`
+// is beyond the OAS, which is fetched as an abort (§3.4.3).
+template <memory::readable_memory M>
+[[nodiscard, gnu::always_inline]] constexpr bool read_cd_at(const M& mem, const smmu_features& f,
+                                                            std::uint64_t pa,
+                                                            cd_storage& words) noexcept {
+  return (pa >> f.oas_bits()) == 0 && memory::read_words(mem, pa, words);
+}
+
+// The F_CD_FETCH of an abort at `pa`, `oas` bits: IHI 0070 §7.3.10, "FetchAddr bits [55:OAS]
+// are RES0".
+[[nodiscard, gnu::cold, gnu::noinline]] constexpr fault_info cd_abort_at(std::uint64_t pa,
+                                                                         unsigned oas) noexcept {
+  fault_info fault;
+  fault.type = smmuv3::evt::type::f_cd_fetch;
+  fault.fetch_addr = pa & vmsa::mask_below(oas);
+  return fault;
+}
+
 // Reads the CD at IPA or PA `cd_addr` into `words`, the caller's (whole on success); false with
 // `fault` set (to_pa's fault, or F_CD_FETCH) when there is none. The words go where the caller
 // decodes them: a result holding them was copied, and its fault_info with it, in 8-byte and
 // 16-byte pieces that did not forward.
 template <memory::readable_memory M, class ToPa>
-[[nodiscard, gnu::always_inline]] constexpr bool read_cd_words(const M& mem,
-                                                               const smmu_features& f,
+[[nodiscard, gnu::always_inline]] constexpr bool read_cd_words(const M& mem, const smmu_features& f,
                                                                std::uint64_t cd_addr, ToPa& to_pa,
                                                                cd_storage& words,
                                                                fault_info& fault) noexcept {
@@ -585,10 +591,8 @@ template <memory::readable_memory M, class ToPa>
     fault = pa.fault;
     return false;
   }
-  // A PA beyond the OAS is fetched as an abort (§3.4.3).
-  if ((pa.value >> f.oas_bits()) != 0 || !memory::read_words(mem, pa.value, words)) {
-    // IHI 0070 §7.3.10: "FetchAddr bits [55:OAS] are RES0".
-    fault = cd_fetch_abort_fault(pa.value & vmsa::mask_below(f.oas_bits()));
+  if (!read_cd_at(mem, f, pa.value, words)) {
+    fault = cd_abort_at(pa.value, f.oas_bits());
     return false;
   }
   return true;
@@ -601,10 +605,11 @@ template <memory::readable_memory M, class ToPa>
 [[nodiscard, gnu::always_inline]] constexpr cd_fetch read_cd(const M& mem, const smmu_features& f,
                                                              std::uint64_t cd_addr,
                                                              ToPa& to_pa) noexcept {
-  cd_storage words;  // written whole by read_cd_words before any use
-  fault_info fault;
-  if (!read_cd_words(mem, f, cd_addr, to_pa, words, fault)) {
-    return cd_fetch_failed(cd_locate_status::fault, fault);
+  const auto pa = to_pa(cd_addr);
+  if (!pa.ok()) return cd_fetch_failed(cd_locate_status::fault, pa.fault);
+  cd_storage words;  // written whole by read_cd_at before any use
+  if (!read_cd_at(mem, f, pa.value, words)) {
+    return cd_fetch_failed(cd_locate_status::fault, cd_abort_at(pa.value, f.oas_bits()));
   }
   return {cd_locate_status::ok, smmuv3::cd::value(words), fault_info{}};
 }
@@ -638,7 +643,9 @@ template <memory::readable_memory M, class ToPa>
   const auto r = (l1_pa.value >> f.oas_bits()) != 0
                      ? memory::read_result{0, memory::access_status::external_abort}
                      : mem.read64(l1_pa.value);
-  if (!r.ok()) return cd_fetch_abort(l1_pa.value & vmsa::mask_below(f.oas_bits()));  // §7.3.10
+  if (!r.ok()) {
+    return cd_fetch_failed(cd_locate_status::fault, cd_abort_at(l1_pa.value, f.oas_bits()));
+  }
   const smmuv3::l1cd::value l1({r.value});
   const std::uint64_t l2 = l1.get<smmuv3::l1cd::L2Ptr>();
   // §3.4.3 (3)/(4): an out-of-range L2Ptr is C_BAD_SUBSTREAMID in SMMUv3.1+.
@@ -669,8 +676,8 @@ namespace detail {
 // is cd_locate_status::fault: for a caller that decodes the CD at once (see read_cd_words).
 template <memory::readable_memory M, class ToPa>
 [[nodiscard, gnu::always_inline]] constexpr cd_locate_status fetch_cd_words(
-    const M& mem, const stream_config& ste, const smmu_features& f, std::uint32_t ssid,
-    ToPa& to_pa, cd_storage& words, fault_info& fault) noexcept {
+    const M& mem, const stream_config& ste, const smmu_features& f, std::uint32_t ssid, ToPa& to_pa,
+    cd_storage& words, fault_info& fault) noexcept {
   if (two_level_cd_table(ste)) {
     const cd_fetch r = fetch_cd_two_level(mem, ste, f, ssid, to_pa);
     words = r.cd.words();
