@@ -55,6 +55,28 @@ constexpr vw::or_fault<std::uint64_t> s2_fault(std::uint64_t a) {
   return vw::or_fault<std::uint64_t>::failure(f);
 }
 
+// fetch_cd, checked against detail::fetch_cd_words (the fetch uncached::context decodes from
+// where it read): the same status, the same words when there are some, the same fault when
+// there is one.
+template <class ToPa>
+constexpr vw::cd_fetch fetch(const memory& m, const vw::stream_config& ste,
+                             const vw::smmu_features& f, std::uint32_t ssid, ToPa&& to_pa,
+                             bool& ok) {
+  const vw::cd_fetch r = vw::fetch_cd(m, ste, f, ssid, to_pa);
+  vw::detail::cd_storage words{};
+  vw::fault_info fault;
+  const vw::cd_locate_status status =
+      vw::detail::fetch_cd_words(m, ste, f, ssid, to_pa, words, fault);
+  ok &= status == r.status;
+  if (status == vw::cd_locate_status::ok) ok &= words == r.cd.words();
+  if (status == vw::cd_locate_status::fault) {
+    ok &= fault.type == r.fault.type && fault.s2 == r.fault.s2 && fault.cls == r.fault.cls &&
+          fault.ipa == r.fault.ipa && fault.fetch_addr == r.fault.fetch_addr &&
+          fault.level == r.fault.level && fault.ttrnw == r.fault.ttrnw;
+  }
+  return r;
+}
+
 constexpr bool ste_outcomes() {
   memory m;
   const vw::smmu_features f{};
@@ -106,45 +128,53 @@ constexpr bool cd_outcomes() {
   bool ok = true;
   // Substreams disabled: the CD at S1ContextPtr.
   const auto words = put_entry(m, 0x1000, 1);
-  const vw::cd_fetch r = vw::fetch_cd(m, ste, f, 0, identity);
+  const vw::cd_fetch r = fetch(m, ste, f, 0, identity, ok);
   ok &= r.status == vw::cd_locate_status::ok && r.cd.words() == words && default_fault(r.fault);
   // ... whatever the SubstreamID.
-  ok &= vw::fetch_cd(m, ste, f, 5, identity).cd.words() == words;
+  ok &= fetch(m, ste, f, 5, identity, ok).cd.words() == words;
   // A linear table: SSID 2 at S1ContextPtr + 128.
   ste.s1cdmax = 4;
   const auto words2 = put_entry(m, 0x1080, 2);
-  const vw::cd_fetch linear = vw::fetch_cd(m, ste, f, 2, identity);
+  const vw::cd_fetch linear = fetch(m, ste, f, 2, identity, ok);
   ok &= linear.status == vw::cd_locate_status::ok && linear.cd.words() == words2;
   // The stage 2 fault of to_pa, as it is.
-  const vw::cd_fetch s2 = vw::fetch_cd(m, ste, f, 2, s2_fault);
+  const vw::cd_fetch s2 = fetch(m, ste, f, 2, s2_fault, ok);
   ok &= s2.status == vw::cd_locate_status::fault && zero(s2.cd.words()) && s2.fault.s2 &&
         s2.fault.cls == sm::evt::fault_class::cd && s2.fault.ipa == 0x1080 && s2.fault.level == 2 &&
         s2.fault.type == sm::evt::type::f_translation;
   // Outside the memory: F_CD_FETCH at the CD's PA.
   ste.s1_context_ptr = 0x10'0000;
-  const vw::cd_fetch abort = vw::fetch_cd(m, ste, f, 1, identity);
+  const vw::cd_fetch abort = fetch(m, ste, f, 1, identity, ok);
   ok &= abort.status == vw::cd_locate_status::fault && zero(abort.cd.words()) &&
         abort.fault.type == sm::evt::type::f_cd_fetch && abort.fault.fetch_addr == 0x10'0040;
+  // Beyond the OAS: F_CD_FETCH without a read; FetchAddr[55:OAS] are RES0 (§7.3.10).
+  vw::smmu_features small = f;
+  small.oas = sm::address_size::bits32;
+  ste.s1_context_ptr = (std::uint64_t{1} << 32) | 0x1000;
+  const vw::cd_fetch beyond = fetch(m, ste, small, 1, identity, ok);
+  ok &= beyond.status == vw::cd_locate_status::fault &&
+        beyond.fault.type == sm::evt::type::f_cd_fetch && beyond.fault.fetch_addr == 0x1040 &&
+        zero(beyond.cd.words());
   // 2-level (4KB leaves, split 6): L1CD 1 for SSID 0x41; invalid, then valid at 0x3000.
   ste.s1_context_ptr = 0x2000;
   ste.s1fmt = sm::s1_fmt::two_level_4k;
   ste.s1cdmax = 8;
   (void)m.write64(0x2008, 0);
-  const vw::cd_fetch invalid = vw::fetch_cd(m, ste, f, 0x41, identity);
+  const vw::cd_fetch invalid = fetch(m, ste, f, 0x41, identity, ok);
   ok &= invalid.status == vw::cd_locate_status::bad_substreamid && zero(invalid.cd.words()) &&
         default_fault(invalid.fault);
   (void)m.write64(0x2008, 0x3000 | 1);
   const auto words3 = put_entry(m, 0x3040, 3);
-  const vw::cd_fetch level2 = vw::fetch_cd(m, ste, f, 0x41, identity);
+  const vw::cd_fetch level2 = fetch(m, ste, f, 0x41, identity, ok);
   ok &= level2.status == vw::cd_locate_status::ok && level2.cd.words() == words3 &&
         default_fault(level2.fault);
   // An L1CD fetch abort, and an L1CD whose IPA stage 2 faults.
   ste.s1_context_ptr = 0x10'0000;
-  const vw::cd_fetch l1_abort = vw::fetch_cd(m, ste, f, 0x41, identity);
+  const vw::cd_fetch l1_abort = fetch(m, ste, f, 0x41, identity, ok);
   ok &= l1_abort.status == vw::cd_locate_status::fault &&
         l1_abort.fault.type == sm::evt::type::f_cd_fetch &&
         l1_abort.fault.fetch_addr == 0x10'0008 && zero(l1_abort.cd.words());
-  const vw::cd_fetch l1_s2 = vw::fetch_cd(m, ste, f, 0x41, s2_fault);
+  const vw::cd_fetch l1_s2 = fetch(m, ste, f, 0x41, s2_fault, ok);
   ok &=
       l1_s2.status == vw::cd_locate_status::fault && l1_s2.fault.s2 && l1_s2.fault.ipa == 0x10'0008;
   return ok;
@@ -157,7 +187,7 @@ TEST_CASE("fetch_ste: every member of every outcome", "[walk][fetch]") {
   static_assert(ste_outcomes());
 }
 
-TEST_CASE("fetch_cd: every member of every outcome", "[walk][fetch]") {
+TEST_CASE("fetch_cd: every member of every outcome, as fetch_cd_words reads it", "[walk][fetch]") {
   CHECK(cd_outcomes());
   static_assert(cd_outcomes());
 }
