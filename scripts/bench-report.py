@@ -309,8 +309,12 @@ def target_rows(fig):
         add("STE+CD decode ≤ 10 ns (QEMU: 26 ns, ~265 instructions, from buffers)",
             f"{fmt_ns(d)} ns, {fmt_ir(di)} instructions (from guest memory: {fmt_ns(dm)} ns)",
             d <= 10)
-    # Issue 3: a walk costs its memory reads plus <= 60 ns. The reads are measured, not assumed:
-    # bench_walk's reads_alone/* replays the addresses one walk read from the same memory.
+    # Issue 3: a walk costs its memory reads plus <= 60 ns. The reads are measured, not assumed,
+    # two ways: reads_chained/* replays the accesses one walk made with the walk's own data
+    # dependencies (each access's address waits for the data of the one before: a descriptor
+    # gives the next table, the STE the CD's address), which no walk can go below: the verdict;
+    # reads_alone/* replays the same addresses independently (their throughput, which overlaps
+    # what a walk must do in series), shown beside it.
     for mode, label in (("stage1_4level", "stage 1, 4 levels"), ("stage2_4level", "stage 2, 4 levels"),
                         ("nested_4x4", "nested, 4 × 4")):
         for kind, what in (("walk", "STE and CD fetched and decoded"),
@@ -318,11 +322,20 @@ def target_rows(fig):
             suffix = "" if kind == "walk" else "_config_cached"
             w = ns("bench_walk", f"{kind}/{mode}")
             r = ns("bench_walk", f"reads_alone/{mode}{suffix}")
-            if w is None or r is None:
+            c = ns("bench_walk", f"reads_chained/{mode}{suffix}")
+            if w is None or (r is None and c is None):
                 continue
+            instr = f"{fmt_ir(ir('bench_walk', f'{kind}/{mode}'))} instructions"
+            if c is None:
+                add(f"walk ≤ its memory reads + 60 ns — {label}, {what}",
+                    f"{fmt_ns(w)} ns against {fmt_ns(r)} + 60 ns ({instr})", w <= r + 60)
+                continue
+            independent = "" if r is None else (
+                f"; reads replayed independently {fmt_ns(r)} + 60 ns: "
+                f"{'within' if w <= r + 60 else 'over'}")
             add(f"walk ≤ its memory reads + 60 ns — {label}, {what}",
-                f"{fmt_ns(w)} ns against {fmt_ns(r)} + 60 ns "
-                f"({fmt_ir(ir('bench_walk', f'{kind}/{mode}'))} instructions)", w <= r + 60)
+                f"{fmt_ns(w)} ns against {fmt_ns(c)} + 60 ns with the reads in series as the walk "
+                f"makes them ({instr}){independent}", w <= c + 60)
     if not rows:
         return []
     return ["### Against the issue's targets", "", "| target | measured | |", "|---|---|---|"] \
