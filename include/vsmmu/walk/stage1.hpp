@@ -180,7 +180,14 @@ template <memory::readable_memory M, class TablePa, class Plans = std::nullptr_t
 
   vmsa::leaf l;
   vmsa::walk_stop s;
-  if constexpr (std::is_null_pointer_v<Plans>) {
+  if constexpr (requires { table_pa.walk(vmsa::walk_plan{}, va, l); }) {
+    // A table_pa that walks itself (detail::s2_tables: a nested walk).
+    if constexpr (std::is_null_pointer_v<Plans>) {
+      s = table_pa.walk(vmsa::walk_plan(range.walk), va, l);
+    } else {
+      s = table_pa.walk(plans[sel], va, l);
+    }
+  } else if constexpr (std::is_null_pointer_v<Plans>) {
     s = vmsa::walk_into(mem, vmsa::walk_plan(range.walk), va, l, table_pa);
   } else if constexpr (std::is_same_v<std::remove_cvref_t<TablePa>, vmsa::identity_pa>) {
     // A kept plan without stage 2: the walk inlined here (a call costs a tenth of it).

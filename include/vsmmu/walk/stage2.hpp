@@ -100,7 +100,8 @@ constexpr bool s2_fault(fault_info& f, smmuv3::evt::type t, const s2_access& acc
 // false, CLASS is CD or TT) fills only out.pa and, with S2HA/S2HD, the HTTU fields: a stage 1
 // walk makes one per level, so it skips the attributes nobody reads. `out` is complete only on
 // success. `wc` is a vmsa::walk_cache the lookups of one translation share, or no_walk_cache.
-template <vmsa::detail::oa_format F, bool Structure, class M, class Cache>
+// AnyEndian false: the caller knows the plan is little-endian.
+template <vmsa::detail::oa_format F, bool Structure, bool AnyEndian = true, class M, class Cache>
 [[nodiscard, gnu::always_inline]] constexpr bool s2_lookup_inline(const M& mem, const s2_plan& c,
                                                                   std::uint64_t ipa,
                                                                   const s2_access& acc,
@@ -111,7 +112,8 @@ template <vmsa::detail::oa_format F, bool Structure, class M, class Cache>
   if ((ipa & c.beyond_ia) != 0) return s2_fault(f, f_translation, acc, ipa, 0);
   vmsa::leaf l;
   vmsa::identity_pa identity;
-  const vmsa::walk_stop s = vmsa::detail::walk_levels<F>(mem, c.walk, ipa, l, identity, wc);
+  const vmsa::walk_stop s =
+      vmsa::detail::walk_levels<F, AnyEndian>(mem, c.walk, ipa, l, identity, wc);
   if (s != vmsa::walk_stop::leaf) {
     return s2_fault(f, vmsa::fault_type(s), acc, ipa, l.level,
                     s == vmsa::walk_stop::external_abort ? l.descriptor_pa : 0);
@@ -150,11 +152,11 @@ template <vmsa::detail::oa_format F, bool Structure, class M, class Cache>
 }
 
 // s2_lookup_inline out of line: one copy per format for all callers.
-template <vmsa::detail::oa_format F, bool Structure, class M, class Cache>
+template <vmsa::detail::oa_format F, bool Structure, bool AnyEndian = true, class M, class Cache>
 [[nodiscard]] constexpr bool s2_lookup_as(const M& mem, const s2_plan& c, std::uint64_t ipa,
                                           const s2_access& acc, s2_leaf& out, fault_info& f,
                                           Cache& wc) noexcept {
-  return s2_lookup_inline<F, Structure>(mem, c, ipa, acc, out, f, wc);
+  return s2_lookup_inline<F, Structure, AnyEndian>(mem, c, ipa, acc, out, f, wc);
 }
 
 // Stage 2 of `ipa` into `out` (see s2_lookup_inline), for the plan's descriptor format; the walks
@@ -185,9 +187,9 @@ template <bool Structure = false, memory::readable_memory M, class Cache>
 [[nodiscard, gnu::always_inline]] constexpr bool s2_lookup_bits48_inline(
     const M& mem, const s2_plan& c, std::uint64_t ipa, const s2_access& acc, s2_leaf& out,
     fault_info& f, Cache& wc) noexcept {
-  if (c.walk.format == vmsa::detail::oa_format::bits48) {
-    return s2_lookup_inline<vmsa::detail::oa_format::bits48, Structure>(mem, c, ipa, acc, out, f,
-                                                                        wc);
+  if (c.walk.format == vmsa::detail::oa_format::bits48 && !c.walk.big_endian) {
+    return s2_lookup_inline<vmsa::detail::oa_format::bits48, Structure, false>(mem, c, ipa, acc,
+                                                                               out, f, wc);
   }
   return s2_lookup<Structure>(mem, c, ipa, acc, out, f, wc);
 }
@@ -202,30 +204,30 @@ template <bool Structure = false, memory::readable_memory M, class Cache>
          (ipa & c.beyond_ia) == 0;
 }
 
-// The Structure lookup of `ipa` when s2_leaf_cached: one read and the leaf's checks, without the
-// call and the walk's set-up (which cost three times the read). The checks are those of
-// walk_levels at level 3 and of s2_lookup_inline, in their order.
-template <memory::readable_memory M>
-[[nodiscard, gnu::always_inline]] constexpr bool s2_structure_leaf(const M& mem, const s2_plan& c,
-                                                                   std::uint64_t ipa,
-                                                                   const s2_access& acc,
-                                                                   s2_leaf& out, fault_info& f,
-                                                                   const vmsa::walk_cache& wc) noexcept {
+// The Structure lookup of `ipa` when s2_leaf_cached, given the walk cache's level 3 table and
+// index shift: one read and the leaf's checks, without the call and the walk's set-up (which cost
+// three times the read). The checks are those of walk_levels at level 3 and of s2_lookup_inline,
+// in their order. AnyEndian false: the caller knows the plan is little-endian.
+template <bool AnyEndian = true, memory::readable_memory M>
+[[nodiscard, gnu::always_inline]] constexpr bool s2_structure_leaf(
+    const M& mem, const s2_plan& c, std::uint64_t ipa, const s2_access& acc, s2_leaf& out,
+    fault_info& f, std::uint64_t table, unsigned shift) noexcept {
   using enum smmuv3::evt::type;
   const vmsa::walk_plan& p = c.walk;
-  const std::uint64_t at = wc.table[4] | ((ipa >> wc.deepest_shift) & p.index_mask);
+  const std::uint64_t at = table | ((ipa >> shift) & p.index_mask);
   const memory::read_result r = mem.read64(at);
   if (!r.ok()) return s2_fault(f, f_walk_eabt, acc, ipa, 3, at);
-  const std::uint64_t d = p.big_endian ? vmsa::byteswap64(r.value) : r.value;
+  const std::uint64_t d = AnyEndian && p.big_endian ? vmsa::byteswap64(r.value) : r.value;
   // A page descriptor (valid, bit[1] set), else reserved or invalid: Translation.
   if ((d & (vmsa::desc_valid | vmsa::desc_table)) != (vmsa::desc_valid | vmsa::desc_table)) {
     return s2_fault(f, f_translation, acc, ipa, 3);
   }
-  const std::uint64_t in_page = (std::uint64_t{1} << (wc.deepest_shift + 3)) - 1;
-  const std::uint64_t base = d & vmsa::mask_below(48) & ~in_page;
-  if ((base & p.beyond_oa) != 0) return s2_fault(f, f_addr_size, acc, ipa, 3);
+  // A leaf path plan has 48-bit output: the page's address is where a table descriptor keeps
+  // the next table's (table_oa_mask, OA[47:granule]), its offset the IPA's bits below the
+  // granule (index_mask | 7: a level's index bits are the granule's bits above the 8 bytes).
+  if ((d & p.table_beyond_oa) != 0) return s2_fault(f, f_addr_size, acc, ipa, 3);
   if ((d & vmsa::desc_af) == 0 && !c.affd) return s2_fault(f, f_access, acc, ipa, 3);
-  out.pa = base | (ipa & in_page);
+  out.pa = (d & p.table_oa_mask) | (ipa & (p.index_mask | 7));
   // S2AP[0] (readable); S2PTW with Device memory (MemAttr[3:2] == 0b00).
   if (((d >> 6) & 1) == 0 || (c.ptw && ((d >> 4) & 3) == 0)) {
     return s2_fault(f, f_permission, acc, ipa, 3);
@@ -242,10 +244,75 @@ template <memory::readable_memory M, class Cache>
                                                                      s2_leaf& out, fault_info& f,
                                                                      Cache& wc) noexcept {
   if constexpr (std::is_same_v<Cache, vmsa::walk_cache>) {
-    if (s2_leaf_cached(c, wc, ipa)) return s2_structure_leaf(mem, c, ipa, acc, out, f, wc);
+    if (s2_leaf_cached(c, wc, ipa)) {
+      return s2_structure_leaf(mem, c, ipa, acc, out, f, wc.table[4], wc.deepest_shift);
+    }
   }
   return s2_lookup_bits48_inline<true>(mem, c, ipa, acc, out, f, wc);
 }
+
+// The table_pa of a nested stage 1 walk over memory it only reads (no HTTU write-back): stage 2
+// of each table descriptor address with CLASS == TT through the translation's walk cache `wc`,
+// its fault written into `f`. s1_lookup hands it the whole stage 1 walk (walk()), which in the
+// usual case (48-bit output at both stages, little-endian, a leaf path plan) keeps what the
+// stage 2 lookups share in registers and runs the stage 1 levels without a test of the format.
+template <memory::readable_memory M>
+struct s2_tables {
+  static constexpr s2_access tt{false, false, smmuv3::evt::fault_class::tt};
+  const M& mem;
+  const s2_plan& plan;
+  vmsa::walk_cache& wc;
+  fault_info& f;
+
+  [[nodiscard]] constexpr vmsa::table_address operator()(std::uint64_t at) const noexcept {
+    s2_leaf l;
+    if (s2_leaf_cached(plan, wc, at)) {
+      const bool ok = s2_structure_leaf(mem, plan, at, tt, l, f, wc.table[4], wc.deepest_shift);
+      return {l.pa, ok};
+    }
+    const bool ok = s2_lookup<true>(mem, plan, at, tt, l, f, wc);
+    return {l.pa, ok};
+  }
+
+  // The stage 1 walk of `va` through plan `p` (vmsa::walk_into with this table_pa).
+  [[nodiscard]] constexpr vmsa::walk_stop walk(const vmsa::walk_plan& p, std::uint64_t va,
+                                               vmsa::leaf& out) const noexcept {
+    using vmsa::detail::oa_format;
+    if (p.format != oa_format::bits48 || p.big_endian || !plan.leaf_path ||
+        plan.walk.big_endian) {
+      return vmsa::walk_into(mem, p, va, out, *this);
+    }
+    // The walk cache's level 3 table, as s2_leaf_cached and s2_structure_leaf read it; reloaded
+    // after each lookup that walks (the only thing here that changes the cache).
+    bool leaf = false;
+    std::uint64_t leaf_ia = 0;
+    std::uint64_t leaf_table = 0;
+    unsigned keep_shift = 0;
+    unsigned leaf_shift = 0;
+    auto reload = [&] {
+      leaf = wc.deepest == 3;
+      if (leaf) {
+        leaf_ia = wc.ia;
+        leaf_table = wc.table[4];
+        keep_shift = wc.keep_shift;
+        leaf_shift = wc.deepest_shift;
+      }
+    };
+    reload();
+    s2_leaf l;  // only its pa is read: one for every lookup
+    auto to_pa = [&](std::uint64_t at) __attribute__((always_inline)) {
+      if (leaf && ((at ^ leaf_ia) >> keep_shift) == 0 && (at & plan.beyond_ia) == 0) {
+        const bool ok = s2_structure_leaf<false>(mem, plan, at, tt, l, f, leaf_table, leaf_shift);
+        return vmsa::table_address{l.pa, ok};
+      }
+      const bool ok = s2_lookup_as<oa_format::bits48, true, false>(mem, plan, at, tt, l, f, wc);
+      reload();
+      return vmsa::table_address{l.pa, ok};
+    };
+    vmsa::no_walk_cache none;
+    return vmsa::detail::walk_levels<oa_format::bits48, false>(mem, p, va, out, to_pa, none);
+  }
+};
 
 template <bool Structure = false, memory::readable_memory M>
 [[nodiscard]] constexpr bool s2_lookup(const M& mem, const s2_plan& c, std::uint64_t ipa,

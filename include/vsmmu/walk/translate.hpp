@@ -594,7 +594,7 @@ template <class Mem, class P, bool WalkCache = true>
         if (detail::s2_leaf_cached(s2p, s2_walks, at)) {
           ok = detail::s2_structure_leaf(
               mem, s2p, at, s2_access{false, false, smmuv3::evt::fault_class::tt}, table_s2, s1f,
-              s2_walks);
+              s2_walks.table[4], s2_walks.deepest_shift);
           return vmsa::table_address{table_s2.pa, ok};
         }
       }
@@ -605,8 +605,15 @@ template <class Mem, class P, bool WalkCache = true>
     // Without stage 2 the walk has no call per level (identity_pa inlines to nothing).
     const auto s1_plans = detail::tt_plans_of(cdf);
     auto s1_walk = [&] {
-      return s2_on ? detail::s1_lookup(mem, c, req, tt_pa, x, s1u, s1f, s1_plans)
-                   : detail::s1_lookup(mem, c, req, vmsa::identity_pa{}, x, s1u, s1f, s1_plans);
+      if (!s2_on) return detail::s1_lookup(mem, c, req, vmsa::identity_pa{}, x, s1u, s1f, s1_plans);
+      if constexpr (WalkCache && !httu_writes) {
+        // Memory only read: the stage 1 walk and its stage 2 lookups in one (s2_tables::walk).
+        return detail::s1_lookup(mem, c, req,
+                                 detail::s2_tables<std::remove_const_t<Mem>>{mem, s2p, s2_walks, s1f},
+                                 x, s1u, s1f, s1_plans);
+      } else {
+        return detail::s1_lookup(mem, c, req, tt_pa, x, s1u, s1f, s1_plans);
+      }
     };
     bool s1_ok = s1_walk();
     if constexpr (httu_writes) {

@@ -122,16 +122,18 @@ struct walk_params {
 }
 
 // A leaf the walk reached, with the hierarchical attributes collected on the way (stage 1).
+// No member initialisers: a walk writes what its stop defines (see walk_levels), so that the
+// leaf a walk fills is not zeroed first; `leaf l{}` for one read beyond that.
 struct leaf {
-  std::uint64_t descriptor = 0;          // as read (after ENDI)
-  std::uint64_t descriptor_address = 0;  // where it is, before table_pa (an IPA when nested)
-  std::uint64_t descriptor_pa = 0;       // the PA it was read from
-  std::uint64_t output_address = 0;      // block/page base | input offset
-  int level = 0;
-  unsigned size_shift = 0;    // the block or page, capped to the output range (walk_levels)
-  std::uint8_t ap_table = 0;  // APTable, ORed over the table descriptors
-  bool uxn_table = false;     // UXNTable / XNTable
-  bool pxn_table = false;
+  std::uint64_t descriptor;          // as read (after ENDI)
+  std::uint64_t descriptor_address;  // where it is, before table_pa (an IPA when nested)
+  std::uint64_t descriptor_pa;       // the PA it was read from
+  std::uint64_t output_address;      // block/page base | input offset
+  int level;
+  unsigned size_shift;    // the block or page, capped to the output range (walk_levels)
+  std::uint8_t ap_table;  // APTable, ORed over the table descriptors (stage 1)
+  bool uxn_table;         // UXNTable / XNTable
+  bool pxn_table;
 };
 
 namespace detail {
@@ -361,7 +363,8 @@ namespace detail {
 // table level is one read, an index, a type test, an address size test and the next address.
 // With a walk_cache, the levels whose tables the cache holds for the input's upper bits are
 // skipped, and the tables this walk reaches are remembered.
-template <oa_format F, class M, class TablePa, class Cache = no_walk_cache>
+// AnyEndian false: the caller knows the plan is little-endian (no test per level).
+template <oa_format F, bool AnyEndian = true, class M, class TablePa, class Cache = no_walk_cache>
 [[nodiscard, gnu::always_inline]] constexpr walk_stop walk_levels(const M& mem, const walk_plan& p,
                                                                   std::uint64_t ia, leaf& out,
                                                                   TablePa& table_pa,
@@ -423,7 +426,7 @@ template <oa_format F, class M, class TablePa, class Cache = no_walk_cache>
       out.descriptor_pa = pa;
       return stop(walk_stop::external_abort);
     }
-    d = p.big_endian ? byteswap64(r.value) : r.value;
+    d = AnyEndian && p.big_endian ? byteswap64(r.value) : r.value;
     // Valid with bit[1] set below level 3: a table descriptor. Anything else ends the walk.
     if ((d & (desc_valid | desc_table)) != (desc_valid | desc_table) || level == 3) break;
     if constexpr (F == oa_format::bits48) {
@@ -468,11 +471,11 @@ template <oa_format F, class M, class TablePa, class Cache = no_walk_cache>
   const auto oa_bits = static_cast<unsigned>(std::countr_zero(p.beyond_oa));
   out.size_shift = lsb < oa_bits ? lsb : oa_bits;
   out.output_address = output;
-  if (!p.stage2) {
-    out.ap_table = static_cast<std::uint8_t>((tables >> 61) & 3);
-    out.uxn_table = ((tables >> 60) & 1) != 0;
-    out.pxn_table = ((tables >> 59) & 1) != 0;
-  }
+  // Stage 2 table descriptors carry no hierarchical attributes.
+  const std::uint64_t hierarchical = p.stage2 ? 0 : tables;
+  out.ap_table = static_cast<std::uint8_t>((hierarchical >> 61) & 3);
+  out.uxn_table = ((hierarchical >> 60) & 1) != 0;
+  out.pxn_table = ((hierarchical >> 59) & 1) != 0;
   return walk_stop::leaf;
 }
 }  // namespace detail
