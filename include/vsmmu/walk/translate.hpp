@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 // The whole translation of one transaction (IHI 0070 §3.3 steps 1-4): global bypass, Stream
 // table, STE, SubstreamID and S1DSS, CD (through stage 2 when nested), stage 1, stage 2, and the
@@ -363,7 +364,6 @@ template <class Mem, class P, bool WalkCache = true>
   // written field by field costs store-forwarding stalls on the hot path).
   result r;
   const smmu_features& f = st.features;
-  const unsigned oas = f.oas_bits();
   // A fault outside A/R/S: aborts and records.
   auto fault = [&r](const transaction& tx, smmuv3::evt::type type, const event_attrs& a,
                     std::uint64_t fetch = 0) {
@@ -375,7 +375,7 @@ template <class Mem, class P, bool WalkCache = true>
 
   // Step 1: SMMU disabled. GBPA.ABORT, or an address beyond the OAS, aborts silently (§3.4).
   if (!st.smmuen) {
-    if (st.gbpa_abort || (t.address >> oas) != 0) {
+    if (st.gbpa_abort || (t.address >> f.oas_bits()) != 0) {
       r = silent_abort();
     } else {
       r.kind = outcome::bypass;
@@ -385,23 +385,24 @@ template <class Mem, class P, bool WalkCache = true>
     return r;
   }
 
-  const event_attrs incoming = detail::effective_attrs(t, nullptr);
+  // Built only where a fault needs them (a walk that succeeds never does).
+  auto incoming = [&t] { return detail::effective_attrs(t, nullptr); };
   // By value (elided into this variable) or a reference to the policy's own.
   decltype(auto) ste = policy.stream(mem, st, t.sid);
   if (ste.status == ste_fetch_status::bad_streamid) {
     if (st.recinvsid) {
-      fault(t, c_bad_streamid, incoming);
+      fault(t, c_bad_streamid, incoming());
     } else {
       r = silent_abort();
     }
     return r;
   }
   if (ste.status == ste_fetch_status::fetch_abort) {
-    fault(t, f_ste_fetch, incoming, ste.fetch_addr);
+    fault(t, f_ste_fetch, incoming(), ste.fetch_addr);
     return r;
   }
   if (ste.illegal) {
-    fault(t, c_bad_ste, incoming);
+    fault(t, c_bad_ste, incoming());
     return r;
   }
   const stream_config& cfg = ste.config;
@@ -424,7 +425,7 @@ template <class Mem, class P, bool WalkCache = true>
   x.s2_enabled = cfg.s2_enabled();
   x.vmid = cfg.s2.vmid;
 
-  const fault_policy s2_policy{true, cfg.s2.r, cfg.s2.s};
+  auto s2_policy = [&cfg] { return fault_policy{true, cfg.s2.r, cfg.s2.s}; };
   const bool s2_on = cfg.s2_enabled();
   // Derived once (or kept with the lookup): every stage 2 lookup of this translation (the CD,
   // each stage 1 table descriptor, the output) shares it, and the walk cache of its tables.
@@ -544,7 +545,7 @@ template <class Mem, class P, bool WalkCache = true>
   if (cfg.mode == stream_mode::bypass || !use_s1) {
     // Stage 1 bypassed: the input must fit the OAS (Config bypass) or IAS (§3.4); the
     // resulting F_ADDR_SIZE is stage 1, CLASS == IN, and always aborts and records.
-    const unsigned limit = cfg.mode == stream_mode::bypass ? oas : f.ias_bits();
+    const unsigned limit = cfg.mode == stream_mode::bypass ? f.oas_bits() : f.ias_bits();
     if ((t.address >> limit) != 0) {
       fault(t, f_addr_size, attrs);
       return r;
@@ -566,7 +567,8 @@ template <class Mem, class P, bool WalkCache = true>
       return r;
     }
     if (cdf.status == cd_locate_status::fault) {
-      r = fault_result(t, cdf.fault, attrs, cdf.fault.s2 ? &s2_policy : nullptr);
+      const fault_policy s2p_policy = s2_policy();
+      r = fault_result(t, cdf.fault, attrs, cdf.fault.s2 ? &s2p_policy : nullptr);
       return r;
     }
     if (cdf.illegal) {
@@ -576,7 +578,6 @@ template <class Mem, class P, bool WalkCache = true>
     const context_config& c = cdf.config;
     key.asid = c.asid;
     if (cached()) return r;
-    const fault_policy s1_policy{c.a, c.r, c.s};
     // Both privileges' permissions, cached or not: results do not depend on the policy.
     const s1_request req{t.address, !attrs.rnw, attrs.ind, attrs.pnu, true};
     detail::s1_update s1u;  // the leaf itself goes straight into `x`
@@ -655,7 +656,8 @@ template <class Mem, class P, bool WalkCache = true>
       }
     }
     if (!s1_ok) {
-      r = fault_result(t, s1f, attrs, s1f.s2 ? &s2_policy : &s1_policy);
+      const fault_policy policy_of_stage = s1f.s2 ? s2_policy() : fault_policy{c.a, c.r, c.s};
+      r = fault_result(t, s1f, attrs, &policy_of_stage);
       return r;
     }
     ipa = x.ipa;
@@ -666,14 +668,23 @@ template <class Mem, class P, bool WalkCache = true>
   if (s2_on) {
     s2_leaf s2;
     fault_info s2f;
-    // Without stage 1 this is the translation's only stage 2 lookup: nothing to share.
+    // Without stage 1 this is the translation's only stage 2 lookup: nothing to share. With it,
+    // the last: it uses the walk cache without updating it (unless an HTTU retry clears it).
     vmsa::no_walk_cache alone;
+    auto& last_walks = [&]() -> auto& {
+      if constexpr (httu_writes) {
+        return s2_walks;
+      } else {
+        return std::as_const(s2_walks);
+      }
+    }();
     const bool ok = use_s1 ? stage2(std::false_type{}, ipa, !attrs.rnw, attrs.ind,
-                                    smmuv3::evt::fault_class::in, s2, s2f, s2_walks)
+                                    smmuv3::evt::fault_class::in, s2, s2f, last_walks)
                            : stage2(std::false_type{}, ipa, !attrs.rnw, attrs.ind,
                                     smmuv3::evt::fault_class::in, s2, s2f, alone);
     if (!ok) {
-      r = fault_result(t, s2f, attrs, &s2_policy);
+      const fault_policy s2p_policy = s2_policy();
+      r = fault_result(t, s2f, attrs, &s2p_policy);
       return r;
     }
     pa = s2.pa;

@@ -369,7 +369,9 @@ template <oa_format F, bool AnyEndian = true, class M, class TablePa, class Cach
                                                                   std::uint64_t ia, leaf& out,
                                                                   TablePa& table_pa,
                                                                   Cache& cache) noexcept {
-  constexpr bool cached = std::is_same_v<Cache, walk_cache>;
+  constexpr bool cached = std::is_same_v<std::remove_const_t<Cache>, walk_cache>;
+  // A const walk_cache: used, not updated (a translation's last lookup).
+  constexpr bool records = cached && !std::is_const_v<Cache>;
   constexpr std::uint64_t in_place = mask_below(F == oa_format::lpa2 ? 50 : 48);
   std::uint64_t table = p.table_base;
   // The index is IA[lsb+stride-1:lsb]; taken as (ia >> (lsb - 3)) & (mask << 3), it is already
@@ -396,12 +398,12 @@ template <oa_format F, bool AnyEndian = true, class M, class TablePa, class Cach
         index_mask = p.index_mask;
       }
     }
-    cache.ia = ia;
+    if constexpr (records) cache.ia = ia;
   }
   // The walk ends knowing the table of the level it stopped at (the deeper tables were the old
   // input's): recorded once, at the end, rather than at every level.
   auto stop = [&](walk_stop s) {
-    if constexpr (cached) {
+    if constexpr (records) {
       cache.deepest = level;
       cache.keep_shift = shift + 3 + p.level_stride;  // level_lsb(level - 1): used above the start
       cache.deepest_shift = shift;
@@ -445,7 +447,7 @@ template <oa_format F, bool AnyEndian = true, class M, class TablePa, class Cach
     tables |= d;
     shift -= p.level_stride;
     index_mask = p.index_mask;
-    if constexpr (cached) cache.table[level + 2] = table;  // level < 3: in range
+    if constexpr (records) cache.table[level + 2] = table;  // level < 3: in range
   }
   out.level = level;
   stop(walk_stop::leaf);  // whatever the leaf holds, its table is known
