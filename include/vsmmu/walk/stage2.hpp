@@ -191,7 +191,18 @@ template <bool Structure = false, memory::readable_memory M, class Cache>
     return s2_lookup_inline<vmsa::detail::oa_format::bits48, Structure, false>(mem, c, ipa, acc,
                                                                                out, f, wc);
   }
-  return s2_lookup<Structure>(mem, c, ipa, acc, out, f, wc);
+  // Through locals of its own, so that the call does not take the addresses of `out` and `f`:
+  // the caller's stay in registers on the inlined path. (`out` is read only on success, `f` only
+  // on a fault.)
+  s2_leaf o;
+  fault_info fo;
+  const bool ok = s2_lookup<Structure>(mem, c, ipa, acc, o, fo, wc);
+  if (ok) {
+    out = o;
+  } else {
+    f = fo;
+  }
+  return ok;
 }
 
 // Whether a Structure lookup (see s2_lookup_inline) of `ipa` may take s2_structure_leaf: the walk
