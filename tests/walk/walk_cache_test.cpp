@@ -71,7 +71,11 @@ struct nested {
   // `mixed`: the stage 1 tables at IPAs [2MB, 4MB), which stage 2 maps with one 2MB block (4KB
   // granule only), the CD in [0, 1MB) with `s2_leaf`: a lookup that stops at the block follows
   // one that reached a deeper table of another 2MB region.
-  nested(unsigned s2g, int s2_leaf, bool big_endian, bool mixed = false) {
+  // `s1g`, `s1_big_endian`: stage 1's granule (the pages map the same 256KB) and CD.ENDI;
+  // `s2_flags`: STE fields set on top (bits 0-3: S2HA, S2HD, S2PTW, S2AFFD), which decide
+  // whether the nested walk takes its usual-format route (detail::s2_tables::walk) or not.
+  nested(unsigned s2g, int s2_leaf, bool big_endian, bool mixed = false, unsigned s1g = 12,
+         bool s1_big_endian = false, unsigned s2_flags = 0) {
     const int start = s2g == 16 ? 1 : s2g == 14 ? 1 : 0;  // 48-bit IPA
     s2fmt = vt::s2_format(s2g, 48, start);
     s2root = s2b.new_root(s2fmt);
@@ -84,15 +88,32 @@ struct nested {
     for (std::uint64_t off = 0; off < 0x40000; off += step)
       s2b.map(s2fmt, s2root, 0x7f'0000'0000 + off, 0x80000 + off, s2_leaf);
     if (mixed) s2b.map(s2fmt, s2root, 0x200000, 0x200000, 2);
-    const auto s1fmt = vt::s1_format(12, 48);
+    const auto s1fmt = vt::s1_format(s1g, 48);
     cd_at = s1b.alloc(64, 64);
     auto& tables = mixed ? s1b_far : s1b;
     s1root = tables.new_root(s1fmt);
-    for (std::uint64_t i = 0; i < 64; ++i)
-      tables.map(s1fmt, s1root, 0x7fff'0000'0000 + i * 0x1000, 0x7f'0000'0000 + i * 0x1000, 3);
-    s1b.install_cd(cd_at, vsmmu::smmuv3::s1_fmt::linear, 0, 0, s1_cd(s1root));
+    const std::uint64_t s1_page = std::uint64_t{1} << s1g;
+    for (std::uint64_t off = 0; off < 0x40000; off += s1_page)
+      tables.map(s1fmt, s1root, 0x7fff'0000'0000 + off, 0x7f'0000'0000 + off, 3);
+    C::value cd = s1_cd(s1root, 48, s1g == 12 ? granule::size_4k
+                                    : s1g == 14 ? granule::size_16k
+                                                : granule::size_64k);
+    cd.set<C::ENDI>(s1_big_endian);
+    if (s1_big_endian) {  // the tables follow the CD: every nonzero word from the root on
+      const std::uint64_t end = mixed ? 0x240000 : 0x80000;
+      for (std::uint64_t pa = s1root; pa < end; pa += 8) {
+        const std::uint64_t v = mem.read64(pa).value;
+        if (v != 0) (void)mem.write64(pa, vw::vmsa::byteswap64(v));
+      }
+    }
+    s1b.install_cd(cd_at, vsmmu::smmuv3::s1_fmt::linear, 0, 0, cd);
     S::value ste = with_s2(s1_ste(cd_at), s2root, 48, s2g == 12 ? 2 - start : 3 - start, tg(s2g));
     ste.set<S::Config>(ste_config::nested);
+    ste.set<S::S2HA>((s2_flags & 1) != 0)
+        .set<S::S2HD>((s2_flags & 2) != 0)
+        .set<S::S2PTW>((s2_flags & 4) != 0)
+        .set<S::S2AFFD>((s2_flags & 8) != 0);
+    if (s2_flags != 0) st.features.httu = vw::httu::access_and_dirty;
     if (big_endian) {
       ste.set<S::S2ENDI>(true);
       for (std::uint64_t pa = 0x100000; pa < 0x200000; pa += 8) {
@@ -227,6 +248,51 @@ TEST_CASE("walk cache: random stage 2 corruption, same results", "[walk][walk_ca
     for (int i = 0; i < 8; ++i) {
       vw::transaction t = read_at(0x7fff'0000'0000 + (rng() % 64) * 0x1000 + (rng() % 0x1000));
       if (rng() % 3 == 0) t.access = vw::access_kind::write;
+      n->check(t);
+    }
+  }
+}
+
+TEST_CASE("walk cache: stage 1 granules and endianness, stage 2 flags, random corruption of both",
+          "[walk][walk_cache]") {
+  // The nested walk's usual-format route (48-bit output and little-endian at both stages, a leaf
+  // path stage 2 plan) against the generic walk, over configurations on both sides of each of
+  // those conditions, with stage 1 and stage 2 descriptors corrupted at random.
+  std::mt19937_64 rng(20261123);
+  for (int round = 0; round < 240; ++round) {
+    const unsigned s1g = 12 + 2 * static_cast<unsigned>(round % 3);
+    const unsigned s2g = (round / 3) % 2 == 0 ? 12 : 16;
+    const bool s1_be = (round / 6) % 2 != 0;
+    const bool s2_be = (round / 12) % 2 != 0;
+    const unsigned flags = round < 24 ? 0U : static_cast<unsigned>(rng() % 16);
+    const int s2_leaf = round % 5 == 4 ? 2 : 3;
+    auto n = std::make_unique<nested>(s2g, s2_leaf, s2_be, false, s1g, s1_be, flags);
+    INFO("round " << round << " s1 granule " << s1g << " s2 granule " << s2g << " flags " << flags
+                  << (s1_be ? " s1 big-endian" : "") << (s2_be ? " s2 big-endian" : ""));
+    const std::uint64_t va = 0x7fff'0000'0000 + (rng() % 0x40000);
+    if (round % 4 != 0) {
+      // One bit flipped in a descriptor on the path of `va`: stage 1's, or stage 2's for the CD,
+      // a stage 1 table or the output.
+      const auto s1fmt = vt::s1_format(s1g, 48);
+      const std::uint64_t ipas[] = {n->cd_at, n->s1root, 0x7f'0000'0000 + (va & 0x3ffff)};
+      const bool stage1 = rng() % 2 == 0;
+      const int start = stage1 ? s1fmt.start_level : n->s2fmt.start_level;
+      const int level = start + static_cast<int>(rng() % static_cast<unsigned>(4 - start));
+      const std::uint64_t at =
+          stage1 ? n->s1b.descriptor_address(s1fmt, n->s1root, va, level)
+                 : n->s2b.descriptor_address(n->s2fmt, n->s2root, ipas[rng() % 3], level);
+      if (at != 0) {
+        const std::uint64_t v = n->mem.read64(at).value;
+        (void)n->mem.write64(at, v ^ (std::uint64_t{1} << (rng() % 64)));
+      }
+    }
+    n->check(read_at(va));
+    for (int i = 0; i < 6; ++i) {
+      vw::transaction t = read_at(0x7fff'0000'0000 + (rng() % 0x40000));
+      const auto kind = rng() % 4;
+      if (kind == 1) t = with_access(t, vw::access_kind::write, rng() % 2 == 0);
+      if (kind == 2) t = with_access(t, vw::access_kind::exec, rng() % 2 == 0);
+      if (kind == 3) t.address = rng() & 0x00ff'ffff'ffff'ffff;  // anywhere, mostly unmapped
       n->check(t);
     }
   }
