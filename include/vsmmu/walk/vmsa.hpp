@@ -470,7 +470,10 @@ template <oa_format F, bool AnyEndian = true, class M, class TablePa, class Cach
   out.descriptor_pa = pa;
   // Such a block (its base then 0) translates only its first 2^oa_bits bytes: the size a cache
   // may give the rest of the input range.
-  const auto oa_bits = static_cast<unsigned>(std::countr_zero(p.beyond_oa));
+  // (Bit 63 set: the count of a nonzero word, one instruction; lsb < 63, so the minimum below is
+  // the same even for a plan whose OA size is all 64 bits.)
+  const auto oa_bits =
+      static_cast<unsigned>(std::countr_zero(p.beyond_oa | (std::uint64_t{1} << 63)));
   out.size_shift = lsb < oa_bits ? lsb : oa_bits;
   out.output_address = output;
   // Stage 2 table descriptors carry no hierarchical attributes.
