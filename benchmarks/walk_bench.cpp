@@ -178,8 +178,9 @@ void walk_config_cached(benchmark::State& state, mode m) {
 
 // The reads of one walk alone, from the same flat_memory at the same addresses, each checked as
 // a walk checks it: what the target calls the walk's memory reads.
-void reads_alone(benchmark::State& state, mode m, bool config_is_cached) {
-  const setup s(m);
+// The reads of one walk of `s`, recorded: with its STE and CD from a warm configuration cache,
+// or fetched.
+recording record_walk(const setup& s, bool config_is_cached) {
   const vw::transaction t = s.transaction();
   const recording rec{s.mem.get(), {}, {}};
   const config_cached policy;
@@ -189,7 +190,12 @@ void reads_alone(benchmark::State& state, mode m, bool config_is_cached) {
   } else {
     (void)vw::translate(rec, s.st, t);
   }
-  const std::vector<std::uint64_t> addrs = rec.addrs;
+  return rec;
+}
+
+void reads_alone(benchmark::State& state, mode m, bool config_is_cached) {
+  const setup s(m);
+  const std::vector<std::uint64_t> addrs = record_walk(s, config_is_cached).addrs;
   const mem_type& mem = *s.mem;
   for (auto _ : state) {
     std::uint64_t acc = 0;
@@ -225,16 +231,8 @@ void stream_lookup(benchmark::State& state, mode m) {
 // each other. What no walk over this memory can go below: the reads' latency in series.
 void reads_chained(benchmark::State& state, mode m, bool config_is_cached) {
   const setup s(m);
-  const vw::transaction t = s.transaction();
-  const recording rec{s.mem.get(), {}, {}};
-  const config_cached policy;
-  if (config_is_cached) {
-    (void)vw::translate(*s.mem, s.st, t, policy);
-    (void)vw::translate(rec, s.st, t, policy);
-  } else {
-    (void)vw::translate(rec, s.st, t);
-  }
-  const std::vector<std::uint64_t> addrs = rec.addrs;
+  const recording rec = record_walk(s, config_is_cached);
+  const std::vector<std::uint64_t>& addrs = rec.addrs;
   std::vector<std::size_t> starts = rec.access_starts;
   starts.push_back(addrs.size());
   const mem_type& mem = *s.mem;
