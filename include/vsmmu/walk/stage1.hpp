@@ -178,7 +178,7 @@ template <memory::readable_memory M, class TablePa, class Plans = std::nullptr_t
   if (top != expect) return fail(smmuv3::evt::type::f_translation, 0);
   if (range.e0pd && !req.privileged && !c.el2) return fail(smmuv3::evt::type::f_translation, 0);
 
-  vmsa::leaf l;
+  vmsa::leaf l{};  // zeroed: g++ -O2 cannot see that each field read below was written
   vmsa::walk_stop s;
   if constexpr (requires { table_pa.walk(vmsa::walk_plan{}, va, l); }) {
     // A table_pa that walks itself (detail::s2_tables: a nested walk).

@@ -110,7 +110,7 @@ template <vmsa::detail::oa_format F, bool Structure, bool AnyEndian = true, clas
   using enum smmuv3::evt::type;
   // Check 1 of §3.4: an IPA beyond the S2T0SZ range is a stage 2 Translation fault.
   if ((ipa & c.beyond_ia) != 0) return s2_fault(f, f_translation, acc, ipa, 0);
-  vmsa::leaf l;
+  vmsa::leaf l{};  // zeroed: g++ -O2 cannot see that each field read below was written
   vmsa::identity_pa identity;
   const vmsa::walk_stop s =
       vmsa::detail::walk_levels<F, AnyEndian>(mem, c.walk, ipa, l, identity, wc);
