@@ -640,12 +640,13 @@ TEST_CASE("audit: MSIs to Device or Normal iNC-oNC memory are Outer Shareable",
 
 TEST_CASE("audit: queue configurations from registers truncate IRQ_CFG0 MSI addresses to the OAS",
           "[queue][audit][signals]") {
-  // §6.3.21 (SMMU_GERROR_IRQ_CFG0.ADDR; §6.3.27 EVENTQ_IRQ_CFG0 likewise): "Bits above the
-  // implemented OA size, reported in SMMU_IDR5.OAS, are RES0"; §3.4.3 table, MSI write
-  // configured by IRQ_CFG0: "Truncate to OAS". (Before: only smmu_device truncated them; an
-  // embedder building the queue configurations with from_registers got the full address.)
-  const auto idr =
-      vsmmu::smmuv3::default_id_registers.with<regs::idr5::OAS>(vsmmu::smmuv3::address_size::bits40);
+  // §6.3.21 SMMU_GERROR_IRQ_CFG0 (§6.3.30 SMMU_EVENTQ_IRQ_CFG0 likewise): "High-order bits of
+  // the ADDR field above the system physical address size, as reported by SMMU_IDR5.OAS, are
+  // RES0"; §3.4.3 table, MSI write configured by IRQ_CFG0: "Truncate to OAS". (Before: only
+  // smmu_device truncated them; an embedder building the queue configurations with
+  // from_registers got the full address.)
+  const auto idr = vsmmu::smmuv3::default_id_registers.with<regs::idr5::OAS>(
+      vsmmu::smmuv3::address_size::bits40);
   const irq_config wide{true, (1ULL << 50) | 0x9000, 3, 0xf, 0b11};
   const auto e = event_queue_config::from_registers(0x4000'0000, idr, true, wide, wide);
   CHECK(e.irq.msi_address == 0x9000);

@@ -609,9 +609,9 @@ template <class Mem, class P, bool WalkCache = true>
       if (!s2_on) return detail::s1_lookup(mem, c, req, vmsa::identity_pa{}, x, s1u, s1f, s1_plans);
       if constexpr (WalkCache && !httu_writes) {
         // Memory only read: the stage 1 walk and its stage 2 lookups in one (s2_tables::walk).
-        return detail::s1_lookup(mem, c, req,
-                                 detail::s2_tables<std::remove_const_t<Mem>>{mem, s2p, s2_walks, s1f},
-                                 x, s1u, s1f, s1_plans);
+        return detail::s1_lookup(
+            mem, c, req, detail::s2_tables<std::remove_const_t<Mem>>{mem, s2p, s2_walks, s1f}, x,
+            s1u, s1f, s1_plans);
       } else {
         return detail::s1_lookup(mem, c, req, tt_pa, x, s1u, s1f, s1_plans);
       }
