@@ -39,12 +39,16 @@ namespace detail {
 // STRTAB_BASE.ADDR and the structure pointers are address bits [55:6].
 inline constexpr std::uint64_t addr_55_6 = low_bits(56) & ~low_bits(6);
 
-// IHI 0070 §7.3.4: "FetchAddr bits [55:OAS] are RES0 if OAS is smaller than 56" (SMMUv3.1:
-// "bits [51:OAS] are UNKNOWN"; zero satisfies both): an address beyond the OAS (§3.4.3 (5)) is
-// reported truncated to it.
+// The FetchAddr F_STE_FETCH reports for an abort at `pa`. IHI 0070 §7.3.4: "FetchAddr bits
+// [55:OAS] are RES0 if OAS is smaller than 56" (SMMUv3.1: "bits [51:OAS] are UNKNOWN"; zero
+// satisfies both): an address beyond the OAS (§3.4.3 (5)) is reported truncated to it.
+[[nodiscard]] constexpr std::uint64_t ste_fetch_addr(std::uint64_t pa, unsigned oas) noexcept {
+  return pa & low_bits(oas);
+}
+
 [[nodiscard, gnu::cold]] constexpr ste_fetch fetch_aborted(std::uint64_t pa,
                                                            unsigned oas) noexcept {
-  return {ste_fetch_status::fetch_abort, smmuv3::ste::value{}, 0, pa & low_bits(oas)};
+  return {ste_fetch_status::fetch_abort, smmuv3::ste::value{}, 0, ste_fetch_addr(pa, oas)};
 }
 
 // SPLIT: 6, 8 and 10 are defined; other values are reserved and behave as 6 (§6.3 SPLIT).
@@ -105,7 +109,7 @@ template <memory::readable_memory M>
   const auto l1 = (l1_addr >> oas) != 0
                       ? memory::read_result{0, memory::access_status::external_abort}
                       : mem.read64(l1_addr);
-  if (!l1.ok()) return {ste_fetch_status::fetch_abort, l1_addr & low_bits(oas)};
+  if (!l1.ok()) return {ste_fetch_status::fetch_abort, ste_fetch_addr(l1_addr, oas)};
   const smmuv3::l1std::value desc({l1.value});
   const unsigned span = desc.get<smmuv3::l1std::Span>();
   const std::uint64_t index = sid & low_bits(split);

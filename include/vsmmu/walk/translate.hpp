@@ -154,8 +154,8 @@ struct uncached {
     if (at.status != ste_fetch_status::ok) return {at.status, at.addr, false, stream_config{}};
     detail::ste_words ste;  // written whole by read_ste_words before any use
     if (!detail::read_ste_words(mem, at.addr, st.features.oas_bits(), ste)) {
-      return {ste_fetch_status::fetch_abort, at.addr & detail::low_bits(st.features.oas_bits()),
-              false, stream_config{}};
+      return {ste_fetch_status::fetch_abort,
+              detail::ste_fetch_addr(at.addr, st.features.oas_bits()), false, stream_config{}};
     }
     detail::stream_words w;
     if (limits != nullptr && detail::ste_fast_words(ste, *limits, w)) {
