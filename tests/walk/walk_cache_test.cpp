@@ -124,7 +124,9 @@ struct nested {
     s2b.install_ste(st.strtab, 1, ste);
   }
 
-  // The result with and without the walk cache; both the same, the cached one reads no more.
+  // The result with and without the walk cache; both the same, and a translation with it reads
+  // no more. (A fault may read more: the usual configuration's route, detail::nested_usual,
+  // declines a walk that faults and the general walk reads it again.)
   void check(const vw::transaction& t, unsigned* reads_cached = nullptr,
              unsigned* reads_plain = nullptr) const {
     const counting c1{&mem};
@@ -136,7 +138,7 @@ struct nested {
         vw::detail::translate<const counting, vw::uncached, false>(c2, st, t, p2);
     INFO("address " << std::hex << t.address);
     CHECK(with == without);
-    CHECK(c1.reads <= c2.reads);
+    if (with.kind == vw::outcome::translated) CHECK(c1.reads <= c2.reads);
     kept k;
     (void)vw::translate(mem, st, t, k);  // fills k
     CHECK(vw::translate(mem, st, t, k) == without);

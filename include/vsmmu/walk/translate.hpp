@@ -3,6 +3,7 @@
 
 #include <vsmmu/memory/adapter.hpp>
 #include <vsmmu/walk/cd_config.hpp>
+#include <vsmmu/walk/detail/usual_nested.hpp>
 #include <vsmmu/walk/fault.hpp>
 #include <vsmmu/walk/result.hpp>
 #include <vsmmu/walk/smmu_features.hpp>
@@ -542,6 +543,7 @@ template <class Mem, class P, bool WalkCache = true>
   };
 
   std::uint64_t ipa = t.address;
+  bool both_stages = false;  // detail::nested_usual walked stage 1 and the output's stage 2
   if (cfg.mode == stream_mode::bypass || !use_s1) {
     // Stage 1 bypassed: the input must fit the OAS (Config bypass) or IAS (§3.4); the
     // resulting F_ADDR_SIZE is stage 1, CLASS == IN, and always aborts and records.
@@ -616,7 +618,13 @@ template <class Mem, class P, bool WalkCache = true>
         return detail::s1_lookup(mem, c, req, tt_pa, x, s1u, s1f, s1_plans);
       }
     };
-    bool s1_ok = s1_walk();
+    // The usual nested configuration: both stages at once where the walk ends in a translation
+    // (else the general walk below, which names the fault).
+    if constexpr (WalkCache && !httu_writes) {
+      both_stages = s2_on && detail::nested_usual(mem, c, s1_plans, s2p,
+                                                  cfg.s2.walk.granule_shift, s2_walks, req, x);
+    }
+    bool s1_ok = both_stages || s1_walk();
     if constexpr (httu_writes) {
       // The access sets AF, a write dirties a writable-clean descriptor (clears AP[2]). When
       // nested the descriptor is at an IPA: the update is a stage 2 write (CLASS TT, TTRnW 0).
@@ -665,7 +673,10 @@ template <class Mem, class P, bool WalkCache = true>
 
   std::uint64_t pa = ipa;
   unsigned size_shift = use_s1 ? x.s1_size_shift : 64;
-  if (s2_on) {
+  if (both_stages) {
+    pa = x.output_address;
+    size_shift = x.size_shift;
+  } else if (s2_on) {
     s2_leaf s2;
     fault_info s2f;
     // Without stage 1 this is the translation's only stage 2 lookup: nothing to share. With it,
