@@ -94,8 +94,11 @@ static_assert(vm::guest_memory<window_memory>);
 //   stage 1 walk: one descriptor per level, each through stage 2               4 x (4 + 1)
 //   stage 2 of the stage 1 output                                              4
 // Nested, the worst case: 9 + 5 + 12 + 20 + 4 = 50; stage 1 only 9 + 1 + 8 + 4 = 22; stage 2
-// only 9 + 4 = 13. Nothing else reads: no loop revisits a level.
-constexpr std::uint64_t read_bound = 9 + (4 + 1) + (4 + 8) + 4 * (4 + 1) + 4;
+// only 9 + 4 = 13. A nested walk the usual configuration's route (detail::nested_usual) declines
+// is walked again by the general walk: at most usual_nested_max_reads (24) more. Nothing else
+// reads: no loop revisits a level.
+constexpr std::uint64_t read_bound =
+    9 + (4 + 1) + (4 + 8) + 4 * (4 + 1) + 4 + vw::detail::usual_nested_max_reads;
 
 // With HTTU write-back a stage's leaf update re-reads the descriptor to compare (1 read, 1
 // write) and, when the descriptor changed meanwhile (the guest's tables may alias each other

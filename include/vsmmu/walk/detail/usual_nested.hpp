@@ -25,6 +25,12 @@
 // tests/walk/usual_nested_test.cpp checks it against the general walk on random descriptors.
 namespace vsmmu::walk::detail {
 
+// The most reads nested_usual makes before it answers or declines: stage 1 levels 0-3, each
+// with its stage 2 lookup (levels 0-3) and its own read, then the output's stage 2 (start levels
+// below 0, which only DS tables have, are declined before any read). A translation the route
+// declines reads this much more than the general walk alone.
+inline constexpr unsigned usual_nested_max_reads = 4 * (4 + 1) + 4;
+
 // A stage 2 leaf of nested_usual: the descriptor and the walk's geometry of it.
 struct usual_s2_leaf {
   std::uint64_t descriptor = 0;
@@ -68,7 +74,9 @@ template <class M>
     const s2_plan& s2p, std::uint8_t s2_granule_shift, vmsa::walk_cache& wc,
     const s1_request& req, translation& x) noexcept {
   const std::uint64_t va = req.va;
-  if (s1p.format != vmsa::detail::oa_format::bits48 || s1p.big_endian) return false;
+  if (s1p.format != vmsa::detail::oa_format::bits48 || s1p.big_endian || s1p.start_level < 0) {
+    return false;
+  }
   // The stage 2 walk cache's level 3 table (s2_leaf_cached) as a tag: an IPA whose bits from
   // keep_shift up equal the cached walk's is in that table, and within the IPA size (the cached
   // one is). An odd tag matches nothing (descriptor addresses are 8-byte aligned). Reloaded after
@@ -200,7 +208,9 @@ template <class M, class Plans>
                                           const s2_plan& s2p, std::uint8_t s2_granule_shift,
                                           vmsa::walk_cache& wc, const s1_request& req,
                                           translation& x) noexcept {
-  if (!s2p.leaf_path || s2p.walk.big_endian || c.ha || c.hd) return false;
+  if (!s2p.leaf_path || s2p.walk.big_endian || s2p.walk.start_level < 0 || c.ha || c.hd) {
+    return false;
+  }
   const std::uint64_t va = req.va;
   // The VA checks of s1_lookup, declined rather than faulted.
   const unsigned sel = c.el2 ? 0U : static_cast<unsigned>((va >> 55) & 1);
