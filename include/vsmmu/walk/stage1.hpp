@@ -137,6 +137,20 @@ inline constexpr s1_permission_table s1_permissions = make_s1_permission_table()
 }  // namespace detail
 
 namespace detail {
+// The stage 1 leaf's memory attributes into `x` (D8.3): ASID, AttrIndx and the MAIR byte it
+// selects, shareability, nG.
+[[gnu::always_inline]] constexpr void store_s1_attributes(translation& x, std::uint64_t d,
+                                                          const context_config& c,
+                                                          const tt_range& range) noexcept {
+  const unsigned attr_index = static_cast<unsigned>((d >> 2) & 7);
+  x.asid = c.asid;
+  x.s1_attr_index = static_cast<std::uint8_t>(attr_index);
+  x.s1_mem_attr = static_cast<std::uint8_t>(c.mair >> (8 * attr_index));
+  // Under DS descriptor bits [9:8] are OA[51:50]; the shareability is CD.SHx (FEAT_LPA2).
+  x.s1_sh = range.walk.ds ? range.sh : static_cast<std::uint8_t>((d >> 8) & 3);
+  x.global = c.el2 || ((d >> 11) & 1) == 0;
+}
+
 // What a stage 1 descriptor update (HTTU, IHI 0070 §3.13) needs of the leaf, filled only with HA
 // or HD: the descriptor as read, where it is (an IPA when nested) and how it is stored.
 struct s1_update {
@@ -227,13 +241,7 @@ template <memory::readable_memory M, class TablePa, class Plans = std::nullptr_t
   x.s1_perm_set = static_cast<std::uint8_t>(set);
   const unsigned bits = req.privileged ? set & 7U : set >> 3;
   x.s1_dbm_clean = c.hd && ((d >> 51) & 1) != 0 && ((d >> 7) & 1) != 0;
-  const unsigned attr_index = static_cast<unsigned>((d >> 2) & 7);
-  x.asid = c.asid;
-  x.s1_attr_index = static_cast<std::uint8_t>(attr_index);
-  x.s1_mem_attr = static_cast<std::uint8_t>(c.mair >> (8 * attr_index));
-  // Under DS descriptor bits [9:8] are OA[51:50]; the shareability is CD.SHx (FEAT_LPA2).
-  x.s1_sh = range.walk.ds ? range.sh : static_cast<std::uint8_t>((d >> 8) & 3);
-  x.global = c.el2 || ((d >> 11) & 1) == 0;
+  store_s1_attributes(x, d, c, range);
   if ((bits & (req.exec ? 4U : req.write ? 2U : 1U)) == 0) {
     return fail(smmuv3::evt::type::f_permission, l.level);
   }

@@ -177,12 +177,7 @@ template <class M>
   x.s1_granule_shift = static_cast<std::uint8_t>(range.walk.granule_shift);
   x.s1_perm_set = static_cast<std::uint8_t>(set);
   x.s1_dbm_clean = false;
-  const unsigned attr_index = static_cast<unsigned>((d >> 2) & 7);
-  x.asid = c.asid;
-  x.s1_attr_index = static_cast<std::uint8_t>(attr_index);
-  x.s1_mem_attr = static_cast<std::uint8_t>(c.mair >> (8 * attr_index));
-  x.s1_sh = range.walk.ds ? range.sh : static_cast<std::uint8_t>((d >> 8) & 3);
-  x.global = c.el2 || ((d >> 11) & 1) == 0;
+  store_s1_attributes(x, d, c, range);
   x.output_address = s2.output;
   x.s2_mem_attr = static_cast<std::uint8_t>((e >> 2) & 0xf);
   x.s2_sh = static_cast<std::uint8_t>((e >> 8) & 3);
