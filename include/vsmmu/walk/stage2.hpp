@@ -95,6 +95,14 @@ constexpr bool s2_fault(fault_info& f, smmuv3::evt::type t, const s2_access& acc
   return false;
 }
 
+// A structure read's stage 2 leaf (the CD, an L1CD, a stage 1 table descriptor): readable
+// (S2AP[0]) and, under S2PTW, not Device memory (MemAttr[3:2] == 0b00; STE.S2FWB is not
+// modelled), IHI 0070 §5.2 S2PTW. Otherwise a stage 2 Permission fault.
+[[nodiscard, gnu::always_inline]] constexpr bool s2_structure_ok(const s2_plan& c,
+                                                                 std::uint64_t d) noexcept {
+  return ((d >> 6) & 1) != 0 && !(c.ptw && ((d >> 4) & 3) == 0);
+}
+
 // Stage 2 of `ipa` into `out` for one descriptor format; false with `f` filled on a fault. A
 // Structure lookup (a CD, L1CD or stage 1 table descriptor read: acc.write and acc.exec are
 // false, CLASS is CD or TT) fills only out.pa and, with S2HA/S2HD, the HTTU fields: a stage 1
@@ -127,15 +135,13 @@ template <vmsa::detail::oa_format F, bool Structure, bool AnyEndian = true, clas
     out.descriptor = d;
     out.descriptor_pa = l.descriptor_pa;
   }
-  // S2PTW: a CD fetch or stage 1 table walk that lands on stage 2 Device memory (MemAttr[3:2]
-  // == 0b00; STE.S2FWB is not modelled) is a stage 2 Permission fault (IHI 0070 §5.2 S2PTW).
-  const bool device = ((d >> 4) & 3) == 0;
   if constexpr (Structure) {
-    if (((d >> 6) & 1) == 0 || (c.ptw && device)) {  // S2AP[0]: readable
-      return s2_fault(f, f_permission, acc, ipa, l.level);
-    }
+    if (!s2_structure_ok(c, d)) return s2_fault(f, f_permission, acc, ipa, l.level);
     return true;
   } else {
+    // S2PTW: a CD fetch or stage 1 table walk that lands on stage 2 Device memory (MemAttr[3:2]
+    // == 0b00; STE.S2FWB is not modelled) is a stage 2 Permission fault (IHI 0070 §5.2 S2PTW).
+    const bool device = ((d >> 4) & 3) == 0;
     out.size_shift = l.size_shift;
     out.level = l.level;
     out.perm = s2_permissions(d, c.hd);
@@ -239,10 +245,7 @@ template <bool AnyEndian = true, memory::readable_memory M>
   if ((d & p.table_beyond_oa) != 0) return s2_fault(f, f_addr_size, acc, ipa, 3);
   if ((d & vmsa::desc_af) == 0 && !c.affd) return s2_fault(f, f_access, acc, ipa, 3);
   out.pa = (d & p.table_oa_mask) | (ipa & (p.index_mask | 7));
-  // S2AP[0] (readable); S2PTW with Device memory (MemAttr[3:2] == 0b00).
-  if (((d >> 6) & 1) == 0 || (c.ptw && ((d >> 4) & 3) == 0)) {
-    return s2_fault(f, f_permission, acc, ipa, 3);
-  }
+  if (!s2_structure_ok(c, d)) return s2_fault(f, f_permission, acc, ipa, 3);
   return true;
 }
 

@@ -59,13 +59,6 @@ template <class M, class Cache>
   return true;
 }
 
-// A structure read's stage 2 (a stage 1 table descriptor, CLASS TT): readable (S2AP[0]) and,
-// under S2PTW, not Device memory (MemAttr[3:2] == 0b00).
-[[nodiscard, gnu::always_inline]] constexpr bool s2_structure_ok(const s2_plan& p,
-                                                                 std::uint64_t d) noexcept {
-  return ((d >> 6) & 1) != 0 && !(p.ptw && ((d >> 4) & 3) == 0);
-}
-
 // The nested walk of req.va after the VA checks, through stage 1 plan `s1p` of `range`: see
 // nested_usual.
 template <class M>
